@@ -1,0 +1,186 @@
+/**
+ * The `FleetDb` layers: each opens a database (memory, file, or libSQL server), runs the
+ * migrations, and provides every service plus `SqlClient` and `FleetProject`.
+ *
+ * @module
+ */
+import type { SqlClient } from "@effect/sql"
+import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { basename, join, resolve } from "node:path"
+import { DatabaseOpenError } from "./errors.js"
+import { FleetProject } from "./Project.js"
+import * as Project from "./Project.js"
+import * as Events from "./services/Events.js"
+import * as Pilots from "./services/Pilots.js"
+import * as Sql from "./sql/client.js"
+import { WritePolicy } from "./sql/transaction.js"
+
+/** Everything a `FleetDb` layer provides. */
+export type FleetServices =
+  | Events.Events
+  | Pilots.Pilots
+  | SqlClient.SqlClient
+  | FleetProject
+
+/** Settings every layer accepts. */
+export interface CommonOptions {
+  /** How long a statement waits for another process's write lock, in ms (default 5000). */
+  readonly busyTimeout?: number | undefined
+  /** How often a whole write transaction is retried after SQLITE_BUSY before failing (default 4). */
+  readonly busyRetries?: number | undefined
+}
+
+/** Options of `layerMemory`. */
+export interface MemoryOptions extends CommonOptions {
+  /** The project key (default `"default"`). */
+  readonly projectKey?: string | undefined
+}
+
+/** Options of `layerFile`. */
+export interface FileOptions extends CommonOptions {
+  /** The project's root directory; the database is `{projectPath}/.fleet/{filename}`. */
+  readonly projectPath: string
+  /** The database file name inside `.fleet/` (default `"fleet.db"`). */
+  readonly filename?: string | undefined
+  /** The project key (default: the absolute project path). */
+  readonly projectKey?: string | undefined
+}
+
+/** Options of `layer`. */
+export interface RemoteOptions extends CommonOptions {
+  /** `libsql://`, `http(s)://`, `ws(s)://` for a server; `file:` for a local file (or an embedded replica with `syncUrl`). */
+  readonly url: string
+  /** The server's auth token. Never logged. */
+  readonly authToken?: string | Redacted.Redacted<string> | undefined
+  /** With a `file:` url: the server this embedded replica syncs from. */
+  readonly syncUrl?: string | undefined
+  /** With `syncUrl`: sync in the background every this many seconds. */
+  readonly syncInterval?: number | undefined
+  readonly projectKey: string
+}
+
+const services = Layer.mergeAll(Events.layer, Pilots.layer)
+
+const policyLayer = (options: CommonOptions) =>
+  options.busyRetries === undefined
+    ? Layer.empty
+    : Layer.succeed(WritePolicy, { busyRetries: Math.max(0, Math.floor(options.busyRetries)), busyBackoff: Duration.millis(25) })
+
+const build = (
+  target: Sql.Target,
+  projectKey: string,
+  options: CommonOptions
+): Layer.Layer<FleetServices, DatabaseOpenError> =>
+  services.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      Sql.layer(target, { busyTimeout: options.busyTimeout }),
+      Project.layer({ projectKey, location: Sql.describeTarget(target) })
+    )),
+    Layer.provide(policyLayer(options))
+  )
+
+const checkProjectKey = (target: string, projectKey: string) =>
+  projectKey.length === 0 || projectKey.length > 4096
+    ? Effect.fail(new DatabaseOpenError({ target, reason: "other", detail: "projectKey must be 1 to 4096 characters" }))
+    : Effect.void
+
+/**
+ * A private in-memory database, fresh on every build: two builds never share data. For tests.
+ */
+export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServices, DatabaseOpenError> =>
+  Layer.unwrapEffect(
+    Effect.as(
+      checkProjectKey(":memory:", options.projectKey ?? "default"),
+      build({ _tag: "Memory" }, options.projectKey ?? "default", options)
+    )
+  ).pipe(Layer.fresh)
+
+/**
+ * The project's file database, `{projectPath}/.fleet/{filename ?? "fleet.db"}`. Creates `.fleet/`
+ * when missing; WAL mode, `synchronous=NORMAL`, busy timeout. Safe to open from many processes.
+ */
+export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, DatabaseOpenError> => {
+  const projectPath = resolve(options.projectPath)
+  const filename = options.filename ?? "fleet.db"
+  const path = join(projectPath, ".fleet", filename)
+  const projectKey = options.projectKey ?? projectPath
+  return Layer.unwrapEffect(
+    Effect.gen(function*() {
+      if (filename.length === 0 || basename(filename) !== filename || filename === "." || filename === "..") {
+        return yield* new DatabaseOpenError({
+          target: path,
+          reason: "other",
+          detail: `filename must be a plain file name inside .fleet/, got ${JSON.stringify(filename)}`
+        })
+      }
+      yield* checkProjectKey(path, projectKey)
+      return build({ _tag: "File", path }, projectKey, options)
+    })
+  )
+}
+
+/** Which target a URL names. */
+const targetOf = (options: RemoteOptions): Effect.Effect<Sql.Target, DatabaseOpenError> => {
+  const url = options.url.trim()
+  const token = options.authToken === undefined
+    ? undefined
+    : Redacted.isRedacted(options.authToken)
+    ? options.authToken as Redacted.Redacted<string>
+    : Redacted.make(options.authToken)
+  if (url === ":memory:" || url === "file::memory:") {
+    return Effect.succeed({ _tag: "Memory" })
+  }
+  if (url.startsWith("file:")) {
+    const path = resolve(decodeURIComponent(url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "").replace(/\?.*$/, "")))
+    return Effect.succeed(
+      options.syncUrl === undefined
+        ? { _tag: "File", path }
+        : { _tag: "Replica", path, syncUrl: options.syncUrl, authToken: token, syncInterval: options.syncInterval }
+    )
+  }
+  if (/^(libsql|https?|wss?):\/\//i.test(url)) {
+    return Effect.succeed({ _tag: "Remote", url, authToken: token })
+  }
+  return Effect.fail(
+    new DatabaseOpenError({
+      target: url.replace(/\?.*$/, ""),
+      reason: "url",
+      detail: "expected a libsql://, http(s)://, ws(s):// or file: URL"
+    })
+  )
+}
+
+/**
+ * A database by URL: a libSQL server (`libsql://`, `http(s)://`, `ws(s)://`, e.g. sqld or
+ * Turso), a local `file:` (with `syncUrl`: an embedded replica of a server), or `:memory:`.
+ */
+export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, DatabaseOpenError> =>
+  Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const target = yield* targetOf(options)
+      yield* checkProjectKey(Sql.describeTarget(target), options.projectKey)
+      return build(target, options.projectKey, options)
+    })
+  )
+
+/**
+ * `layer` configured from the environment: `FLEET_DB_URL` (required), `FLEET_DB_AUTH_TOKEN`,
+ * `FLEET_DB_SYNC_URL`, `FLEET_PROJECT_KEY` (default: the absolute current directory).
+ */
+export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(
+    Config.all({
+      url: Config.string("FLEET_DB_URL"),
+      authToken: Config.option(Config.redacted("FLEET_DB_AUTH_TOKEN")),
+      syncUrl: Config.option(Config.string("FLEET_DB_SYNC_URL")),
+      projectKey: Config.string("FLEET_PROJECT_KEY").pipe(Config.withDefault(resolve(".")))
+    }),
+    (config) =>
+      layer({
+        url: config.url,
+        authToken: Option.getOrUndefined(config.authToken),
+        syncUrl: Option.getOrUndefined(config.syncUrl),
+        projectKey: config.projectKey
+      })
+  )
+)

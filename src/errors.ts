@@ -1,0 +1,185 @@
+/**
+ * Every domain error of `@fleettools/db`. Each is a `Schema.TaggedError`, so it can be matched
+ * with `Effect.catchTag`, serialised, and carries a readable `message`.
+ *
+ * Database failures are not wrapped: they stay `SqlError` (from `@effect/sql`) in the error
+ * channel.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+
+/** No pilot with this callsign is registered in the project. */
+export class PilotNotFound extends Schema.TaggedError<PilotNotFound>()("PilotNotFound", {
+  callsign: Schema.String
+}) {
+  override get message() {
+    return `No pilot with callsign "${this.callsign}" is registered in this project`
+  }
+}
+
+/** No sortie with this id exists in the project. */
+export class SortieNotFound extends Schema.TaggedError<SortieNotFound>()("SortieNotFound", {
+  id: Schema.String
+}) {
+  override get message() {
+    return `Sortie "${this.id}" does not exist in this project`
+  }
+}
+
+/** No mission with this id exists in the project. */
+export class MissionNotFound extends Schema.TaggedError<MissionNotFound>()("MissionNotFound", {
+  id: Schema.String
+}) {
+  override get message() {
+    return `Mission "${this.id}" does not exist in this project`
+  }
+}
+
+/** No work order with this id exists in the project. */
+export class WorkOrderNotFound extends Schema.TaggedError<WorkOrderNotFound>()("WorkOrderNotFound", {
+  id: Schema.String
+}) {
+  override get message() {
+    return `Work order "${this.id}" does not exist in this project`
+  }
+}
+
+/** No message with this id exists in the project. */
+export class MessageNotFound extends Schema.TaggedError<MessageNotFound>()("MessageNotFound", {
+  id: Schema.Number
+}) {
+  override get message() {
+    return `Message ${this.id} does not exist in this project`
+  }
+}
+
+/** The lock is held by someone else and the caller did not ask to wait. */
+export class LockHeld extends Schema.TaggedError<LockHeld>()("LockHeld", {
+  key: Schema.String,
+  holder: Schema.String,
+  /** Epoch milliseconds at which the current holder's lease runs out. */
+  expires_at: Schema.Number
+}) {
+  override get message() {
+    return `Lock "${this.key}" is held by "${this.holder}" until ${new Date(this.expires_at).toISOString()}`
+  }
+}
+
+/** The caller waited for the lock for `waited_ms` and never got it. */
+export class LockTimeout extends Schema.TaggedError<LockTimeout>()("LockTimeout", {
+  key: Schema.String,
+  waited_ms: Schema.Number,
+  holder: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `Gave up waiting for lock "${this.key}" after ${this.waited_ms} ms` +
+      (this.holder === undefined ? "" : ` (held by "${this.holder}")`)
+  }
+}
+
+/** The caller no longer holds this lock: it was released, expired and was taken, or never held. */
+export class LockNotHeld extends Schema.TaggedError<LockNotHeld>()("LockNotHeld", {
+  key: Schema.String,
+  holder: Schema.String,
+  fence: Schema.Number
+}) {
+  override get message() {
+    return `"${this.holder}" no longer holds lock "${this.key}" (fence ${this.fence})`
+  }
+}
+
+/** The sortie is already claimed (or not open), so it cannot be claimed again. */
+export class SortieAlreadyClaimed extends Schema.TaggedError<SortieAlreadyClaimed>()("SortieAlreadyClaimed", {
+  id: Schema.String,
+  assigned_to: Schema.NullOr(Schema.String),
+  status: Schema.String
+}) {
+  override get message() {
+    return this.assigned_to === null
+      ? `Sortie "${this.id}" cannot be claimed: its status is "${this.status}"`
+      : `Sortie "${this.id}" is already claimed by "${this.assigned_to}" (status "${this.status}")`
+  }
+}
+
+/** A status change that the entity's state machine does not allow. */
+export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("InvalidTransition", {
+  entity: Schema.String,
+  id: Schema.String,
+  from: Schema.String,
+  to: Schema.String
+}) {
+  override get message() {
+    return `${this.entity} "${this.id}" cannot move from "${this.from}" to "${this.to}"`
+  }
+}
+
+/** One active reservation that stands in the way of a request. */
+export const ReservationConflictEntry = Schema.Struct({
+  /** The requested path pattern that conflicts. */
+  path: Schema.String,
+  /** The callsign holding the conflicting reservation. */
+  holder: Schema.String,
+  /** The holder's pattern. */
+  pattern: Schema.String,
+  exclusive: Schema.Boolean,
+  /** Epoch milliseconds at which the holder's reservation expires. */
+  expires_at: Schema.Number
+})
+export type ReservationConflictEntry = typeof ReservationConflictEntry.Type
+
+/** Some requested paths overlap active reservations of other pilots; nothing was reserved. */
+export class ReservationConflict extends Schema.TaggedError<ReservationConflict>()("ReservationConflict", {
+  conflicts: Schema.Array(ReservationConflictEntry)
+}) {
+  override get message() {
+    const parts = this.conflicts.map((c) =>
+      `${c.path} (held by "${c.holder}" as ${c.pattern}${c.exclusive ? ", exclusive" : ""})`
+    )
+    return `Reservation refused: ${parts.join("; ")}`
+  }
+}
+
+/** A message was addressed to callsigns that are not registered in the project. */
+export class UnknownRecipient extends Schema.TaggedError<UnknownRecipient>()("UnknownRecipient", {
+  callsigns: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Unknown recipient(s): ${this.callsigns.map((c) => `"${c}"`).join(", ")}`
+  }
+}
+
+/** The callsign is not a recipient of the message it tried to read or acknowledge. */
+export class NotARecipient extends Schema.TaggedError<NotARecipient>()("NotARecipient", {
+  message_id: Schema.Number,
+  callsign: Schema.String
+}) {
+  override get message() {
+    return `"${this.callsign}" is not a recipient of message ${this.message_id}`
+  }
+}
+
+/** Input that failed validation. `field` names the offending field; nothing was written. */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Invalid ${this.field}: ${this.reason}`
+  }
+}
+
+/**
+ * The database could not be opened or prepared: the path cannot be created, the file is not a
+ * SQLite database, the URL is refused, the server is unreachable, or the schema is newer than
+ * this library. `target` is the path or URL (never a credential).
+ */
+export class DatabaseOpenError extends Schema.TaggedError<DatabaseOpenError>()("DatabaseOpenError", {
+  target: Schema.String,
+  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "schema-too-new", "migration", "other"),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `Cannot open FleetTools database ${this.target}: ${this.detail}`
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The migrations, loaded with `Migrator.fromRecord`. Keys must look like `0001_name`: the
+ * migrator silently ignores any other key.
+ *
+ * @module
+ */
+import { Migrator } from "@effect/sql"
+import initial from "./0001_initial.js"
+import integrity from "./0002_integrity.js"
+
+/** Every migration by key, in order. */
+export const migrations = {
+  "0001_initial": initial,
+  "0002_integrity": integrity
+} as const
+
+/** The loader handed to `LibsqlMigrator`. */
+export const loader = Migrator.fromRecord(migrations)
+
+/** The id of the newest migration this library knows; a database beyond it is refused. */
+export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.slice(0, 4))))
+
+/** The table the migrator records applied migrations in. */
+export const migrationsTable = "effect_sql_migrations"

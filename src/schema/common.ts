@@ -1,0 +1,111 @@
+/**
+ * Building blocks shared by every table: timestamps, text limits, enumerations and ids.
+ * Each enumerated value is defined here once and reused by models, inputs and events.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+
+/** A point in time, stored as INTEGER epoch milliseconds, exposed as `DateTime.Utc`. */
+export const Timestamp = Schema.DateTimeUtcFromNumber
+export type Timestamp = typeof Timestamp.Type
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** A string that is valid UTF-16 (no lone surrogates), so it round-trips through SQLite's UTF-8. */
+export const WellFormedString = Schema.String.pipe(
+  Schema.filter((s) => !loneSurrogate.test(s) || "must be valid Unicode text (it contains a lone surrogate)")
+)
+
+/** A well-formed string of at most `max` characters (and at least `min`). */
+export const Text = (options: { readonly min?: number; readonly max: number }) =>
+  WellFormedString.pipe(
+    Schema.filter((s) =>
+      s.length < (options.min ?? 0)
+        ? (options.min === 1 ? "must not be empty" : `must be at least ${options.min} characters`)
+        : s.length > options.max
+        ? `must be at most ${options.max} characters (got ${s.length})`
+        : true
+    )
+  )
+
+// A NUL byte truncates text in some SQLite tools and every C consumer; callsigns and keys are
+// identifiers that other tools read, so they exclude all control characters.
+const identifier = (max: number) =>
+  Text({ min: 1, max }).pipe(
+    Schema.filter((s) => s.trim() === s || "must not start or end with white space"),
+    // eslint-disable-next-line no-control-regex
+    Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters")
+  )
+
+/** A pilot's name within a project: 1–128 characters, no control characters or outer spaces. */
+export const Callsign = identifier(128).pipe(Schema.brand("Callsign"))
+export type Callsign = typeof Callsign.Type
+
+/** A lock's key (what is being locked): 1–512 characters. */
+export const LockKey = identifier(512)
+
+/** A cursor consumer's id: 1–256 characters. */
+export const ConsumerId = identifier(256)
+
+/** Title-like text: 1–500 characters. */
+export const Title = Text({ min: 1, max: 500 })
+
+/** Free text such as descriptions and reasons: up to 64 KiB of characters. */
+export const LongText = Text({ max: 65_536 })
+
+/** Message bodies: up to 1 MiB of characters. Larger bodies are refused with `InvalidInput`. */
+export const MAX_BODY_CHARS = 1_048_576
+export const Body = Text({ max: MAX_BODY_CHARS })
+
+/** Sortie lifecycle: `open → in_progress → closed`, with `blocked` as a detour of `in_progress`. */
+export const SortieStatus = Schema.Literal("open", "in_progress", "blocked", "closed")
+export type SortieStatus = typeof SortieStatus.Type
+
+/** Mission lifecycle: `pending → in_progress → completed`. */
+export const MissionStatus = Schema.Literal("pending", "in_progress", "completed")
+export type MissionStatus = typeof MissionStatus.Type
+
+/** Work order lifecycle: `pending → in_progress → completed`. */
+export const WorkOrderStatus = Schema.Literal("pending", "in_progress", "completed")
+export type WorkOrderStatus = typeof WorkOrderStatus.Type
+
+/** Message importance; `high` and `urgent` count as urgent in inbox filters. */
+export const Importance = Schema.Literal("low", "normal", "high", "urgent")
+export type Importance = typeof Importance.Type
+
+/** What made a pilot save a checkpoint. */
+export const CheckpointTrigger = Schema.Literal("auto", "manual", "error")
+export type CheckpointTrigger = typeof CheckpointTrigger.Type
+
+/** Priority 0 (most urgent) … 4; the default is 1. */
+export const Priority = Schema.Int.pipe(Schema.between(0, 4, { message: () => "must be an integer from 0 to 4" }))
+export type Priority = typeof Priority.Type
+export const DEFAULT_PRIORITY: Priority = 1
+
+/** A percentage: an integer from 0 to 100. */
+export const Percent = Schema.Int.pipe(Schema.between(0, 100, { message: () => "must be an integer from 0 to 100" }))
+
+/** A positive duration in milliseconds (TTLs, waits), at most one year. */
+export const DurationMs = Schema.Int.pipe(
+  Schema.between(1, 31_536_000_000, { message: () => "must be a whole number of milliseconds from 1 to one year" })
+)
+
+/** Any JSON value. */
+export const JsonValue: Schema.Schema<JsonValue> = Schema.suspend(() =>
+  Schema.Union(
+    Schema.Null,
+    Schema.Boolean,
+    Schema.Number.pipe(Schema.finite()),
+    WellFormedString,
+    Schema.Array(JsonValue),
+    Schema.Record({ key: Schema.String, value: JsonValue })
+  )
+)
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | ReadonlyArray<JsonValue>
+  | { readonly [key: string]: JsonValue }

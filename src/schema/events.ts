@@ -1,0 +1,217 @@
+/**
+ * The event log's vocabulary: every event type this library writes, with its payload schema,
+ * defined once. Payloads carry what is needed to rebuild the projection rows from the log.
+ * Times inside payloads are epoch milliseconds. Types written by other tools decode as
+ * `UnknownEvent` with their raw data, never as a failure.
+ *
+ * @module
+ */
+import { DateTime, Either, Option, ParseResult, Schema } from "effect"
+import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
+
+const Millis = Schema.Number
+const NullableString = Schema.NullOr(Schema.String)
+
+/** Payload schema of every known event type, keyed by type. */
+export const EventPayloads = {
+  pilot_registered: Schema.Struct({
+    callsign: Schema.String,
+    program: NullableString,
+    model: NullableString,
+    task_description: NullableString,
+    /** true on the first registration of this callsign in the project. */
+    first: Schema.Boolean
+  }),
+  pilot_lost: Schema.Struct({
+    callsign: Schema.String,
+    last_active_at: Millis,
+    released_locks: Schema.Array(Schema.String),
+    released_reservations: Schema.Array(Schema.String),
+    reopened_sorties: Schema.Array(Schema.Struct({ sortie_id: Schema.String, checkpoint_id: NullableString }))
+  }),
+  lock_acquired: Schema.Struct({
+    lock_id: Schema.Number,
+    lock_key: Schema.String,
+    holder_id: Schema.String,
+    fence: Schema.Number,
+    acquired_at: Millis,
+    expires_at: Millis
+  }),
+  lock_extended: Schema.Struct({
+    lock_id: Schema.Number,
+    lock_key: Schema.String,
+    holder_id: Schema.String,
+    fence: Schema.Number,
+    expires_at: Millis
+  }),
+  lock_released: Schema.Struct({
+    lock_id: Schema.Number,
+    lock_key: Schema.String,
+    holder_id: Schema.String,
+    fence: Schema.Number,
+    reason: Schema.Literal("released", "expired", "pilot_lost")
+  }),
+  mission_created: Schema.Struct({
+    mission_id: Schema.String,
+    title: Schema.String,
+    description: NullableString,
+    priority: Schema.Number,
+    created_by: NullableString
+  }),
+  mission_started: Schema.Struct({ mission_id: Schema.String }),
+  mission_completed: Schema.Struct({ mission_id: Schema.String }),
+  sortie_created: Schema.Struct({
+    sortie_id: Schema.String,
+    mission_id: NullableString,
+    title: Schema.String,
+    description: NullableString,
+    priority: Schema.Number,
+    files: Schema.NullOr(Schema.Array(Schema.String))
+  }),
+  sortie_claimed: Schema.Struct({ sortie_id: Schema.String, callsign: Schema.String }),
+  sortie_blocked: Schema.Struct({ sortie_id: Schema.String, callsign: NullableString, reason: Schema.String }),
+  sortie_unblocked: Schema.Struct({ sortie_id: Schema.String, callsign: NullableString }),
+  sortie_released: Schema.Struct({
+    sortie_id: Schema.String,
+    callsign: NullableString,
+    from: SortieStatus,
+    reason: Schema.Literal("released", "pilot_lost"),
+    checkpoint_id: Schema.optional(NullableString)
+  }),
+  sortie_completed: Schema.Struct({ sortie_id: Schema.String, callsign: NullableString }),
+  work_order_created: Schema.Struct({
+    work_order_id: Schema.String,
+    sortie_id: NullableString,
+    title: Schema.String,
+    description: NullableString,
+    assigned_to: NullableString
+  }),
+  work_order_started: Schema.Struct({ work_order_id: Schema.String, assigned_to: NullableString }),
+  work_order_completed: Schema.Struct({ work_order_id: Schema.String }),
+  message_sent: Schema.Struct({
+    message_id: Schema.Number,
+    from: Schema.String,
+    to: Schema.Array(Schema.String),
+    subject: Schema.String,
+    body: Schema.String,
+    thread_id: Schema.String,
+    importance: Importance,
+    ack_required: Schema.Boolean,
+    reply_to: Schema.optional(Schema.Number)
+  }),
+  message_read: Schema.Struct({ message_id: Schema.Number, callsign: Schema.String }),
+  message_acked: Schema.Struct({ message_id: Schema.Number, callsign: Schema.String }),
+  file_reserved: Schema.Struct({
+    callsign: Schema.String,
+    reservations: Schema.Array(Schema.Struct({
+      reservation_id: Schema.Number,
+      path_pattern: Schema.String,
+      renewed: Schema.Boolean
+    })),
+    exclusive: Schema.Boolean,
+    reason: NullableString,
+    expires_at: Millis
+  }),
+  file_released: Schema.Struct({
+    callsign: Schema.String,
+    reservations: Schema.Array(Schema.Struct({ reservation_id: Schema.Number, path_pattern: Schema.String })),
+    reason: Schema.Literal("released", "pilot_lost")
+  }),
+  cursor_moved: Schema.Struct({ consumer_id: Schema.String, from: Schema.Number, to: Schema.Number }),
+  checkpoint_created: Schema.Struct({
+    checkpoint_id: Schema.String,
+    callsign: Schema.String,
+    mission_id: NullableString,
+    sortie_id: NullableString,
+    trigger: CheckpointTrigger,
+    progress_percent: Schema.NullOr(Schema.Number),
+    summary: NullableString,
+    context_data: Schema.NullOr(JsonValue)
+  })
+} as const
+
+/** The known event types. */
+export type EventType = keyof typeof EventPayloads
+
+/** The known event types, as a Schema. */
+export const EventType = Schema.Literal(...(Object.keys(EventPayloads) as [EventType, ...Array<EventType>]))
+
+/** The payload type of a known event type. */
+export type EventPayload<T extends EventType> = Schema.Schema.Type<(typeof EventPayloads)[T]>
+
+/** True when `type` is one of the known event types. */
+export const isEventType = (type: string): type is EventType => Object.hasOwn(EventPayloads, type)
+
+/** What every event read from the log carries. */
+export interface EventEnvelope {
+  /** Position in the log (the row id); strictly increasing. */
+  readonly sequence: number
+  readonly timestamp: DateTime.Utc
+  readonly project_key: string
+}
+
+/** An event of a known type with its typed payload. Narrow with `event.known && event.type === …`. */
+export type KnownEvent = {
+  readonly [T in EventType]: EventEnvelope & { readonly known: true; readonly type: T; readonly data: EventPayload<T> }
+}[EventType]
+
+/** An event whose type this library does not know (or whose payload does not match), with its raw data. */
+export interface UnknownEvent extends EventEnvelope {
+  readonly known: false
+  readonly type: string
+  /** The parsed JSON data, or the raw text if it was not valid JSON. */
+  readonly data: unknown
+}
+
+/** Any event read from the log. */
+export type FleetEvent = KnownEvent | UnknownEvent
+
+/** An event to append: a known type with its payload, or any other type with JSON data. */
+export type NewEvent =
+  | { readonly [T in EventType]: { readonly type: T; readonly data: EventPayload<T> } }[EventType]
+  | { readonly type: string; readonly data: JsonValue }
+
+const decoders = Object.fromEntries(
+  Object.entries(EventPayloads).map(([type, schema]) => [type, Schema.decodeUnknownOption(schema as unknown as Schema.Schema<unknown>)])
+) as Record<string, (u: unknown) => Option.Option<unknown>>
+
+/** Decode one `events` row (as stored) into a `FleetEvent`. Never fails. */
+export const decodeEventRow = (row: {
+  readonly id: number
+  readonly type: string
+  readonly project_key: string
+  readonly timestamp: number
+  readonly data: string
+}): FleetEvent => {
+  const envelope = {
+    sequence: row.id,
+    timestamp: DateTime.unsafeMake(row.timestamp),
+    project_key: row.project_key
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(row.data)
+  } catch {
+    return { ...envelope, known: false, type: row.type, data: row.data }
+  }
+  const decode = decoders[row.type]
+  if (decode !== undefined) {
+    const decoded = decode(parsed)
+    if (Option.isSome(decoded)) {
+      return { ...envelope, known: true, type: row.type, data: decoded.value } as KnownEvent
+    }
+  }
+  return { ...envelope, known: false, type: row.type, data: parsed }
+}
+
+/**
+ * Validate an event to append and encode its data as JSON text. Known types must match their
+ * payload schema; other types need JSON data.
+ */
+export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResult.ParseError> =>
+  Either.map(
+    Schema.decodeUnknownEither(
+      (isEventType(event.type) ? EventPayloads[event.type] : JsonValue) as unknown as Schema.Schema<unknown>
+    )(event.data),
+    (data) => JSON.stringify(data)
+  )

@@ -1,0 +1,71 @@
+/**
+ * Models of the work-tracking tables: missions, sorties, work_orders and checkpoints.
+ * Column names are those of the seed schema.
+ *
+ * @module
+ */
+import { Model } from "@effect/sql"
+import { Schema } from "effect"
+import { CheckpointTrigger, JsonValue, MissionStatus, Priority, SortieStatus, Timestamp, WorkOrderStatus } from "./common.js"
+import { CheckpointId, MissionId, SortieId, WorkOrderId } from "./ids.js"
+
+/** A large, grouped piece of work made of sorties. */
+export class Mission extends Model.Class<Mission>("Mission")({
+  id: MissionId,
+  project_key: Schema.String,
+  title: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  status: MissionStatus,
+  priority: Priority,
+  created_at: Timestamp,
+  started_at: Schema.NullOr(Timestamp),
+  completed_at: Schema.NullOr(Timestamp),
+  created_by: Schema.NullOr(Schema.String)
+}) {}
+
+/** The path patterns a sortie touches, stored as a JSON array in `files`. */
+export const SortieFiles = Schema.Array(Schema.String)
+
+/** One claimable unit of work, optionally part of a mission. */
+export class Sortie extends Model.Class<Sortie>("Sortie")({
+  id: SortieId,
+  project_key: Schema.String,
+  mission_id: Schema.NullOr(MissionId),
+  title: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  status: SortieStatus,
+  priority: Priority,
+  assigned_to: Schema.NullOr(Schema.String),
+  files: Schema.NullOr(Schema.parseJson(SortieFiles)),
+  created_at: Timestamp,
+  started_at: Schema.NullOr(Timestamp),
+  completed_at: Schema.NullOr(Timestamp),
+  blocked_reason: Schema.NullOr(Schema.String)
+}) {}
+
+/** A low-level task within a sortie. */
+export class WorkOrder extends Model.Class<WorkOrder>("WorkOrder")({
+  id: WorkOrderId,
+  project_key: Schema.String,
+  sortie_id: Schema.NullOr(SortieId),
+  title: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  status: WorkOrderStatus,
+  assigned_to: Schema.NullOr(Schema.String),
+  created_at: Timestamp,
+  completed_at: Schema.NullOr(Timestamp)
+}) {}
+
+/** A snapshot a pilot saves so that it (or another pilot) can resume after losing context. */
+export class Checkpoint extends Model.Class<Checkpoint>("Checkpoint")({
+  id: CheckpointId,
+  project_key: Schema.String,
+  mission_id: Schema.NullOr(MissionId),
+  sortie_id: Schema.NullOr(SortieId),
+  callsign: Schema.String,
+  trigger: CheckpointTrigger,
+  progress_percent: Schema.NullOr(Schema.Int),
+  summary: Schema.NullOr(Schema.String),
+  context_data: Schema.NullOr(Schema.parseJson(JsonValue)),
+  created_at: Timestamp
+}) {}

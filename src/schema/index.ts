@@ -1,0 +1,11 @@
+/**
+ * The database's schema: table models, ids, enumerations and event payloads.
+ * Also available as `@fleettools/db/schema`.
+ *
+ * @module
+ */
+export * from "./common.js"
+export * from "./events.js"
+export * from "./flightline.js"
+export * from "./ids.js"
+export * from "./streams.js"

@@ -1,0 +1,67 @@
+/**
+ * The command pattern shared by every service: one write transaction that reads `now` from
+ * `Clock`, checks invariants, changes rows and appends its events — all or nothing — retried as
+ * a whole on SQLITE_BUSY, inside a span named after the method.
+ *
+ * @module
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect } from "effect"
+import { FleetProject } from "../../Project.js"
+import type { EventPayload, EventType } from "../../schema/events.js"
+import { WritePolicy, writeTransaction } from "../../sql/transaction.js"
+
+/** What a command body works with. */
+export interface CommandContext {
+  readonly sql: SqlClient.SqlClient
+  readonly projectKey: string
+  /** Epoch milliseconds, read from `Clock` at the start of this attempt. */
+  readonly now: number
+  /** Append one event in this transaction; returns its sequence. */
+  readonly emit: <T extends EventType>(type: T, data: EventPayload<T>) => Effect.Effect<number, SqlError>
+}
+
+/** The statement appending one event; `RETURNING id` gives its sequence. */
+export const insertEvent = (
+  sql: SqlClient.SqlClient,
+  projectKey: string,
+  now: number,
+  type: string,
+  json: string
+) =>
+  Effect.map(
+    sql<{ readonly id: number }>`INSERT INTO events (type, project_key, timestamp, data) VALUES (${type}, ${projectKey}, ${now}, ${json}) RETURNING id`,
+    (rows) => rows[0]!.id
+  )
+
+/** Build the command runner for a service (captures the client, the project and the retry policy). */
+export const makeCommands = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const { projectKey } = yield* FleetProject
+  const policy = yield* WritePolicy
+  const emit = (now: number) => <T extends EventType>(type: T, data: EventPayload<T>) =>
+    insertEvent(sql, projectKey, now, type, JSON.stringify(data))
+
+  /** Run `body` as one command named `span` (e.g. `"Pilots.register"`). */
+  const command = <A, E>(
+    span: string,
+    body: (ctx: CommandContext) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | SqlError> =>
+    writeTransaction(
+      Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now, emit: emit(now) }))
+    ).pipe(
+      Effect.provideService(SqlClient.SqlClient, sql),
+      Effect.provideService(WritePolicy, policy),
+      Effect.withSpan(span)
+    )
+
+  /** Run a read-only `body` (no transaction) with `now` from `Clock`, in a span. */
+  const query = <A, E>(
+    span: string,
+    body: (ctx: Omit<CommandContext, "emit">) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })).pipe(Effect.withSpan(span))
+
+  return { sql, projectKey, command, query } as const
+})

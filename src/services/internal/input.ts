@@ -1,0 +1,50 @@
+/**
+ * Decoding service input at the boundary: a bad value becomes `InvalidInput` naming the field.
+ *
+ * @module
+ */
+import { Duration, Effect, ParseResult, Schema } from "effect"
+import { InvalidInput } from "../../errors.js"
+
+/** `InvalidInput` for the first issue of a parse error, with its path as the field name. */
+export const toInvalidInput = (error: ParseResult.ParseError, field?: string): InvalidInput => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const first = issues[0]
+  const path = first?.path.map(String).join(".") ?? ""
+  return new InvalidInput({
+    field: field === undefined ? (path === "" ? "input" : path) : path === "" ? field : `${field}.${path}`,
+    reason: first?.message ?? "is invalid"
+  })
+}
+
+/**
+ * Decode unknown input with `schema`; failures name the field (`field` prefixes the path, for
+ * single-argument methods such as `get(callsign)`).
+ */
+export const decodeInput = <A, I>(schema: Schema.Schema<A, I>, field?: string) => {
+  const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "ignore" })
+  return (input: unknown): Effect.Effect<A, InvalidInput> =>
+    Effect.mapError(decode(input), (error) => toInvalidInput(error, field))
+}
+
+const PositiveMillis = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) || "must be finite"),
+  Schema.int({ message: () => "must be a whole number of milliseconds" }),
+  Schema.between(1, 31_536_000_000, { message: () => "must be from 1 ms to one year" })
+)
+const decodeMillis = Schema.decodeUnknown(PositiveMillis)
+
+/**
+ * Decode a duration given as a `Duration`, a number of milliseconds or a string such as
+ * `"30 seconds"` into whole milliseconds from 1 ms to one year.
+ */
+export const decodeDuration = (field: string) => (input: unknown): Effect.Effect<number, InvalidInput> =>
+  Effect.suspend(() => {
+    let millis: number
+    try {
+      millis = Duration.toMillis(Duration.decode(input as Duration.DurationInput))
+    } catch {
+      return Effect.fail(new InvalidInput({ field, reason: "must be a duration (e.g. 30000 or \"30 seconds\")" }))
+    }
+    return Effect.mapError(decodeMillis(millis), (error) => toInvalidInput(error, field))
+  })

@@ -1,0 +1,260 @@
+/**
+ * A `@libsql/client` Client wrapper that `@effect/sql-libsql` can be given as its `liveClient`,
+ * closing two traps of the pinned stack (DESIGN §2):
+ *
+ * - **The wedge**: when `transaction()` rejects (BEGIN IMMEDIATE timed out on SQLITE_BUSY),
+ *   `@effect/sql-libsql` 0.42 never releases its internal permit and every later statement hangs.
+ *   Here `transaction()` never rejects: it resolves to a transaction whose statements fail with
+ *   the original error, so the Effect client rolls back and releases normally.
+ * - **The silent non-commit**: after SQLITE_BUSY (or any error that leaves the connection's state
+ *   unknown) a connection can report later writes as done without committing them. Here such an
+ *   error marks the connection poisoned, and it is replaced by a fresh one before the next
+ *   statement. A memory database has a single private connection and is never replaced.
+ *
+ * All calls are serialised (FIFO): a transaction holds the queue until it settles. Per-connection
+ * pragmas are applied to every new connection before its first statement.
+ *
+ * @module
+ */
+import type * as Libsql from "@libsql/client"
+import { poisonsConnection } from "./errors.js"
+
+/** How to (re)create the underlying client. */
+export interface GuardedClientOptions {
+  readonly create: () => Libsql.Client
+  /** Statements run on every new connection before anything else (e.g. `PRAGMA synchronous=NORMAL`). */
+  readonly connectionPragmas: ReadonlyArray<string>
+  /** Whether a poisoned connection may be replaced (false for `:memory:`, which would lose its data). */
+  readonly replaceable: boolean
+}
+
+class Queue {
+  #tail: Promise<void> = Promise.resolve()
+  /** Wait for every earlier holder, then return the function that lets the next one in. */
+  acquire(): Promise<() => void> {
+    let release!: () => void
+    const next = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const ready = this.#tail.then(() => release)
+    this.#tail = this.#tail.then(() => next)
+    return ready
+  }
+}
+
+const once = (f: () => void) => {
+  let done = false
+  return () => {
+    if (!done) {
+      done = true
+      f()
+    }
+  }
+}
+
+export class GuardedClient implements Libsql.Client {
+  readonly #options: GuardedClientOptions
+  readonly #queue = new Queue()
+  #inner: Libsql.Client
+  #needsPragmas = true
+  #poisoned = false
+  #replacements = 0
+  closed = false
+
+  constructor(options: GuardedClientOptions) {
+    this.#options = options
+    this.#inner = options.create()
+  }
+
+  get protocol(): string {
+    return this.#inner.protocol
+  }
+
+  /** How many times a poisoned connection was replaced (for tests and diagnostics). */
+  get replacements(): number {
+    return this.#replacements
+  }
+
+  /** The client currently in use (read-only access for tests). */
+  get inner(): Libsql.Client {
+    return this.#inner
+  }
+
+  /** Record an error from the driver; poisoning errors force a fresh connection next time. */
+  noteError(error: unknown): void {
+    if (this.#options.replaceable && poisonsConnection(error)) {
+      this.#poisoned = true
+    }
+  }
+
+  // Called with the queue held, so nothing else is using the connection.
+  async #ready(): Promise<Libsql.Client> {
+    if (this.#poisoned) {
+      const old = this.#inner
+      this.#inner = this.#options.create()
+      this.#poisoned = false
+      this.#needsPragmas = true
+      this.#replacements++
+      try {
+        old.close()
+      } catch {
+        // the old connection is being discarded because it is broken
+      }
+    }
+    if (this.#needsPragmas) {
+      for (const pragma of this.#options.connectionPragmas) {
+        await this.#inner.execute(pragma)
+      }
+      this.#needsPragmas = false
+    }
+    return this.#inner
+  }
+
+  async #run<A>(f: (client: Libsql.Client) => Promise<A>): Promise<A> {
+    const release = await this.#queue.acquire()
+    try {
+      return await f(await this.#ready())
+    } catch (error) {
+      this.noteError(error)
+      throw error
+    } finally {
+      release()
+    }
+  }
+
+  execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet>
+  execute(sql: string, args?: Libsql.InArgs): Promise<Libsql.ResultSet>
+  execute(stmtOrSql: Libsql.InStatement | string, args?: Libsql.InArgs): Promise<Libsql.ResultSet> {
+    return this.#run((client) =>
+      typeof stmtOrSql === "string" ? client.execute(stmtOrSql, args) : client.execute(stmtOrSql)
+    )
+  }
+
+  batch(
+    stmts: Array<Libsql.InStatement | [string, Libsql.InArgs?]>,
+    mode?: Libsql.TransactionMode
+  ): Promise<Array<Libsql.ResultSet>> {
+    return this.#run((client) => client.batch(stmts, mode))
+  }
+
+  migrate(stmts: Array<Libsql.InStatement>): Promise<Array<Libsql.ResultSet>> {
+    return this.#run((client) => client.migrate(stmts))
+  }
+
+  executeMultiple(sql: string): Promise<void> {
+    return this.#run((client) => client.executeMultiple(sql))
+  }
+
+  sync(): Promise<Libsql.Replicated> {
+    return this.#run((client) => client.sync())
+  }
+
+  transaction(mode?: Libsql.TransactionMode): Promise<Libsql.Transaction> {
+    return this.#queue.acquire().then(async (releaseQueue) => {
+      const release = once(releaseQueue)
+      try {
+        const client = await this.#ready()
+        const tx = await client.transaction(mode ?? "write")
+        return new GuardedTransaction(tx, this, release)
+      } catch (error) {
+        this.noteError(error)
+        release()
+        return new FailedTransaction(error)
+      }
+    })
+  }
+
+  close(): void {
+    this.closed = true
+    this.#inner.close()
+  }
+
+  reconnect(): void {
+    this.#poisoned = true
+  }
+}
+
+/** A live transaction: errors are noted; settling lets the next caller in. */
+class GuardedTransaction implements Libsql.Transaction {
+  readonly #tx: Libsql.Transaction
+  readonly #client: GuardedClient
+  readonly #release: () => void
+
+  constructor(tx: Libsql.Transaction, client: GuardedClient, release: () => void) {
+    this.#tx = tx
+    this.#client = client
+    this.#release = release
+  }
+
+  async #guard<A>(f: () => Promise<A>): Promise<A> {
+    try {
+      return await f()
+    } catch (error) {
+      this.#client.noteError(error)
+      throw error
+    }
+  }
+
+  async #settle(f: () => Promise<void>): Promise<void> {
+    try {
+      await this.#guard(f)
+    } finally {
+      this.#release()
+    }
+  }
+
+  execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet> {
+    return this.#guard(() => this.#tx.execute(stmt))
+  }
+  batch(stmts: Array<Libsql.InStatement>): Promise<Array<Libsql.ResultSet>> {
+    return this.#guard(() => this.#tx.batch(stmts))
+  }
+  executeMultiple(sql: string): Promise<void> {
+    return this.#guard(() => this.#tx.executeMultiple(sql))
+  }
+  commit(): Promise<void> {
+    return this.#settle(() => this.#tx.commit())
+  }
+  rollback(): Promise<void> {
+    return this.#settle(() => this.#tx.rollback())
+  }
+  close(): void {
+    try {
+      this.#tx.close()
+    } finally {
+      this.#release()
+    }
+  }
+  get closed(): boolean {
+    return this.#tx.closed
+  }
+}
+
+/**
+ * Stands in for a transaction whose BEGIN failed: every statement fails with the original error,
+ * so the Effect client rolls back and releases its permit. Commit succeeds: a body that ran no
+ * statement wrote nothing (and `@effect/sql` turns a failed commit into a defect).
+ */
+class FailedTransaction implements Libsql.Transaction {
+  readonly #error: unknown
+  constructor(error: unknown) {
+    this.#error = error
+  }
+  execute(): Promise<Libsql.ResultSet> {
+    return Promise.reject(this.#error)
+  }
+  batch(): Promise<Array<Libsql.ResultSet>> {
+    return Promise.reject(this.#error)
+  }
+  executeMultiple(): Promise<void> {
+    return Promise.reject(this.#error)
+  }
+  commit(): Promise<void> {
+    return Promise.resolve()
+  }
+  rollback(): Promise<void> {
+    return Promise.resolve()
+  }
+  close(): void {}
+  readonly closed = true
+}

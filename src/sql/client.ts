@@ -1,0 +1,230 @@
+/**
+ * Opening the database: the libSQL client with its connection contract (busy timeout, WAL,
+ * `synchronous=NORMAL`), wrapped by `GuardedClient`, handed to `@effect/sql-libsql`, migrated.
+ *
+ * @module
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient } from "@effect/sql"
+import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
+import * as Libsql from "@libsql/client"
+import { Cause, Context, Effect, Exit, Layer, Redacted } from "effect"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { DatabaseOpenError } from "../errors.js"
+import { latestMigrationId, loader, migrationsTable } from "../migrations/index.js"
+import { GuardedClient } from "./GuardedClient.js"
+
+/** Where the database is and how to reach it. */
+export type Target =
+  | { readonly _tag: "Memory" }
+  | { readonly _tag: "File"; readonly path: string }
+  | {
+    readonly _tag: "Remote"
+    readonly url: string
+    readonly authToken?: Redacted.Redacted<string> | undefined
+  }
+  | {
+    readonly _tag: "Replica"
+    readonly path: string
+    readonly syncUrl: string
+    readonly authToken?: Redacted.Redacted<string> | undefined
+    readonly syncInterval?: number | undefined
+  }
+
+/** Connection settings shared by every layer. */
+export interface ConnectionOptions {
+  /** How long a statement waits for another process's write lock, in ms (default 5000). */
+  readonly busyTimeout?: number | undefined
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000
+
+/** A printable name for the target: the path or URL, never a credential. */
+export const describeTarget = (target: Target): string => {
+  switch (target._tag) {
+    case "Memory":
+      return ":memory:"
+    case "File":
+      return target.path
+    case "Remote":
+      return redactUrl(target.url)
+    case "Replica":
+      return `${target.path} (replica of ${redactUrl(target.syncUrl)})`
+  }
+}
+
+const redactUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    parsed.search = ""
+    return parsed.toString()
+  } catch {
+    return url.replace(/\?.*$/, "")
+  }
+}
+
+const fileUrl = (path: string) => `file:${path}`
+
+/**
+ * Per-connection settings. `journal_mode=WAL` is stored in the file, but asking for it on every
+ * new connection costs nothing once it is set and repairs a file created elsewhere.
+ */
+const filePragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA journal_size_limit=67108864"]
+
+const clientOptions = (target: Target, busyTimeout: number): {
+  readonly config: Libsql.Config
+  readonly pragmas: ReadonlyArray<string>
+  readonly replaceable: boolean
+} => {
+  switch (target._tag) {
+    case "Memory":
+      return { config: { url: ":memory:" }, pragmas: [], replaceable: false }
+    case "File":
+      // One connection: Effect serialises transactions anyway, and per-connection pragmas stay
+      // in force on the only connection there is.
+      return {
+        config: { url: fileUrl(target.path), timeout: busyTimeout, concurrency: 1 },
+        pragmas: filePragmas,
+        replaceable: true
+      }
+    case "Remote":
+      return {
+        config: {
+          url: target.url,
+          ...(target.authToken ? { authToken: Redacted.value(target.authToken) } : {})
+        },
+        pragmas: [],
+        replaceable: false
+      }
+    case "Replica":
+      return {
+        config: {
+          url: fileUrl(target.path),
+          syncUrl: target.syncUrl,
+          timeout: busyTimeout,
+          readYourWrites: true,
+          ...(target.authToken ? { authToken: Redacted.value(target.authToken) } : {}),
+          ...(target.syncInterval !== undefined ? { syncInterval: target.syncInterval } : {})
+        },
+        pragmas: [],
+        replaceable: false
+      }
+  }
+}
+
+const openError = (target: Target, reason: DatabaseOpenError["reason"], detail: string) =>
+  new DatabaseOpenError({ target: describeTarget(target), reason, detail })
+
+const errorText = (error: unknown): string => {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return typeof code === "string" && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
+  }
+  return String(error)
+}
+
+const classify = (target: Target, error: unknown): DatabaseOpenError => {
+  const text = errorText(error)
+  if (/NOTADB|not a database|file is encrypted/i.test(text)) {
+    return openError(target, "not-a-database", `the file is not a SQLite database (${text})`)
+  }
+  if (/URL_INVALID|URL_SCHEME|Invalid URL|not supported/i.test(text)) {
+    return openError(target, "url", text)
+  }
+  if (/CANTOPEN|READONLY|EACCES|EROFS|EPERM|unable to open/i.test(text)) {
+    return openError(target, "directory", `cannot open or write the database file (${text})`)
+  }
+  if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timed out|SERVER_ERROR|HTTP|status 40/i.test(text)) {
+    return openError(target, "unreachable", text)
+  }
+  return openError(target, "other", text)
+}
+
+/** A cause's failures and defects, flattened, for error classification. */
+const causeError = (cause: Cause.Cause<unknown>): unknown => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some") return failure.value
+  const defects = Array.from(Cause.defects(cause))
+  return defects[0] ?? Cause.pretty(cause)
+}
+
+/** The driver error inside an `@effect/sql` error (`SqlError`, `MigrationError`), if any. */
+const innermost = (error: unknown): unknown => {
+  let current = error
+  for (let i = 0; i < 5; i++) {
+    const next = (current as { cause?: unknown } | null)?.cause
+    if (next === undefined || next === null) break
+    current = next
+  }
+  return current
+}
+
+const createGuarded = (target: Target, busyTimeout: number): Effect.Effect<GuardedClient, DatabaseOpenError> =>
+  Effect.try({
+    try: () => {
+      if (target._tag === "File" || target._tag === "Replica") {
+        mkdirSync(dirname(target.path), { recursive: true })
+      }
+      const { config, pragmas, replaceable } = clientOptions(target, busyTimeout)
+      return new GuardedClient({
+        create: () => Libsql.createClient(config),
+        connectionPragmas: pragmas,
+        replaceable
+      })
+    },
+    catch: (error) => classify(target, error)
+  })
+
+/**
+ * The `SqlClient` (and `LibsqlClient`) for `target`, migrated to the latest schema. Fails with
+ * `DatabaseOpenError` naming the path or URL when the database cannot be opened or migrated, or
+ * when its schema is newer than this library.
+ */
+export const layer = (
+  target: Target,
+  options: ConnectionOptions = {}
+): Layer.Layer<SqlClient.SqlClient | LibsqlClient.LibsqlClient, DatabaseOpenError> =>
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const busyTimeout = options.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
+      const guarded = yield* Effect.acquireRelease(
+        createGuarded(target, busyTimeout),
+        (client) => Effect.sync(() => client.close())
+      )
+      // Touch the database now so a bad file or an unreachable server fails the layer here.
+      yield* Effect.tryPromise({
+        try: () => guarded.execute("SELECT 1"),
+        catch: (error) => classify(target, error)
+      })
+      const client = yield* LibsqlClient.make({ liveClient: guarded })
+      yield* migrate(target).pipe(Effect.provideService(SqlClient.SqlClient, client))
+      return Context.make(LibsqlClient.LibsqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+    })
+  ).pipe(Layer.provide(Reactivity.layer))
+
+const migrate = (target: Target) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const exit = yield* Effect.exit(LibsqlMigrator.run({ loader, table: migrationsTable }))
+    if (Exit.isFailure(exit)) {
+      const error = innermost(causeError(exit.cause))
+      const classified = classify(target, error)
+      return yield* classified.reason === "other"
+        ? Effect.fail(openError(target, "migration", `migrating the schema failed: ${errorText(error)}`))
+        : Effect.fail(classified)
+    }
+    const rows = yield* sql<{ readonly id: number }>`SELECT MAX(migration_id) AS id FROM ${sql(migrationsTable)}`.pipe(
+      Effect.mapError((error) => classify(target, innermost(error)))
+    )
+    const applied = rows[0]?.id ?? 0
+    if (applied > latestMigrationId) {
+      return yield* Effect.fail(openError(
+        target,
+        "schema-too-new",
+        `its schema is at migration ${applied}, newer than this version of @fleettools/db knows (${latestMigrationId}); upgrade @fleettools/db`
+      ))
+    }
+  })

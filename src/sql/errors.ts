@@ -1,0 +1,72 @@
+/**
+ * Classifying driver errors: which mean "busy, try again" and which leave a connection in a state
+ * we cannot trust.
+ *
+ * @module
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import { Predicate } from "effect"
+
+interface DriverError {
+  readonly code?: unknown
+  readonly rawCode?: unknown
+  readonly cause?: unknown
+}
+
+const driverError = (u: unknown): DriverError | undefined => Predicate.isObject(u) ? u as DriverError : undefined
+
+/** The primary SQLite result code of a driver error (`rawCode & 0xff`), if it has one. */
+export const primaryCode = (error: unknown): number | undefined => {
+  const raw = driverError(error)?.rawCode
+  return typeof raw === "number" ? raw & 0xff : undefined
+}
+
+const SQLITE_BUSY = 5
+const SQLITE_LOCKED = 6
+const SQLITE_CONSTRAINT = 19
+const SQLITE_CONSTRAINT_UNIQUE = 2067
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+
+/** The driver error behind a `SqlError` (or the value itself when it is not one). */
+export const driverCause = (error: unknown): unknown => error instanceof SqlError ? error.cause : error
+
+/**
+ * True for SQLITE_BUSY (any extended code) — another connection holds the write lock past the
+ * busy timeout — and for a remote server's busy / transaction-timeout answers.
+ */
+export const isBusy = (error: unknown): boolean => {
+  const cause = driverCause(error)
+  const code = primaryCode(cause)
+  if (code === SQLITE_BUSY || code === SQLITE_LOCKED) return true
+  const name = driverError(cause)?.code
+  return typeof name === "string" && /^(SQLITE_BUSY|SQLITE_LOCKED)/.test(name)
+}
+
+/** True for a unique or primary-key violation. */
+export const isUniqueViolation = (error: unknown): boolean => {
+  const cause = driverError(driverCause(error))
+  const raw = cause?.rawCode
+  return raw === SQLITE_CONSTRAINT_UNIQUE || raw === SQLITE_CONSTRAINT_PRIMARYKEY ||
+    cause?.code === "SQLITE_CONSTRAINT_UNIQUE" || cause?.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+}
+
+// Result codes after which the connection is known to be in a clean state: the statement was
+// refused before it changed anything (SQLITE_ERROR: a prepare error, SQLITE_CONSTRAINT,
+// SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE).
+const cleanCodes = new Set([1, SQLITE_CONSTRAINT, 20, 18, 25])
+
+/**
+ * True when, after this error, the connection that raised it must not be used again: SQLITE_BUSY
+ * can leave an unfinalised statement whose later writes report success but never commit
+ * (libsql-client-ts #352), and any error we cannot classify leaves the connection's state unknown.
+ */
+export const poisonsConnection = (error: unknown): boolean => {
+  const code = primaryCode(error)
+  return code === undefined ? !isTransactionNotice(error) : !cleanCodes.has(code)
+}
+
+// Errors raised by the client itself about its own state, not by SQLite.
+const isTransactionNotice = (error: unknown): boolean => {
+  const name = driverError(error)?.code
+  return typeof name === "string" && (name === "TRANSACTION_CLOSED" || name === "CLIENT_CLOSED")
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Multi-process suites spawn their own workers; two test files at a time keep a 2-core machine responsive.
+    maxWorkers: 2,
+    minWorkers: 1
+  }
+})
