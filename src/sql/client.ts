@@ -134,7 +134,7 @@ const classify = (target: Target, error: unknown): DatabaseOpenError => {
   if (/URL_INVALID|URL_SCHEME|Invalid URL|not supported/i.test(text)) {
     return openError(target, "url", text)
   }
-  if (/CANTOPEN|READONLY|EACCES|EROFS|EPERM|unable to open/i.test(text)) {
+  if (/CANTOPEN|READONLY|EACCES|EROFS|EPERM|ENOTDIR|ENOENT|unable to open/i.test(text)) {
     return openError(target, "directory", `cannot open or write the database file (${text})`)
   }
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timed out|SERVER_ERROR|HTTP|status 40/i.test(text)) {
@@ -162,12 +162,19 @@ const innermost = (error: unknown): unknown => {
   return current
 }
 
+const ensureDirectory = (target: Target): Effect.Effect<void, DatabaseOpenError> =>
+  target._tag === "File" || target._tag === "Replica"
+    ? Effect.try({
+      try: () => {
+        mkdirSync(dirname(target.path), { recursive: true })
+      },
+      catch: (error) => openError(target, "directory", `cannot create ${dirname(target.path)} (${errorText(error)})`)
+    })
+    : Effect.void
+
 const createGuarded = (target: Target, busyTimeout: number): Effect.Effect<GuardedClient, DatabaseOpenError> =>
   Effect.try({
     try: () => {
-      if (target._tag === "File" || target._tag === "Replica") {
-        mkdirSync(dirname(target.path), { recursive: true })
-      }
       const { config, pragmas, replaceable } = clientOptions(target, busyTimeout)
       return new GuardedClient({
         create: () => Libsql.createClient(config),
@@ -190,6 +197,7 @@ export const layer = (
   Layer.scopedContext(
     Effect.gen(function*() {
       const busyTimeout = options.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
+      yield* ensureDirectory(target)
       const guarded = yield* Effect.acquireRelease(
         createGuarded(target, busyTimeout),
         (client) => Effect.sync(() => client.close())

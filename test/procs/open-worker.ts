@@ -1,0 +1,40 @@
+/**
+ * Opens `{projectPath}/.fleet/fleet.db` with FleetDb.layerFile (running the migrations) and
+ * prints one JSON line: `{ ok: true, pid }` or `{ ok: false, tag, reason, target, message }`.
+ * Usage: open-worker.ts <projectPath> [startAtEpochMs]
+ */
+import { Effect } from "effect"
+import { FleetDb, Pilots } from "../../src/index.js"
+
+const [projectPath, startAt] = process.argv.slice(2)
+if (startAt !== undefined) {
+  // Line the workers up so they really open the fresh file at the same moment.
+  while (Date.now() < Number(startAt)) {
+    // spin: a sleep's timer granularity would spread the starts
+  }
+}
+
+const program = Effect.gen(function*() {
+  const pilots = yield* Pilots
+  yield* pilots.register({ callsign: `opener-${process.pid}` })
+}).pipe(Effect.provide(FleetDb.layerFile({ projectPath: projectPath! })))
+
+const exit = await Effect.runPromiseExit(program)
+if (exit._tag === "Success") {
+  process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + "\n")
+} else {
+  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  process.stdout.write(
+    JSON.stringify(
+      failure === undefined
+        ? { ok: false, tag: "Defect", message: String(exit.cause) }
+        : {
+          ok: false,
+          tag: failure._tag,
+          reason: "reason" in failure ? failure.reason : undefined,
+          target: "target" in failure ? failure.target : undefined,
+          message: failure.message
+        }
+    ) + "\n"
+  )
+}
