@@ -1,0 +1,331 @@
+/**
+ * Locks: named, leased, fenced mutual exclusion between the pilots (and processes) of a project.
+ *
+ * @module
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
+import type { InvalidInput } from "../errors.js"
+import { LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
+import { Callsign, LockKey } from "../schema/common.js"
+import { Lock } from "../schema/streams.js"
+import { isUniqueViolation } from "../sql/errors.js"
+import type { CommandContext } from "./internal/command.js"
+import { makeCommands } from "./internal/command.js"
+import { decodeDuration, decodeInput } from "./internal/input.js"
+
+/** Options of `Locks.acquire` and `Locks.withLock`. */
+export interface AcquireLockOptions {
+  /** Who takes the lock (a callsign or any identifier of the same shape). */
+  readonly holder: string
+  /** How long the lease lasts unless extended: a `Duration`, milliseconds, or e.g. `"30 seconds"`. */
+  readonly ttl: Duration.DurationInput
+  /**
+   * Wait up to this long for the lock instead of failing with `LockHeld`; gives up with
+   * `LockTimeout`. While waiting, only cheap reads poll the lock; a write is attempted only when it
+   * looks free or expired.
+   */
+  readonly wait?: Duration.DurationInput | undefined
+}
+
+/** What `release` and `extend` need to know about a held lock (a `Lock` from `acquire` has it all). */
+export interface LockLease {
+  readonly id: number
+  readonly lock_key: string
+  readonly holder_id: string
+  readonly fence: number
+}
+
+/** The Locks service. */
+export interface LocksShape {
+  /**
+   * Take the lock `key` for `holder` for `ttl`. In one write transaction: expired leases on the key
+   * are released (`lock_released`, reason `"expired"`), then a new lease is inserted with a fence
+   * one above every fence the key ever had (`lock_acquired`). Fails with `LockHeld` when an
+   * unexpired lease exists — also when it is the caller's own: locks are not re-entrant (use
+   * `extend`). With `wait`, retries until the lock is free and fails with `LockTimeout` after it.
+   */
+  readonly acquire: (
+    key: string,
+    options: AcquireLockOptions
+  ) => Effect.Effect<Lock, LockHeld | LockTimeout | InvalidInput | SqlError>
+  /**
+   * Give the lock up (`lock_released`, reason `"released"`); returns the released row. Fails with
+   * `LockNotHeld` unless this exact lease (id and fence) is still unreleased and unexpired.
+   */
+  readonly release: (lock: LockLease) => Effect.Effect<Lock, LockNotHeld | InvalidInput | SqlError>
+  /**
+   * Renew the lease to end `ttl` from now (`lock_extended`); returns the updated lock. The fence
+   * does not change. Fails with `LockNotHeld` unless the lease is still unreleased and unexpired.
+   */
+  readonly extend: (
+    lock: LockLease,
+    ttl: Duration.DurationInput
+  ) => Effect.Effect<Lock, LockNotHeld | InvalidInput | SqlError>
+  /**
+   * Run `use` while holding `key`: acquire (as `acquire`), extend every `ttl / 3` in a background
+   * fiber while `use` runs, release when it ends — by success, failure or interruption. If the
+   * lease is lost anyway (an extension fails with `LockNotHeld`), `use` is interrupted and the
+   * result is that `LockNotHeld`. `use` may be an effect or a function of the held `Lock` (for its
+   * fence). A release that fails after `use` ended is logged, not raised: the lease then expires.
+   */
+  readonly withLock: (
+    key: string,
+    options: AcquireLockOptions
+  ) => <A, E, R>(
+    use: Effect.Effect<A, E, R> | ((lock: Lock) => Effect.Effect<A, E, R>)
+  ) => Effect.Effect<A, E | LockHeld | LockTimeout | LockNotHeld | InvalidInput | SqlError, R>
+  /** The unreleased, unexpired lease on `key`, if any. */
+  readonly current: (key: string) => Effect.Effect<Option.Option<Lock>, InvalidInput | SqlError>
+  /** Every unreleased, unexpired lease of the project, by key. */
+  readonly list: () => Effect.Effect<ReadonlyArray<Lock>, SqlError>
+}
+
+/** The Locks service. */
+export class Locks extends Context.Tag("@fleettools/db/Locks")<Locks, LocksShape>() {}
+
+const LeaseInput = Schema.Struct({
+  id: Schema.Int,
+  lock_key: LockKey,
+  holder_id: Schema.String,
+  fence: Schema.Int
+})
+
+const decodeKey = decodeInput(LockKey, "key")
+const decodeHolder = decodeInput(Callsign, "holder")
+const decodeLease = decodeInput(LeaseInput, "lock")
+const decodeTtl = decodeDuration("ttl")
+const decodeWait = decodeDuration("wait")
+const decodeLock = Schema.decodeUnknown(Lock)
+const decodeLocks = Schema.decodeUnknown(Schema.Array(Lock))
+
+interface LockRow {
+  readonly id: number
+  readonly project_key: string
+  readonly lock_key: string
+  readonly holder_id: string
+  readonly acquired_at: number
+  readonly expires_at: number
+  readonly released_at: number | null
+  readonly fence: number
+}
+
+// Polling backoff while waiting: starts short so a quickly released lock is taken quickly, grows
+// so a long wait costs few reads, and is jittered so waiters in several processes spread out.
+const POLL_BASE_MS = 2
+const POLL_MAX_MS = 100
+const POLL_GROWTH = 1.5
+
+/** Build the Locks service (needs `SqlClient` and `FleetProject`). */
+export const make = Effect.gen(function*() {
+  const { command, projectKey, query, sql } = yield* makeCommands
+
+  const selectHeld = (key: string) =>
+    sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL`
+
+  const heldError = (key: string, row: LockRow) =>
+    new LockHeld({ key, holder: row.holder_id, expires_at: row.expires_at })
+
+  /** One write attempt: release expired leases on the key, then insert the next fence. */
+  const attempt = (key: string, holder: string, ttl: number) =>
+    command("Locks.acquire.attempt", ({ emit, now, projectKey, sql }) =>
+      Effect.gen(function*() {
+        const held = yield* selectHeld(key)
+        const live = held.find((row) => row.expires_at > now)
+        if (live !== undefined) return yield* heldError(key, live)
+        if (held.length > 0) {
+          const expired = yield* sql<LockRow>`UPDATE locks SET released_at = ${now}
+            WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
+            RETURNING *`
+          for (const row of expired) {
+            yield* emit("lock_released", {
+              lock_id: row.id,
+              lock_key: row.lock_key,
+              holder_id: row.holder_id,
+              fence: row.fence,
+              reason: "expired"
+            })
+          }
+        }
+        // MAX(fence) covers released rows too, so a fence is never handed out twice for a key.
+        const inserted = yield* sql<LockRow>`INSERT INTO locks (project_key, lock_key, holder_id, acquired_at, expires_at, released_at, fence)
+            SELECT ${projectKey}, ${key}, ${holder}, ${now}, ${now + ttl}, NULL, COALESCE(MAX(fence), 0) + 1
+            FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key}
+            RETURNING *`.pipe(
+          // The partial unique index is the last word on contention, whatever the check above saw.
+          Effect.catchIf(isUniqueViolation, (error) =>
+            Effect.flatMap(
+              selectHeld(key),
+              (rows): Effect.Effect<never, LockHeld | SqlError> =>
+                rows.length > 0 ? Effect.fail(heldError(key, rows[0]!)) : Effect.fail(error)
+            ))
+        )
+        const row = inserted[0]!
+        yield* emit("lock_acquired", {
+          lock_id: row.id,
+          lock_key: row.lock_key,
+          holder_id: row.holder_id,
+          fence: row.fence,
+          acquired_at: row.acquired_at,
+          expires_at: row.expires_at
+        })
+        return yield* Effect.orDie(decodeLock(row))
+      }))
+
+  /** A cheap read while waiting: is the key free (or its lease expired) at `now`? */
+  const poll = (key: string) =>
+    query("Locks.acquire.poll", ({ now }) =>
+      Effect.map(selectHeld(key), (rows) => {
+        const live = rows.find((row) => row.expires_at > now)
+        return { now, live }
+      }))
+
+  const acquireWaiting = (key: string, holder: string, ttl: number, wait: number) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const deadline = start + wait
+      let backoff = POLL_BASE_MS
+      let tryWrite = true
+      for (;;) {
+        if (tryWrite) {
+          const result = yield* Effect.either(attempt(key, holder, ttl))
+          if (result._tag === "Right") return result.right
+          if (!(result.left instanceof LockHeld)) return yield* result.left
+        }
+        const { live, now } = yield* poll(key)
+        if (live === undefined) {
+          tryWrite = true
+          continue
+        }
+        if (now >= deadline) {
+          return yield* new LockTimeout({ key, waited_ms: now - start, holder: live.holder_id })
+        }
+        tryWrite = false
+        const jitter = yield* Random.nextRange(0.5, 1.5)
+        // Never sleep past the deadline or past the holder's expiry: either may change the answer.
+        const delay = Math.max(1, Math.min(Math.round(backoff * jitter), deadline - now, live.expires_at - now))
+        backoff = Math.min(POLL_MAX_MS, backoff * POLL_GROWTH)
+        yield* Effect.sleep(Duration.millis(delay))
+      }
+    })
+
+  const acquire: LocksShape["acquire"] = (rawKey, options) =>
+    Effect.gen(function*() {
+      const key = yield* decodeKey(rawKey)
+      const holder = yield* decodeHolder(options?.holder)
+      const ttl = yield* decodeTtl(options?.ttl)
+      const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
+      return yield* (wait === undefined ? attempt(key, holder, ttl) : acquireWaiting(key, holder, ttl, wait))
+    }).pipe(Effect.withSpan("Locks.acquire"))
+
+  /** The guarded update shared by release and extend: only this exact, live lease matches. */
+  const ownLease = (
+    span: string,
+    raw: LockLease,
+    change: (lease: typeof LeaseInput.Type, ctx: CommandContext) => Effect.Effect<ReadonlyArray<LockRow>, SqlError>,
+    event: (row: LockRow, ctx: CommandContext) => Effect.Effect<number, SqlError>
+  ) =>
+    Effect.flatMap(decodeLease(raw), (lease) =>
+      command(span, (ctx) =>
+        Effect.gen(function*() {
+          const rows = yield* change(lease, ctx)
+          if (rows.length === 0) {
+            return yield* new LockNotHeld({ key: lease.lock_key, holder: lease.holder_id, fence: lease.fence })
+          }
+          yield* event(rows[0]!, ctx)
+          return yield* Effect.orDie(decodeLock(rows[0]))
+        })))
+
+  const release: LocksShape["release"] = (lock) =>
+    ownLease(
+      "Locks.release",
+      lock,
+      (lease, { now, projectKey, sql }) =>
+        sql<LockRow>`UPDATE locks SET released_at = ${now}
+          WHERE id = ${lease.id} AND project_key = ${projectKey} AND lock_key = ${lease.lock_key}
+            AND holder_id = ${lease.holder_id} AND fence = ${lease.fence}
+            AND released_at IS NULL AND expires_at > ${now}
+          RETURNING *`,
+      (row, { emit }) =>
+        emit("lock_released", {
+          lock_id: row.id,
+          lock_key: row.lock_key,
+          holder_id: row.holder_id,
+          fence: row.fence,
+          reason: "released"
+        })
+    )
+
+  const extend: LocksShape["extend"] = (lock, rawTtl) =>
+    Effect.flatMap(decodeTtl(rawTtl), (ttl) =>
+      ownLease(
+        "Locks.extend",
+        lock,
+        (lease, { now, projectKey, sql }) =>
+          sql<LockRow>`UPDATE locks SET expires_at = ${now + ttl}
+            WHERE id = ${lease.id} AND project_key = ${projectKey} AND lock_key = ${lease.lock_key}
+              AND holder_id = ${lease.holder_id} AND fence = ${lease.fence}
+              AND released_at IS NULL AND expires_at > ${now}
+            RETURNING *`,
+        (row, { emit }) =>
+          emit("lock_extended", {
+            lock_id: row.id,
+            lock_key: row.lock_key,
+            holder_id: row.holder_id,
+            fence: row.fence,
+            expires_at: row.expires_at
+          })
+      ))
+
+  const withLock: LocksShape["withLock"] = (key, options) => (use) =>
+    Effect.gen(function*() {
+      // Decoded up front so the heartbeat interval is known before anything is held.
+      const ttl = yield* decodeTtl(options?.ttl)
+      const every = Duration.millis(Math.max(1, Math.floor(ttl / 3)))
+      return yield* Effect.acquireUseRelease(
+        acquire(key, options),
+        (lock) => {
+          const body = Effect.isEffect(use) ? use : use(lock)
+          // A transient SqlError skips one beat: the lease has ttl/3-spaced chances before it runs
+          // out, and once it has, the next extension reports LockNotHeld.
+          const beat = Effect.uninterruptible(extend(lock, ttl)).pipe(
+            Effect.catchTag("SqlError", () => Effect.void),
+            Effect.catchTag("InvalidInput", (e) => Effect.die(e))
+          )
+          const heartbeat: Effect.Effect<never, LockNotHeld> = Effect.forever(
+            Effect.zipRight(Effect.sleep(every), beat)
+          )
+          return Effect.raceFirst(body, heartbeat)
+        },
+        (lock) =>
+          release(lock).pipe(
+            Effect.catchTag("LockNotHeld", () => Effect.void),
+            Effect.catchAll((error) =>
+              Effect.logWarning("Locks.withLock: release failed; the lease will expire", error)
+            )
+          )
+      )
+    }).pipe(Effect.withSpan("Locks.withLock"))
+
+  const current: LocksShape["current"] = (rawKey) =>
+    Effect.flatMap(decodeKey(rawKey), (key) =>
+      query("Locks.current", ({ now, projectKey, sql }) =>
+        sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key}
+            AND released_at IS NULL AND expires_at > ${now}`.pipe(
+          Effect.flatMap((rows) =>
+            rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(Effect.orDie(decodeLock(rows[0])), Option.some)
+          )
+        )))
+
+  const list: LocksShape["list"] = () =>
+    // Without the hint the planner may walk every lease the project ever had (idx_locks_fence);
+    // the partial index holds only unreleased rows, already in key order.
+    query("Locks.list", ({ now, projectKey, sql }) =>
+      sql<LockRow>`SELECT * FROM locks INDEXED BY idx_locks_held_unique WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
+          ORDER BY lock_key`.pipe(Effect.flatMap((rows) => Effect.orDie(decodeLocks(rows)))))
+
+  return Locks.of({ acquire, release, extend, withLock, current, list })
+})
+
+/** The Locks service, built on the `SqlClient` and `FleetProject` in context. */
+export const layer = Layer.effect(Locks, make)
