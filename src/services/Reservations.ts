@@ -1,0 +1,313 @@
+/**
+ * Reservations: pilots announce which files they are about to change, as path patterns with a
+ * TTL, exclusive (the default) or shared. Two reservations conflict when both are active, held by
+ * different pilots, at least one is exclusive, and their patterns overlap (see `Paths.overlaps`).
+ *
+ * @module
+ */
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
+import type { InvalidInput } from "../errors.js"
+import { ReservationConflict, ReservationNotHeld } from "../errors.js"
+import type { ReservationConflictEntry } from "../errors.js"
+import { compile, normalize, overlapsCompiled, PathPatterns } from "../paths/patterns.js"
+import { Callsign, LongText } from "../schema/common.js"
+import { Reservation } from "../schema/streams.js"
+import { makeCommands } from "./internal/command.js"
+import { decodeDuration, decodeInput } from "./internal/input.js"
+
+/** Input of `Reservations.reserve`. */
+export const ReservePaths = Schema.Struct({
+  callsign: Callsign,
+  /** 1–100 path patterns, reserved all together or not at all. */
+  paths: PathPatterns,
+  /** Exclusive (the default) conflicts with every overlapping reservation of another pilot; shared only with exclusive ones. */
+  exclusive: Schema.optional(Schema.Boolean),
+  /** Why: shown to pilots that run into the reservation. */
+  reason: Schema.optional(Schema.NullOr(LongText))
+})
+export type ReservePaths = typeof ReservePaths.Encoded & {
+  /** How long the reservations last (e.g. `"10 minutes"` or milliseconds), from 1 ms to one year. */
+  readonly ttl: Duration.DurationInput
+}
+
+/** Input of `Reservations.release`. */
+export const ReleasePaths = Schema.Struct({
+  callsign: Callsign,
+  /** The patterns to release; omitted: every active reservation of the pilot. */
+  paths: Schema.optional(PathPatterns)
+})
+export type ReleasePaths = typeof ReleasePaths.Encoded
+
+/** Input of `Reservations.renew` (its `ttl` is decoded separately, like `reserve`'s). */
+export const RenewPaths = Schema.Struct({
+  callsign: Callsign,
+  /** The patterns to renew; omitted: every active reservation of the pilot. */
+  paths: Schema.optional(PathPatterns)
+})
+export type RenewPaths = typeof RenewPaths.Encoded & {
+  /** The new lease, counted from now. */
+  readonly ttl: Duration.DurationInput
+}
+
+/** Input of `Reservations.conflicts`. */
+export const CheckPaths = Schema.Struct({
+  callsign: Callsign,
+  paths: PathPatterns,
+  /** Check as an exclusive (default) or a shared request. */
+  exclusive: Schema.optional(Schema.Boolean)
+})
+export type CheckPaths = typeof CheckPaths.Encoded
+
+/** Options of `Reservations.active`. */
+export const ActiveReservationsOptions = Schema.Struct({
+  /** Only this pilot's reservations. */
+  callsign: Schema.optional(Callsign)
+})
+export type ActiveReservationsOptions = typeof ActiveReservationsOptions.Encoded
+
+/** The Reservations service. */
+export interface ReservationsShape {
+  /**
+   * Reserve every pattern, or none: if any overlaps an active reservation of another pilot (with
+   * one side exclusive), fails with `ReservationConflict` listing every conflict, and writes
+   * nothing. Patterns are stored normalised. Re-reserving a pattern the pilot already holds
+   * updates that reservation (expiry = now + ttl, `exclusive`, `reason`) instead of adding one.
+   * Returns the reservations in request order. Appends `file_reserved`.
+   */
+  readonly reserve: (
+    input: ReservePaths
+  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationConflict | InvalidInput | SqlError>
+  /**
+   * Release the pilot's active reservations of these patterns (all of them when `paths` is
+   * omitted). Patterns not held are ignored. Returns the released rows; appends `file_released`
+   * when anything was released.
+   */
+  readonly release: (input: ReleasePaths) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | SqlError>
+  /**
+   * Set the expiry of the pilot's active reservations of these patterns (all of them when
+   * `paths` is omitted) to now + ttl. A named pattern the pilot does not actively hold fails the
+   * whole call with `ReservationNotHeld` (an expired reservation is not revived: `reserve` it
+   * again). Appends `file_renewed` when anything was renewed.
+   */
+  readonly renew: (
+    input: RenewPaths
+  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationNotHeld | InvalidInput | SqlError>
+  /** What `reserve` would refuse now, without reserving anything (a read, no write lock). */
+  readonly conflicts: (
+    input: CheckPaths
+  ) => Effect.Effect<ReadonlyArray<ReservationConflictEntry>, InvalidInput | SqlError>
+  /** Active (unreleased, unexpired) reservations of the project, or of one pilot, oldest first. */
+  readonly active: (
+    options?: ActiveReservationsOptions
+  ) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | SqlError>
+}
+
+/** The Reservations service. */
+export class Reservations extends Context.Tag("@fleettools/db/Reservations")<Reservations, ReservationsShape>() {}
+
+const decodeReserve = decodeInput(ReservePaths)
+const decodeRelease = decodeInput(ReleasePaths)
+const decodeRenew = decodeInput(RenewPaths)
+const decodeCheck = decodeInput(CheckPaths)
+const decodeActive = decodeInput(ActiveReservationsOptions)
+const decodeTtl = decodeDuration("ttl")
+const decodeReservations = Schema.decodeUnknown(Schema.Array(Reservation))
+
+// Rows written by other tools may hold NULL in `exclusive` (the seed's default is true).
+const COLUMNS =
+  "id, project_key, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, reason, created_at, expires_at, released_at"
+
+interface ActiveRow {
+  readonly id: number
+  readonly callsign: string
+  readonly path_pattern: string
+  readonly exclusive: number
+  readonly expires_at: number
+}
+
+/** The project's active reservations (served by `idx_reservations_active`). */
+const selectActive = (sql: SqlClient.SqlClient, projectKey: string, now: number) =>
+  sql<ActiveRow>`SELECT id, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, expires_at FROM reservations
+    WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
+
+/** Every (requested pattern, other pilot's reservation) pair that conflicts, in request order. */
+const findConflicts = (
+  rows: ReadonlyArray<ActiveRow>,
+  callsign: string,
+  paths: ReadonlyArray<string>,
+  exclusive: boolean
+): Array<ReservationConflictEntry> => {
+  const others = rows.filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+  const conflicts: Array<ReservationConflictEntry> = []
+  for (const path of paths) {
+    const wanted = compile(path)
+    for (const row of others) {
+      if (overlapsCompiled(wanted, compile(row.path_pattern))) {
+        conflicts.push({
+          path,
+          holder: row.callsign,
+          pattern: row.path_pattern,
+          exclusive: row.exclusive !== 0,
+          expires_at: row.expires_at
+        })
+      }
+    }
+  }
+  return conflicts
+}
+
+/** The pilot's active rows grouped by normalised pattern (stored patterns may predate normalisation). */
+const ownByPattern = (rows: ReadonlyArray<ActiveRow>, callsign: string): Map<string, Array<number>> => {
+  const byPattern = new Map<string, Array<number>>()
+  for (const row of rows) {
+    if (row.callsign !== callsign) continue
+    const key = normalize(row.path_pattern)
+    const ids = byPattern.get(key)
+    if (ids === undefined) byPattern.set(key, [row.id])
+    else ids.push(row.id)
+  }
+  return byPattern
+}
+
+const decodeRows = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeReservations(rows))
+
+/** Build the Reservations service (needs `SqlClient` and `FleetProject`). */
+export const make = Effect.gen(function*() {
+  const { command, query } = yield* makeCommands
+
+  const reserve: ReservationsShape["reserve"] = (raw) =>
+    Effect.gen(function*() {
+      const input = yield* decodeReserve(raw)
+      const ttl = yield* decodeTtl(raw.ttl)
+      const exclusive = input.exclusive ?? true
+      const reason = input.reason ?? null
+      return yield* command("Reservations.reserve", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const active = yield* selectActive(sql, projectKey, now)
+          const conflicts = findConflicts(active, input.callsign, input.paths, exclusive)
+          if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts })
+
+          const expiresAt = now + ttl
+          const own = ownByPattern(active, input.callsign)
+          const renewIds = input.paths.flatMap((path) => own.get(path) ?? [])
+          const fresh = input.paths.filter((path) => !own.has(path))
+          const renewed = renewIds.length === 0 ? [] : yield* sql`UPDATE reservations
+              SET expires_at = ${expiresAt}, exclusive = ${exclusive ? 1 : 0}, reason = ${reason}
+              WHERE project_key = ${projectKey} AND ${sql.in("id", renewIds)}
+              RETURNING ${sql.literal(COLUMNS)}`
+          const inserted = fresh.length === 0 ? [] : yield* sql`INSERT INTO reservations
+              (project_key, callsign, path_pattern, exclusive, reason, created_at, expires_at, released_at)
+              VALUES ${
+            sql.csv(fresh.map((path) =>
+              sql`(${projectKey}, ${input.callsign}, ${path}, ${exclusive ? 1 : 0}, ${reason}, ${now}, ${expiresAt}, NULL)`
+            ))
+          }
+              RETURNING ${sql.literal(COLUMNS)}`
+          const renewedRows = yield* decodeRows(renewed)
+          const insertedRows = yield* decodeRows(inserted)
+          const byPattern = new Map<string, Array<Reservation>>()
+          for (const row of [...renewedRows, ...insertedRows].sort((a, b) => a.id - b.id)) {
+            const key = normalize(row.path_pattern)
+            byPattern.set(key, [...(byPattern.get(key) ?? []), row])
+          }
+          const result = input.paths.flatMap((path) => byPattern.get(path) ?? [])
+          const renewedSet = new Set<number>(renewIds)
+          yield* emit("file_reserved", {
+            callsign: input.callsign,
+            reservations: result.map((row) => ({
+              reservation_id: row.id,
+              path_pattern: row.path_pattern,
+              renewed: renewedSet.has(row.id)
+            })),
+            exclusive,
+            reason,
+            expires_at: expiresAt
+          })
+          return result
+        }))
+    })
+
+  const release: ReservationsShape["release"] = (raw) =>
+    Effect.flatMap(decodeRelease(raw), (input) =>
+      command("Reservations.release", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const active = yield* selectActive(sql, projectKey, now)
+          const own = ownByPattern(active, input.callsign)
+          const ids = input.paths === undefined
+            ? Array.from(own.values()).flat()
+            : input.paths.flatMap((path) => own.get(path) ?? [])
+          if (ids.length === 0) return []
+          const rows = yield* decodeRows(
+            yield* sql`UPDATE reservations SET released_at = ${now}
+              WHERE project_key = ${projectKey} AND ${sql.in("id", ids)}
+              RETURNING ${sql.literal(COLUMNS)}`
+          )
+          const sorted = [...rows].sort((a, b) => a.id - b.id)
+          yield* emit("file_released", {
+            callsign: input.callsign,
+            reservations: sorted.map((row) => ({ reservation_id: row.id, path_pattern: row.path_pattern })),
+            reason: "released"
+          })
+          return sorted
+        })))
+
+  const renew: ReservationsShape["renew"] = (raw) =>
+    Effect.gen(function*() {
+      const input = yield* decodeRenew(raw)
+      const ttl = yield* decodeTtl(raw.ttl)
+      return yield* command("Reservations.renew", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const active = yield* selectActive(sql, projectKey, now)
+          const own = ownByPattern(active, input.callsign)
+          if (input.paths !== undefined) {
+            const missing = input.paths.filter((path) => !own.has(path))
+            if (missing.length > 0) return yield* new ReservationNotHeld({ callsign: input.callsign, paths: missing })
+          }
+          const ids = input.paths === undefined
+            ? Array.from(own.values()).flat()
+            : input.paths.flatMap((path) => own.get(path) ?? [])
+          if (ids.length === 0) return []
+          const expiresAt = now + ttl
+          const rows = yield* decodeRows(
+            yield* sql`UPDATE reservations SET expires_at = ${expiresAt}
+              WHERE project_key = ${projectKey} AND ${sql.in("id", ids)}
+              RETURNING ${sql.literal(COLUMNS)}`
+          )
+          const sorted = [...rows].sort((a, b) => a.id - b.id)
+          yield* emit("file_renewed", {
+            callsign: input.callsign,
+            reservations: sorted.map((row) => ({ reservation_id: row.id, path_pattern: row.path_pattern })),
+            expires_at: expiresAt
+          })
+          return sorted
+        }))
+    })
+
+  const conflicts: ReservationsShape["conflicts"] = (raw) =>
+    Effect.flatMap(decodeCheck(raw), (input) =>
+      query("Reservations.conflicts", ({ now, projectKey, sql }) =>
+        Effect.map(
+          selectActive(sql, projectKey, now),
+          (active) => findConflicts(active, input.callsign, input.paths, input.exclusive ?? true)
+        )))
+
+  const active: ReservationsShape["active"] = (raw = {}) =>
+    Effect.flatMap(decodeActive(raw), (options) =>
+      query("Reservations.active", ({ now, projectKey, sql }) =>
+        Effect.flatMap(
+          options.callsign === undefined
+            ? sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
+                WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
+            : sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
+                WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
+                  AND callsign = ${options.callsign} ORDER BY id`,
+          decodeRows
+        )))
+
+  return Reservations.of({ reserve, release, renew, conflicts, active })
+})
+
+/** The Reservations service, built on the `SqlClient` and `FleetProject` in context. */
+export const layer = Layer.effect(Reservations, make)
