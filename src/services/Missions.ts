@@ -1,0 +1,210 @@
+/**
+ * Missions: large pieces of work, grouping sorties. Status machine
+ * `pending →start→ in_progress →complete→ completed`; any other move fails with `InvalidTransition`.
+ *
+ * @module
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { InvalidInput } from "../errors.js"
+import { InvalidTransition, MissionNotFound } from "../errors.js"
+import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Title } from "../schema/common.js"
+import { Mission } from "../schema/flightline.js"
+import { idPrefix, makeId, MissionId } from "../schema/ids.js"
+import type { CommandContext } from "./internal/command.js"
+import { makeCommands } from "./internal/command.js"
+import { decodeInput } from "./internal/input.js"
+
+// libSQL stores U+0000 but every read stops at it, silently truncating the text.
+const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
+const MissionTitle = Title.pipe(Schema.filter(noNul))
+const MissionText = LongText.pipe(Schema.filter(noNul))
+
+/** Input of `Missions.create`. */
+export const CreateMission = Schema.Struct({
+  title: MissionTitle,
+  description: Schema.optional(MissionText),
+  /** 0 (most urgent) … 4; default 1. */
+  priority: Schema.optional(Priority),
+  /** The callsign of whoever created the mission. */
+  created_by: Schema.optional(Callsign)
+})
+export type CreateMission = typeof CreateMission.Encoded
+
+// The default message of a failed literal union names only its first member.
+const StatusFilter = MissionStatus.annotations({
+  message: () => ({
+    message: `must be one of ${MissionStatus.literals.map((status) => JSON.stringify(status)).join(", ")}`,
+    override: true
+  })
+})
+
+/** Filters of `Missions.list`. */
+export const ListMissions = Schema.Struct({
+  status: Schema.optional(StatusFilter)
+})
+export type ListMissions = typeof ListMissions.Encoded
+
+/** How far a mission's sorties have come. */
+export interface MissionProgress {
+  readonly mission_id: MissionId
+  /** Every sortie of the mission. */
+  readonly total: number
+  /** Sorties per status. */
+  readonly by_status: {
+    readonly open: number
+    readonly in_progress: number
+    readonly blocked: number
+    readonly closed: number
+  }
+  /** Closed sorties as a whole percentage of `total`, rounded down (100 only when all are closed; 0 without sorties). */
+  readonly percent: number
+}
+
+/** The Missions service. */
+export interface MissionsShape {
+  /** Create a pending mission. Appends `mission_created`. */
+  readonly create: (input: CreateMission) => Effect.Effect<Mission, InvalidInput | SqlError>
+  /** The mission with this id. */
+  readonly get: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidInput | SqlError>
+  /** Missions matching the filter: most urgent priority first, then oldest, then id. */
+  readonly list: (options?: ListMissions) => Effect.Effect<ReadonlyArray<Mission>, InvalidInput | SqlError>
+  /** pending → in_progress, setting `started_at`. Appends `mission_started`. */
+  readonly start: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | SqlError>
+  /** in_progress → completed, setting `completed_at`. Appends `mission_completed`. */
+  readonly complete: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | SqlError>
+  /** Counts of the mission's sorties by status, and the percentage closed (one consistent read). */
+  readonly progress: (id: string) => Effect.Effect<MissionProgress, MissionNotFound | InvalidInput | SqlError>
+}
+
+/** The Missions service. */
+export class Missions extends Context.Tag("@fleettools/db/Missions")<Missions, MissionsShape>() {}
+
+const decodeCreate = decodeInput(CreateMission)
+const decodeList = decodeInput(ListMissions)
+const decodeId = decodeInput(MissionId, "id")
+const decodeMission = Schema.decodeUnknown(Mission)
+const decodeMissions = Schema.decodeUnknown(Schema.Array(Mission))
+
+/** Build the Missions service (needs `SqlClient` and `FleetProject`). */
+export const make = Effect.gen(function*() {
+  const { command, query } = yield* makeCommands
+
+  const toMission = (row: unknown) => Effect.orDie(decodeMission(row))
+
+  const create: MissionsShape["create"] = (raw) =>
+    Effect.flatMap(decodeCreate(raw), (input) =>
+      command("Missions.create", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const id = yield* makeId(idPrefix.mission)
+          const rows = yield* sql`INSERT INTO missions (id, project_key, title, description, status, priority, created_at, created_by)
+              VALUES (${id}, ${projectKey}, ${input.title}, ${input.description ?? null}, 'pending',
+                      ${input.priority ?? DEFAULT_PRIORITY}, ${now}, ${input.created_by ?? null})
+              RETURNING *`
+          const mission = yield* toMission(rows[0])
+          yield* emit("mission_created", {
+            mission_id: mission.id,
+            title: mission.title,
+            description: mission.description,
+            priority: mission.priority,
+            created_by: mission.created_by
+          })
+          return mission
+        })))
+
+  const get: MissionsShape["get"] = (raw) =>
+    Effect.flatMap(decodeId(raw), (id) =>
+      query("Missions.get", ({ projectKey, sql }) =>
+        Effect.flatMap(
+          sql`SELECT * FROM missions WHERE id = ${id} AND project_key = ${projectKey}`,
+          (rows) => rows.length === 0 ? Effect.fail(new MissionNotFound({ id })) : toMission(rows[0])
+        )))
+
+  const list: MissionsShape["list"] = (raw = {}) =>
+    Effect.flatMap(decodeList(raw), (filter) =>
+      query("Missions.list", ({ projectKey, sql }) =>
+        Effect.flatMap(
+          filter.status === undefined
+            ? sql`SELECT * FROM missions WHERE project_key = ${projectKey} ORDER BY priority, created_at, id`
+            : sql`SELECT * FROM missions WHERE project_key = ${projectKey} AND status = ${filter.status}
+                  ORDER BY priority, created_at, id`,
+          (rows) => Effect.orDie(decodeMissions(rows))
+        )))
+
+  /** One status move: read the status in the write transaction, check it, update guarded by it, log. */
+  const move = (
+    span: string,
+    from: MissionStatus,
+    to: MissionStatus,
+    update: (ctx: CommandContext, id: MissionId) => Effect.Effect<ReadonlyArray<unknown>, SqlError>,
+    event: (ctx: CommandContext, id: MissionId) => Effect.Effect<number, SqlError>
+  ) =>
+  (raw: string) =>
+    Effect.flatMap(decodeId(raw), (id) =>
+      command(span, (ctx) =>
+        Effect.gen(function*() {
+          const { projectKey, sql } = ctx
+          const current = yield* sql<{ readonly status: string }>`SELECT status FROM missions
+              WHERE id = ${id} AND project_key = ${projectKey}`
+          if (current.length === 0) return yield* new MissionNotFound({ id })
+          if (current[0]!.status !== from) {
+            return yield* new InvalidTransition({ entity: "mission", id, from: current[0]!.status, to })
+          }
+          const rows = yield* update(ctx, id)
+          if (rows.length === 0) return yield* Effect.dieMessage(`Mission ${id} changed inside its own write transaction`)
+          const mission = yield* toMission(rows[0])
+          yield* event(ctx, id)
+          return mission
+        })))
+
+  const start: MissionsShape["start"] = move(
+    "Missions.start",
+    "pending",
+    "in_progress",
+    ({ now, projectKey, sql }, id) =>
+      sql`UPDATE missions SET status = 'in_progress', started_at = ${now}
+          WHERE id = ${id} AND project_key = ${projectKey} AND status = 'pending' RETURNING *`,
+    ({ emit }, id) => emit("mission_started", { mission_id: id })
+  )
+
+  const complete: MissionsShape["complete"] = move(
+    "Missions.complete",
+    "in_progress",
+    "completed",
+    ({ now, projectKey, sql }, id) =>
+      sql`UPDATE missions SET status = 'completed', completed_at = ${now}
+          WHERE id = ${id} AND project_key = ${projectKey} AND status = 'in_progress' RETURNING *`,
+    ({ emit }, id) => emit("mission_completed", { mission_id: id })
+  )
+
+  const progress: MissionsShape["progress"] = (raw) =>
+    Effect.flatMap(decodeId(raw), (id) =>
+      query("Missions.progress", ({ projectKey, sql }) =>
+        Effect.gen(function*() {
+          // One statement, so the existence check and the counts come from the same snapshot;
+          // the LEFT JOIN yields one row with a NULL status for a mission without sorties.
+          const rows = yield* sql<{ readonly status: string | null; readonly n: number }>`
+              SELECT s.status AS status, COUNT(s.id) AS n
+              FROM missions m
+              LEFT JOIN sorties s ON s.mission_id = m.id AND s.project_key = m.project_key
+              WHERE m.id = ${id} AND m.project_key = ${projectKey}
+              GROUP BY s.status`
+          if (rows.length === 0) return yield* new MissionNotFound({ id })
+          const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0
+          const by_status = {
+            open: count("open"),
+            in_progress: count("in_progress"),
+            blocked: count("blocked"),
+            closed: count("closed")
+          }
+          // Rows written by other tools may carry other statuses: they count towards the total.
+          const total = rows.reduce((sum, row) => sum + row.n, 0)
+          const percent = total === 0 ? 0 : Math.floor((by_status.closed * 100) / total)
+          return { mission_id: id, total, by_status, percent }
+        })))
+
+  return Missions.of({ create, get, list, start, complete, progress })
+})
+
+/** The Missions service, built on the `SqlClient` and `FleetProject` in context. */
+export const layer = Layer.effect(Missions, make)

@@ -1,0 +1,177 @@
+/**
+ * Work orders: low-level tasks within a sortie. Status machine
+ * `pending →start→ in_progress →complete→ completed`; any other move fails with `InvalidTransition`.
+ *
+ * @module
+ */
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { InvalidInput } from "../errors.js"
+import { InvalidTransition, SortieNotFound, WorkOrderNotFound } from "../errors.js"
+import { Callsign, LongText, Title, WorkOrderStatus } from "../schema/common.js"
+import { WorkOrder } from "../schema/flightline.js"
+import { idPrefix, makeId, SortieId, WorkOrderId } from "../schema/ids.js"
+import { makeCommands } from "./internal/command.js"
+import { decodeInput } from "./internal/input.js"
+
+// libSQL stores U+0000 but every read stops at it, silently truncating the text.
+const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
+const WorkOrderTitle = Title.pipe(Schema.filter(noNul))
+const WorkOrderText = LongText.pipe(Schema.filter(noNul))
+
+/** Input of `WorkOrders.create`. */
+export const CreateWorkOrder = Schema.Struct({
+  /** The sortie this work order belongs to; it must exist in this project. */
+  sortie_id: SortieId,
+  title: WorkOrderTitle,
+  description: Schema.optional(WorkOrderText),
+  assigned_to: Schema.optional(Callsign)
+})
+export type CreateWorkOrder = typeof CreateWorkOrder.Encoded
+
+/** Options of `WorkOrders.start`. */
+export const StartWorkOrder = Schema.Struct({
+  /** Assign the work order to this callsign as it starts (default: keep the current assignee). */
+  assigned_to: Schema.optional(Callsign)
+})
+export type StartWorkOrder = typeof StartWorkOrder.Encoded
+
+// The default message of a failed literal union names only its first member.
+const StatusFilter = WorkOrderStatus.annotations({
+  message: () => ({
+    message: `must be one of ${WorkOrderStatus.literals.map((status) => JSON.stringify(status)).join(", ")}`,
+    override: true
+  })
+})
+
+/** Filters of `WorkOrders.list` (combined with AND). */
+export const ListWorkOrders = Schema.Struct({
+  sortie_id: Schema.optional(SortieId),
+  status: Schema.optional(StatusFilter)
+})
+export type ListWorkOrders = typeof ListWorkOrders.Encoded
+
+/** The WorkOrders service. */
+export interface WorkOrdersShape {
+  /** Create a pending work order in an existing sortie. Appends `work_order_created`. */
+  readonly create: (input: CreateWorkOrder) => Effect.Effect<WorkOrder, SortieNotFound | InvalidInput | SqlError>
+  /** The work order with this id. */
+  readonly get: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidInput | SqlError>
+  /** pending → in_progress, optionally (re)assigning it. Appends `work_order_started`. */
+  readonly start: (
+    id: string,
+    options?: StartWorkOrder
+  ) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | SqlError>
+  /** in_progress → completed, setting `completed_at`. Appends `work_order_completed`. */
+  readonly complete: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | SqlError>
+  /** Work orders matching the filters, oldest first. */
+  readonly list: (options?: ListWorkOrders) => Effect.Effect<ReadonlyArray<WorkOrder>, InvalidInput | SqlError>
+}
+
+/** The WorkOrders service. */
+export class WorkOrders extends Context.Tag("@fleettools/db/WorkOrders")<WorkOrders, WorkOrdersShape>() {}
+
+const decodeCreate = decodeInput(CreateWorkOrder)
+const decodeStart = decodeInput(StartWorkOrder)
+const decodeList = decodeInput(ListWorkOrders)
+const decodeId = decodeInput(WorkOrderId, "id")
+const decodeWorkOrder = Schema.decodeUnknown(WorkOrder)
+const decodeWorkOrders = Schema.decodeUnknown(Schema.Array(WorkOrder))
+
+/** Build the WorkOrders service (needs `SqlClient` and `FleetProject`). */
+export const make = Effect.gen(function*() {
+  const { command, query } = yield* makeCommands
+
+  const toWorkOrder = (row: unknown) => Effect.orDie(decodeWorkOrder(row))
+
+  const create: WorkOrdersShape["create"] = (raw) =>
+    Effect.flatMap(decodeCreate(raw), (input) =>
+      command("WorkOrders.create", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const sortie = yield* sql`SELECT 1 AS found FROM sorties WHERE id = ${input.sortie_id} AND project_key = ${projectKey}`
+          if (sortie.length === 0) return yield* new SortieNotFound({ id: input.sortie_id })
+          const id = yield* makeId(idPrefix.workOrder)
+          const rows = yield* sql`INSERT INTO work_orders (id, project_key, sortie_id, title, description, status, assigned_to, created_at)
+              VALUES (${id}, ${projectKey}, ${input.sortie_id}, ${input.title}, ${input.description ?? null}, 'pending',
+                      ${input.assigned_to ?? null}, ${now})
+              RETURNING *`
+          const workOrder = yield* toWorkOrder(rows[0])
+          yield* emit("work_order_created", {
+            work_order_id: workOrder.id,
+            sortie_id: workOrder.sortie_id,
+            title: workOrder.title,
+            description: workOrder.description,
+            assigned_to: workOrder.assigned_to
+          })
+          return workOrder
+        })))
+
+  const get: WorkOrdersShape["get"] = (raw) =>
+    Effect.flatMap(decodeId(raw), (id) =>
+      query("WorkOrders.get", ({ projectKey, sql }) =>
+        Effect.flatMap(
+          sql`SELECT * FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
+          (rows) => rows.length === 0 ? Effect.fail(new WorkOrderNotFound({ id })) : toWorkOrder(rows[0])
+        )))
+
+  /** Read the status inside the write transaction and refuse any move but `from` → `to`. */
+  const checkStatus = (
+    sql: SqlClient.SqlClient,
+    projectKey: string,
+    id: WorkOrderId,
+    from: WorkOrderStatus,
+    to: WorkOrderStatus
+  ): Effect.Effect<void, WorkOrderNotFound | InvalidTransition | SqlError> =>
+    Effect.flatMap(
+      sql<{ readonly status: string }>`SELECT status FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
+      (rows): Effect.Effect<void, WorkOrderNotFound | InvalidTransition> =>
+        rows.length === 0
+          ? Effect.fail(new WorkOrderNotFound({ id }))
+          : rows[0]!.status !== from
+          ? Effect.fail(new InvalidTransition({ entity: "work_order", id, from: rows[0]!.status, to }))
+          : Effect.void
+    )
+
+  const start: WorkOrdersShape["start"] = (rawId, rawOptions = {}) =>
+    Effect.flatMap(Effect.all([decodeId(rawId), decodeStart(rawOptions)]), ([id, options]) =>
+      command("WorkOrders.start", ({ emit, projectKey, sql }) =>
+        Effect.gen(function*() {
+          yield* checkStatus(sql, projectKey, id, "pending", "in_progress")
+          const rows = yield* sql`UPDATE work_orders SET status = 'in_progress',
+                assigned_to = COALESCE(${options.assigned_to ?? null}, assigned_to)
+              WHERE id = ${id} AND project_key = ${projectKey} AND status = 'pending' RETURNING *`
+          const workOrder = yield* toWorkOrder(rows[0])
+          yield* emit("work_order_started", { work_order_id: workOrder.id, assigned_to: workOrder.assigned_to })
+          return workOrder
+        })))
+
+  const complete: WorkOrdersShape["complete"] = (rawId) =>
+    Effect.flatMap(decodeId(rawId), (id) =>
+      command("WorkOrders.complete", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          yield* checkStatus(sql, projectKey, id, "in_progress", "completed")
+          const rows = yield* sql`UPDATE work_orders SET status = 'completed', completed_at = ${now}
+              WHERE id = ${id} AND project_key = ${projectKey} AND status = 'in_progress' RETURNING *`
+          const workOrder = yield* toWorkOrder(rows[0])
+          yield* emit("work_order_completed", { work_order_id: workOrder.id })
+          return workOrder
+        })))
+
+  const list: WorkOrdersShape["list"] = (raw = {}) =>
+    Effect.flatMap(decodeList(raw), (filter) =>
+      query("WorkOrders.list", ({ projectKey, sql }) => {
+        const clauses = [sql`project_key = ${projectKey}`]
+        if (filter.sortie_id !== undefined) clauses.push(sql`sortie_id = ${filter.sortie_id}`)
+        if (filter.status !== undefined) clauses.push(sql`status = ${filter.status}`)
+        return Effect.flatMap(
+          sql`SELECT * FROM work_orders WHERE ${sql.and(clauses)} ORDER BY created_at, id`,
+          (rows) => Effect.orDie(decodeWorkOrders(rows))
+        )
+      }))
+
+  return WorkOrders.of({ create, get, start, complete, list })
+})
+
+/** The WorkOrders service, built on the `SqlClient` and `FleetProject` in context. */
+export const layer = Layer.effect(WorkOrders, make)
