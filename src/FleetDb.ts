@@ -10,17 +10,37 @@ import { basename, join, resolve } from "node:path"
 import { DatabaseOpenError } from "./errors.js"
 import { FleetProject } from "./Project.js"
 import * as Project from "./Project.js"
+import * as Replica from "./Replica.js"
+import * as Checkpoints from "./services/Checkpoints.js"
+import * as Cursors from "./services/Cursors.js"
 import * as Events from "./services/Events.js"
+import * as Locks from "./services/Locks.js"
+import * as Missions from "./services/Missions.js"
+import * as Messages from "./services/Messages.js"
 import * as Pilots from "./services/Pilots.js"
+import * as Projections from "./services/Projections.js"
+import * as Reservations from "./services/Reservations.js"
+import * as Sorties from "./services/Sorties.js"
+import * as WorkOrders from "./services/WorkOrders.js"
 import * as Sql from "./sql/client.js"
 import { WritePolicy } from "./sql/transaction.js"
 
 /** Everything a `FleetDb` layer provides. */
 export type FleetServices =
+  | Checkpoints.Checkpoints
+  | Cursors.Cursors
   | Events.Events
+  | Messages.Messages
+  | Locks.Locks
+  | Missions.Missions
   | Pilots.Pilots
+  | Projections.Projections
+  | Reservations.Reservations
+  | Sorties.Sorties
+  | WorkOrders.WorkOrders
   | SqlClient.SqlClient
   | FleetProject
+  | Replica.Replica
 
 /** Settings every layer accepts. */
 export interface CommonOptions {
@@ -56,10 +76,12 @@ export interface RemoteOptions extends CommonOptions {
   readonly syncUrl?: string | undefined
   /** With `syncUrl`: sync in the background every this many seconds. */
   readonly syncInterval?: number | undefined
+  /** Servers and replicas: how long reaching the server may take when the layer opens, in ms (default 10000). */
+  readonly connectTimeout?: number | undefined
   readonly projectKey: string
 }
 
-const services = Layer.mergeAll(Events.layer, Pilots.layer)
+const services = Layer.mergeAll(Events.layer, Locks.layer, Pilots.layer, Reservations.layer, Missions.layer, Sorties.layer, WorkOrders.layer, Messages.layer, Cursors.layer, Checkpoints.layer, Projections.layer)
 
 const policyLayer = (options: CommonOptions) =>
   options.busyRetries === undefined
@@ -69,11 +91,15 @@ const policyLayer = (options: CommonOptions) =>
 const build = (
   target: Sql.Target,
   projectKey: string,
-  options: CommonOptions
+  options: CommonOptions & { readonly connectTimeout?: number | undefined }
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
+    // Services see the Replica (Locks pulls before polling on an embedded replica).
+    Layer.provideMerge(Replica.layer(
+      target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
+    )),
     Layer.provideMerge(Layer.mergeAll(
-      Sql.layer(target, { busyTimeout: options.busyTimeout }),
+      Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout }),
       Project.layer({ projectKey, location: Sql.describeTarget(target) })
     )),
     Layer.provide(policyLayer(options))
@@ -165,7 +191,8 @@ export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, Databa
 
 /**
  * `layer` configured from the environment: `FLEET_DB_URL` (required), `FLEET_DB_AUTH_TOKEN`,
- * `FLEET_DB_SYNC_URL`, `FLEET_PROJECT_KEY` (default: the absolute current directory).
+ * `FLEET_DB_SYNC_URL`, `FLEET_DB_SYNC_INTERVAL` (seconds), `FLEET_PROJECT_KEY` (default: the
+ * absolute current directory).
  */
 export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(
@@ -173,6 +200,7 @@ export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigE
       url: Config.string("FLEET_DB_URL"),
       authToken: Config.option(Config.redacted("FLEET_DB_AUTH_TOKEN")),
       syncUrl: Config.option(Config.string("FLEET_DB_SYNC_URL")),
+      syncInterval: Config.option(Config.number("FLEET_DB_SYNC_INTERVAL")),
       projectKey: Config.string("FLEET_PROJECT_KEY").pipe(Config.withDefault(resolve(".")))
     }),
     (config) =>
@@ -180,7 +208,15 @@ export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigE
         url: config.url,
         authToken: Option.getOrUndefined(config.authToken),
         syncUrl: Option.getOrUndefined(config.syncUrl),
+        syncInterval: Option.getOrUndefined(config.syncInterval),
         projectKey: config.projectKey
       })
   )
 )
+
+/**
+ * Pull the server's latest changes into an embedded replica now (`layer({ url: "file:…", syncUrl })`),
+ * so that reads see other processes' writes. Commands always run on the server and this process
+ * always reads its own writes; on memory, file and server databases this is a no-op.
+ */
+export const sync = Replica.sync

@@ -140,6 +140,20 @@ export class ReservationConflict extends Schema.TaggedError<ReservationConflict>
   }
 }
 
+/**
+ * `renew` named patterns that the pilot does not actively hold (never reserved, released, or
+ * expired); nothing was renewed. Reserve them again instead.
+ */
+export class ReservationNotHeld extends Schema.TaggedError<ReservationNotHeld>()("ReservationNotHeld", {
+  callsign: Schema.String,
+  /** The requested (normalised) patterns without an active reservation of this pilot. */
+  paths: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `"${this.callsign}" holds no active reservation for ${this.paths.join(", ")}`
+  }
+}
+
 /** A message was addressed to callsigns that are not registered in the project. */
 export class UnknownRecipient extends Schema.TaggedError<UnknownRecipient>()("UnknownRecipient", {
   callsigns: Schema.Array(Schema.String)
@@ -171,12 +185,13 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
 
 /**
  * The database could not be opened or prepared: the path cannot be created, the file is not a
- * SQLite database, the URL is refused, the server is unreachable, or the schema is newer than
- * this library. `target` is the path or URL (never a credential).
+ * SQLite database, the URL is refused, the server is unreachable or refuses the auth token
+ * (`"auth"`), or the schema is newer than this library. `target` is the path or URL (never a
+ * credential).
  */
 export class DatabaseOpenError extends Schema.TaggedError<DatabaseOpenError>()("DatabaseOpenError", {
   target: Schema.String,
-  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "schema-too-new", "migration", "other"),
+  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "auth", "schema-too-new", "migration", "other"),
   detail: Schema.String
 }) {
   override get message() {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Events, FleetDb, Pilots } from "../src/index.js"
 import { statements as integrityStatements } from "../src/migrations/0002_integrity.js"
+import { statements as recoveryStatements } from "../src/migrations/0003_recovery.js"
 
 type Column = readonly [name: string, type: string, notnull: 0 | 1, dflt: string | null, pk: 0 | 1, hidden: 0 | 2]
 
@@ -213,7 +214,7 @@ describe("schema", () => {
         const seedNames = new Set(expected.map((c) => c[0]))
         expect(actual.filter((c) => seedNames.has(c[0])), table).toEqual(expected)
         const extra = actual.filter((c) => !seedNames.has(c[0])).map((c) => c[0])
-        expect(extra, `${table}: columns beyond the seed`).toEqual(table === "locks" ? ["fence"] : [])
+        expect(extra, `${table}: columns beyond the seed`).toEqual(table === "locks" ? ["fence"] : table === "pilots" ? ["lost_at"] : [])
       }
       const tables = (await client.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'effect_sql_migrations' ORDER BY name"
@@ -239,7 +240,7 @@ describe("schema", () => {
       for (const statement of seedSql) await seed.execute(statement)
       for (const table of Object.keys(seedTables)) {
         const seedColumns = await columnsOf(seed, table)
-        const ourColumns = (await columnsOf(ours, table)).filter((c) => c[0] !== "fence")
+        const ourColumns = (await columnsOf(ours, table)).filter((c) => c[0] !== "fence" && c[0] !== "lost_at")
         expect(ourColumns, table).toEqual(seedColumns)
       }
       for (const index of Object.keys(seedIndexes)) {
@@ -311,14 +312,14 @@ describe("schema", () => {
       const lock = (await client.execute("SELECT fence FROM locks")).rows[0]
       expect(Number(lock?.fence)).toBe(0)
       const applied = (await client.execute("SELECT migration_id FROM effect_sql_migrations ORDER BY migration_id")).rows
-      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2])
+      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2, 3])
     } finally {
       client.close()
     }
   }))
 
   it("integrity additions are separate statements with their own names", () => {
-    for (const statement of integrityStatements) {
+    for (const statement of [...integrityStatements, ...recoveryStatements]) {
       expect(statement.split(";").filter((s) => s.trim() !== "")).toHaveLength(1)
       const name = /INDEX IF NOT EXISTS `(\w+)`|ADD COLUMN `(\w+)`/.exec(statement)
       expect(Option.fromNullable(name).pipe(Option.isSome), statement).toBe(true)

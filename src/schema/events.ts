@@ -7,7 +7,7 @@
  * @module
  */
 import { DateTime, Either, Option, ParseResult, Schema } from "effect"
-import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
+import { CheckpointTrigger, Importance, JsonValue, SortieStatus, WellFormedString } from "./common.js"
 
 const Millis = Schema.Number
 const NullableString = Schema.NullOr(Schema.String)
@@ -117,6 +117,12 @@ export const EventPayloads = {
     reservations: Schema.Array(Schema.Struct({ reservation_id: Schema.Number, path_pattern: Schema.String })),
     reason: Schema.Literal("released", "pilot_lost")
   }),
+  /** `Reservations.renew`: these active reservations now expire at `expires_at`. */
+  file_renewed: Schema.Struct({
+    callsign: Schema.String,
+    reservations: Schema.Array(Schema.Struct({ reservation_id: Schema.Number, path_pattern: Schema.String })),
+    expires_at: Millis
+  }),
   cursor_moved: Schema.Struct({ consumer_id: Schema.String, from: Schema.Number, to: Schema.Number }),
   checkpoint_created: Schema.Struct({
     checkpoint_id: Schema.String,
@@ -171,11 +177,26 @@ export type NewEvent =
   | { readonly [T in EventType]: { readonly type: T; readonly data: EventPayload<T> } }[EventType]
   | { readonly type: string; readonly data: JsonValue }
 
-const decoders = Object.fromEntries(
+// A Map, not an object: a type such as "valueOf" or "__proto__" must not find Object.prototype's members.
+const decoders: ReadonlyMap<string, (u: unknown) => Option.Option<unknown>> = new Map(
   Object.entries(EventPayloads).map(([type, schema]) => [type, Schema.decodeUnknownOption(schema as unknown as Schema.Schema<unknown>)])
-) as Record<string, (u: unknown) => Option.Option<unknown>>
+)
 
-/** Decode one `events` row (as stored) into a `FleetEvent`. Never fails. */
+// Other tools write this table too: a timestamp that is not epoch milliseconds (text, garbage)
+// must not make the whole log unreadable, so it falls back to an ISO string and then the epoch.
+const timestampOf = (value: unknown): DateTime.Utc => {
+  const parsed = typeof value === "number"
+    ? DateTime.make(value)
+    : typeof value === "string"
+    ? (value.trim() !== "" && Number.isFinite(Number(value)) ? DateTime.make(Number(value)) : DateTime.make(value))
+    : Option.none()
+  return Option.getOrElse(Option.map(parsed, DateTime.toUtc), () => DateTime.unsafeMake(0))
+}
+
+/**
+ * Decode one `events` row (as stored) into a `FleetEvent`. Never fails: data that is not JSON
+ * reads back as its raw text, and a timestamp that is not a time reads back as the epoch.
+ */
 export const decodeEventRow = (row: {
   readonly id: number
   readonly type: string
@@ -185,7 +206,7 @@ export const decodeEventRow = (row: {
 }): FleetEvent => {
   const envelope = {
     sequence: row.id,
-    timestamp: DateTime.unsafeMake(row.timestamp),
+    timestamp: timestampOf(row.timestamp),
     project_key: row.project_key
   }
   let parsed: unknown
@@ -194,7 +215,7 @@ export const decodeEventRow = (row: {
   } catch {
     return { ...envelope, known: false, type: row.type, data: row.data }
   }
-  const decode = decoders[row.type]
+  const decode = decoders.get(row.type)
   if (decode !== undefined) {
     const decoded = decode(parsed)
     if (Option.isSome(decoded)) {
@@ -204,14 +225,64 @@ export const decodeEventRow = (row: {
   return { ...envelope, known: false, type: row.type, data: parsed }
 }
 
+// Where `value` stops being JSON that round-trips exactly (NaN and ±Infinity become null, lone
+// surrogates cannot be stored as UTF-8 text, functions and undefined vanish, class instances lose
+// their identity, cycles throw), as a filter issue naming the path; undefined when it is JSON.
+const jsonIssue = (
+  value: unknown,
+  path: ReadonlyArray<PropertyKey> = [],
+  ancestors: ReadonlyArray<object> = []
+): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } | undefined => {
+  switch (typeof value) {
+    case "boolean":
+      return undefined
+    case "number":
+      return Number.isFinite(value) ? undefined : { path, message: `must be a finite number, got ${value}` }
+    case "string":
+      return Either.isLeft(checkString(value)) ? { path, message: "must be valid Unicode text (it contains a lone surrogate)" } : undefined
+    case "object": {
+      if (value === null) return undefined
+      if (ancestors.includes(value)) return { path, message: "must not contain a cycle" }
+      const inner = [...ancestors, value]
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const issue = jsonIssue(value[i], [...path, i], inner)
+          if (issue !== undefined) return issue
+        }
+        return undefined
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return { path, message: "must be a plain JSON object" }
+      for (const [key, item] of Object.entries(value)) {
+        if (Either.isLeft(checkString(key))) return { path: [...path, key], message: "keys must be valid Unicode text" }
+        const issue = jsonIssue(item, [...path, key], inner)
+        if (issue !== undefined) return issue
+      }
+      return undefined
+    }
+    default:
+      return { path, message: `must be a JSON value, got ${typeof value}` }
+  }
+}
+const checkString = Schema.decodeUnknownEither(WellFormedString)
+
+const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter((u) => jsonIssue(u) ?? true))
+
+const dataDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = new Map(
+  Object.entries(EventPayloads).map(([type, schema]) => [
+    type,
+    Schema.decodeUnknownEither((schema as unknown as Schema.Schema<unknown>).pipe(Schema.filter((u) => jsonIssue(u) ?? true)))
+  ])
+)
+const decodeJsonData = Schema.decodeUnknownEither(JsonData)
+
 /**
  * Validate an event to append and encode its data as JSON text. Known types must match their
- * payload schema; other types need JSON data.
+ * payload schema; any type needs data that is JSON and round-trips exactly (finite numbers,
+ * well-formed strings, plain objects and arrays). Issues carry the path inside the data.
  */
 export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResult.ParseError> =>
   Either.map(
-    Schema.decodeUnknownEither(
-      (isEventType(event.type) ? EventPayloads[event.type] : JsonValue) as unknown as Schema.Schema<unknown>
-    )(event.data),
+    (dataDecoders.get(event.type) ?? decodeJsonData)(event.data),
     (data) => JSON.stringify(data)
   )

@@ -4,19 +4,21 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Context, Duration, Effect, Either, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
 import { InvalidInput } from "../errors.js"
 import { Text } from "../schema/common.js"
 import type { FleetEvent, NewEvent } from "../schema/events.js"
 import { decodeEventRow, encodeNewEvent } from "../schema/events.js"
 import { makeCommands } from "./internal/command.js"
+import type { EventRowData } from "./internal/eventLog.js"
+import { latestSequence as selectLatest, pollAfter, selectAfter } from "./internal/eventLog.js"
 import { decodeDuration, decodeInput, toInvalidInput } from "./internal/input.js"
 
 /** Options of `Events.read`. */
 export interface ReadEventsOptions {
   /** Only events with a sequence greater than this (default 0: from the start). */
   readonly after?: number | undefined
-  /** Only events of these types. */
+  /** Only events of these types (an empty list means no filter). */
   readonly types?: ReadonlyArray<string> | undefined
   /** At most this many events (default 1000, at most 10000). */
   readonly limit?: number | undefined
@@ -24,7 +26,9 @@ export interface ReadEventsOptions {
 
 /** Options of `Events.stream`. */
 export interface StreamEventsOptions {
+  /** Start after this sequence (default 0: the whole log, then new events). */
   readonly after?: number | undefined
+  /** Only events of these types (an empty list means no filter). */
   readonly types?: ReadonlyArray<string> | undefined
   /** How often to look for new events once the backlog is drained (default 250 ms). */
   readonly pollInterval?: Duration.DurationInput | undefined
@@ -58,16 +62,13 @@ const ReadOptions = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, MAX_LIMIT)))
 })
 const decodeReadOptions = decodeInput(ReadOptions)
-const decodeEventType = decodeInput(Text({ min: 1, max: 200 }), "type")
+// Local libSQL stores a NUL character but reads text back only up to it: a type must round-trip.
+// (Data is JSON text, where NUL is escaped, so data strings may contain it.)
+const decodeEventType = decodeInput(
+  Text({ min: 1, max: 200 }).pipe(Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character")),
+  "type"
+)
 const decodePoll = decodeDuration("pollInterval")
-
-interface EventRowData {
-  readonly id: number
-  readonly type: string
-  readonly project_key: string
-  readonly timestamp: number
-  readonly data: string
-}
 
 /** Build the Events service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
@@ -75,11 +76,15 @@ export const make = Effect.gen(function*() {
 
   const encodeAll = (events: ReadonlyArray<NewEvent>) =>
     Effect.forEach(events, (event, index) =>
-      Effect.flatMap(decodeEventType(event?.type), (type) =>
-        Either.match(encodeNewEvent({ type, data: event.data } as NewEvent), {
-          onLeft: (error) => Effect.fail(toInvalidInput(error, `events.${index}.data`)),
-          onRight: (json) => Effect.succeed({ type, json })
-        })))
+      decodeEventType(event?.type).pipe(
+        Effect.mapError((e) => new InvalidInput({ field: `events.${index}.${e.field}`, reason: e.reason })),
+        Effect.flatMap((type) =>
+          Either.match(encodeNewEvent({ type, data: event.data } as NewEvent), {
+            onLeft: (error) => Effect.fail(toInvalidInput(error, `events.${index}.data`)),
+            onRight: (json) => Effect.succeed({ type, json })
+          })
+        )
+      ))
 
   const insertAll = (encoded: ReadonlyArray<{ readonly type: string; readonly json: string }>) =>
     command("Events.appendAll", ({ now, projectKey, sql }) =>
@@ -112,50 +117,32 @@ export const make = Effect.gen(function*() {
           ))
     )
 
-  const selectAfter = (after: number, types: ReadonlyArray<string> | undefined, limit: number) =>
-    types === undefined || types.length === 0
-      ? sql<EventRowData>`SELECT id, type, project_key, timestamp, data FROM events
-          WHERE project_key = ${projectKey} AND id > ${after} ORDER BY id LIMIT ${limit}`
-      : sql<EventRowData>`SELECT id, type, project_key, timestamp, data FROM events
-          WHERE project_key = ${projectKey} AND id > ${after} AND ${sql.in("type", types)} ORDER BY id LIMIT ${limit}`
-
   const read: EventsShape["read"] = (options = {}) =>
     Effect.flatMap(decodeReadOptions(options), (opts) =>
       query("Events.read", () =>
         Effect.map(
-          selectAfter(opts.after ?? 0, opts.types, opts.limit ?? DEFAULT_LIMIT),
+          selectAfter(sql, projectKey, opts.after ?? 0, opts.types, opts.limit ?? DEFAULT_LIMIT),
           (rows) => rows.map(decodeEventRow)
         )))
 
-  const latest = sql<{ readonly seq: number | null }>`SELECT MAX(id) AS seq FROM events WHERE project_key = ${projectKey}`.pipe(
-    Effect.map((rows) => rows[0]?.seq ?? 0)
+  const latestSequence: EventsShape["latestSequence"] = selectLatest(sql, projectKey).pipe(
+    Effect.withSpan("Events.latestSequence")
   )
-  const latestSequence: EventsShape["latestSequence"] = latest.pipe(Effect.withSpan("Events.latestSequence"))
 
-  const stream: EventsShape["stream"] = (options = {}) =>
+  const stream: EventsShape["stream"] = (raw) =>
     Stream.unwrap(Effect.gen(function*() {
+      // Untyped callers may pass null; it means "no options", as for the other methods' defaults.
+      const options: StreamEventsOptions = raw ?? {}
       const opts = yield* decodeReadOptions({ after: options.after, types: options.types })
       const poll = options.pollInterval === undefined ? 250 : yield* decodePoll(options.pollInterval)
-      // Each step reads the next page; an empty page waits for the newest sequence to move
-      // (one indexed MAX lookup per poll) before reading rows again.
-      return Stream.paginateChunkEffect(opts.after ?? 0, (after) =>
-        selectAfter(after, opts.types, DEFAULT_LIMIT).pipe(
-          Effect.flatMap((rows) =>
-            rows.length > 0
-              ? Effect.succeed([Chunk.fromIterable(rows.map(decodeEventRow)), Option.some(rows[rows.length - 1]!.id)] as const)
-              : waitForNewer(after, poll).pipe(
-                Effect.as([Chunk.empty<FleetEvent>(), Option.some(after)] as const)
-              )
-          ),
-          Effect.withSpan("Events.stream.poll")
-        ))
+      return pollAfter(sql, projectKey, {
+        after: opts.after ?? 0,
+        types: opts.types,
+        pageSize: DEFAULT_LIMIT,
+        pollMillis: poll,
+        span: "Events.stream.poll"
+      })
     }))
-
-  const waitForNewer = (after: number, pollMillis: number) =>
-    Effect.repeat(latest, {
-      schedule: Schedule.spaced(Duration.millis(pollMillis)),
-      until: (seq) => seq > after
-    })
 
   return Events.of({ append, appendAll, read, latestSequence, stream })
 })

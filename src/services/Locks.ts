@@ -8,6 +8,7 @@ import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from 
 import type { InvalidInput } from "../errors.js"
 import { LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
+import { Replica } from "../Replica.js"
 import { Lock } from "../schema/streams.js"
 import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
@@ -119,6 +120,12 @@ const POLL_GROWTH = 1.5
 /** Build the Locks service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, projectKey, query, sql } = yield* makeCommands
+  // An embedded replica reads its local copy, which learns of another process's release only when
+  // it syncs: a waiter pulls before each poll, or it would wait for the holder's lease to expire.
+  const pull = Option.match(yield* Effect.serviceOption(Replica), {
+    onNone: () => Effect.void,
+    onSome: (replica) => replica.isReplica ? Effect.asVoid(replica.sync) : Effect.void
+  })
 
   const selectHeld = (key: string) =>
     sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL`
@@ -192,6 +199,7 @@ export const make = Effect.gen(function*() {
           if (result._tag === "Right") return result.right
           if (!(result.left instanceof LockHeld)) return yield* result.left
         }
+        yield* pull
         const { live, now } = yield* poll(key)
         if (live === undefined) {
           tryWrite = true
@@ -216,7 +224,7 @@ export const make = Effect.gen(function*() {
       const ttl = yield* decodeTtl(options?.ttl)
       const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
       return yield* (wait === undefined ? attempt(key, holder, ttl) : acquireWaiting(key, holder, ttl, wait))
-    }).pipe(Effect.withSpan("Locks.acquire"))
+    }).pipe(Effect.withSpan("Locks.acquire", { captureStackTrace: false }))
 
   /** The guarded update shared by release and extend: only this exact, live lease matches. */
   const ownLease = (
@@ -305,7 +313,7 @@ export const make = Effect.gen(function*() {
             )
           )
       )
-    }).pipe(Effect.withSpan("Locks.withLock"))
+    }).pipe(Effect.withSpan("Locks.withLock", { captureStackTrace: false }))
 
   const current: LocksShape["current"] = (rawKey) =>
     Effect.flatMap(decodeKey(rawKey), (key) =>

@@ -11,13 +11,19 @@ import { Callsign, Text } from "../schema/common.js"
 import { Pilot } from "../schema/streams.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
+import type { LostPilot, SweepOptions } from "./internal/sweep.js"
+import { makeSweep } from "./internal/sweep.js"
+
+// Local libSQL stores a NUL character but reads text back only up to it: refuse what cannot round-trip.
+const StoredText = (options: { readonly min?: number; readonly max: number }) =>
+  Text(options).pipe(Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character"))
 
 /** Input of `Pilots.register`. Omitted fields keep their stored value (defaults on first registration). */
 export const RegisterPilot = Schema.Struct({
   callsign: Callsign,
-  program: Schema.optional(Text({ min: 1, max: 200 })),
-  model: Schema.optional(Text({ min: 1, max: 200 })),
-  task_description: Schema.optional(Text({ max: 65_536 }))
+  program: Schema.optional(StoredText({ min: 1, max: 200 })),
+  model: Schema.optional(StoredText({ min: 1, max: 200 })),
+  task_description: Schema.optional(StoredText({ max: 65_536 }))
 })
 export type RegisterPilot = typeof RegisterPilot.Encoded
 
@@ -40,6 +46,15 @@ export interface PilotsShape {
   readonly get: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | SqlError>
   /** Registered pilots, most recently active first. */
   readonly list: (options?: ListPilotsOptions) => Effect.Effect<ReadonlyArray<Pilot>, InvalidInput | SqlError>
+  /**
+   * Declare lost every pilot whose last activity is older than `staleAfter`, one command per
+   * pilot: its locks and active reservations are released and its in-progress and blocked
+   * sorties reopen, unassigned (events with reason `"pilot_lost"`; each reopened sortie's event
+   * names who had it and its latest checkpoint), `lost_at` is set, and `pilot_lost` is appended.
+   * Idempotent: a lost pilot is not lost again until it heartbeats or registers and goes quiet
+   * once more. Returns the pilots lost by this call, stalest first.
+   */
+  readonly sweep: (options: SweepOptions) => Effect.Effect<ReadonlyArray<LostPilot>, InvalidInput | SqlError>
 }
 
 /** The Pilots service. */
@@ -102,9 +117,10 @@ export const make = Effect.gen(function*() {
           )
         )))
 
-  const list: PilotsShape["list"] = (options = {}) =>
+  const list: PilotsShape["list"] = (options) =>
     Effect.flatMap(
-      options.activeWithin === undefined
+      // `?.`: untyped callers may pass null for "no options".
+      options?.activeWithin === undefined
         ? Effect.succeed(Option.none<number>())
         : Effect.map(decodeWithin(options.activeWithin), Option.some),
       (within) =>
@@ -120,7 +136,9 @@ export const make = Effect.gen(function*() {
           ))
     )
 
-  return Pilots.of({ register, heartbeat, get, list })
+  const sweep: PilotsShape["sweep"] = makeSweep({ command, query })
+
+  return Pilots.of({ register, heartbeat, get, list, sweep })
 })
 
 /** The Pilots service, built on the `SqlClient` and `FleetProject` in context. */

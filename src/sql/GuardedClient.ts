@@ -17,7 +17,7 @@
  * @module
  */
 import type * as Libsql from "@libsql/client"
-import { poisonsConnection } from "./errors.js"
+import { isTransactionTimeout, poisonsConnection } from "./errors.js"
 
 /** How to (re)create the underlying client. */
 export interface GuardedClientOptions {
@@ -174,11 +174,19 @@ export class GuardedClient implements Libsql.Client {
   }
 }
 
-/** A live transaction: errors are noted; settling lets the next caller in. */
+/**
+ * A live transaction: errors are noted; settling lets the next caller in.
+ *
+ * A libSQL server may kill a transaction that holds the write lock too long (TRANSACTION_TIMEOUT).
+ * Over HTTP the stream then carries on in autocommit mode: a later statement of this transaction
+ * would be committed on its own. So once killed, every later statement and the commit fail with
+ * the kill, and rollback (already done by the server) just closes the transaction.
+ */
 class GuardedTransaction implements Libsql.Transaction {
   readonly #tx: Libsql.Transaction
   readonly #client: GuardedClient
   readonly #release: () => void
+  #killed: { readonly error: unknown } | undefined
 
   constructor(tx: Libsql.Transaction, client: GuardedClient, release: () => void) {
     this.#tx = tx
@@ -187,9 +195,11 @@ class GuardedTransaction implements Libsql.Transaction {
   }
 
   async #guard<A>(f: () => Promise<A>): Promise<A> {
+    if (this.#killed !== undefined) throw this.#killed.error
     try {
       return await f()
     } catch (error) {
+      if (isTransactionTimeout(error)) this.#killed = { error }
       this.#client.noteError(error)
       throw error
     }
@@ -216,6 +226,10 @@ class GuardedTransaction implements Libsql.Transaction {
     return this.#settle(() => this.#tx.commit())
   }
   rollback(): Promise<void> {
+    if (this.#killed !== undefined) {
+      this.close()
+      return Promise.resolve()
+    }
     return this.#settle(() => this.#tx.rollback())
   }
   close(): void {

@@ -8,12 +8,14 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
 import * as Libsql from "@libsql/client"
-import { Cause, Context, Effect, Exit, Layer, Redacted } from "effect"
+import { Cause, Context, Effect, Exit, identity, Layer, Redacted } from "effect"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseOpenError } from "../errors.js"
 import { latestMigrationId, loader, migrationsTable } from "../migrations/index.js"
 import { GuardedClient } from "./GuardedClient.js"
+import { inspectFile } from "./inspect.js"
+import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
 
 /** Where the database is and how to reach it. */
 export type Target =
@@ -36,6 +38,8 @@ export type Target =
 export interface ConnectionOptions {
   /** How long a statement waits for another process's write lock, in ms (default 5000). */
   readonly busyTimeout?: number | undefined
+  /** Servers only: how long reaching the server may take when the layer opens, in ms (default 10000). */
+  readonly connectTimeout?: number | undefined
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000
@@ -74,7 +78,8 @@ const fileUrl = (path: string) => `file:${path}`
  */
 const filePragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA journal_size_limit=67108864"]
 
-const clientOptions = (target: Target, busyTimeout: number): {
+/** The driver config, per-connection pragmas and replaceability for a target (exported for tests). */
+export const clientOptions = (target: Target, busyTimeout: number): {
   readonly config: Libsql.Config
   readonly pragmas: ReadonlyArray<string>
   readonly replaceable: boolean
@@ -106,8 +111,9 @@ const clientOptions = (target: Target, busyTimeout: number): {
           syncUrl: target.syncUrl,
           timeout: busyTimeout,
           readYourWrites: true,
-          ...(target.authToken ? { authToken: Redacted.value(target.authToken) } : {}),
-          ...(target.syncInterval !== undefined ? { syncInterval: target.syncInterval } : {})
+          // No `syncInterval` here: the driver's periodic sync outlives `close()`; the Replica
+          // service runs it as a fiber of the layer's scope instead.
+          ...(target.authToken ? { authToken: Redacted.value(target.authToken) } : {})
         },
         pragmas: [],
         replaceable: false
@@ -121,7 +127,9 @@ const openError = (target: Target, reason: DatabaseOpenError["reason"], detail: 
 const errorText = (error: unknown): string => {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code
-    return typeof code === "string" && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
+    // An embedded replica's errors come from Rust with a native backtrace appended.
+    const message = error.message.replace(/\s*Stack backtrace:[\s\S]*$/, "")
+    return typeof code === "string" && code !== "" && !message.includes(code) ? `${code}: ${message}` : message
   }
   return String(error)
 }
@@ -131,13 +139,16 @@ const classify = (target: Target, error: unknown): DatabaseOpenError => {
   if (/NOTADB|not a database|file is encrypted/i.test(text)) {
     return openError(target, "not-a-database", `the file is not a SQLite database (${text})`)
   }
+  if (/CORRUPT|malformed/i.test(text)) {
+    return openError(target, "not-a-database", `the file is damaged, e.g. truncated or partly overwritten (${text}); restore it from a backup or move it away`)
+  }
   if (/URL_INVALID|URL_SCHEME|Invalid URL|not supported/i.test(text)) {
     return openError(target, "url", text)
   }
   if (/CANTOPEN|READONLY|EACCES|EROFS|EPERM|ENOTDIR|ENOENT|unable to open/i.test(text)) {
     return openError(target, "directory", `cannot open or write the database file (${text})`)
   }
-  if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timed out|SERVER_ERROR|HTTP|status 40/i.test(text)) {
+  if (/fetch failed|ECONNREFUSED|Connection refused|error trying to connect|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timed out|SERVER_ERROR|HTTP|status 40/i.test(text)) {
     return openError(target, "unreachable", text)
   }
   return openError(target, "other", text)
@@ -197,21 +208,76 @@ export const layer = (
   Layer.scopedContext(
     Effect.gen(function*() {
       const busyTimeout = options.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
+      const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS
+      if (target._tag === "Remote" || target._tag === "Replica") {
+        // Bounded, and tells a refused token from an unreachable server (see sql/remote.ts).
+        yield* probe({
+          url: target._tag === "Remote" ? target.url : target.syncUrl,
+          authToken: target.authToken,
+          target: describeTarget(target),
+          timeoutMs: connectTimeout
+        })
+      }
       yield* ensureDirectory(target)
+      if (target._tag === "File") yield* refuseForeignFile(target, busyTimeout)
       const guarded = yield* Effect.acquireRelease(
         createGuarded(target, busyTimeout),
-        (client) => Effect.sync(() => client.close())
+        (client) => target._tag === "File" ? checkpointAndClose(client) : Effect.sync(() => client.close())
       )
       // Touch the database now so a bad file or an unreachable server fails the layer here.
       yield* Effect.tryPromise({
         try: () => guarded.execute("SELECT 1"),
         catch: (error) => classify(target, error)
-      })
+      }).pipe(
+        target._tag === "Remote"
+          ? Effect.timeoutFail({
+            duration: connectTimeout,
+            onTimeout: () => openError(target, "unreachable", `no answer from the server within ${connectTimeout} ms`)
+          })
+          : identity
+      )
       const client = yield* LibsqlClient.make({ liveClient: guarded })
       yield* migrate(target).pipe(Effect.provideService(SqlClient.SqlClient, client))
       return Context.make(LibsqlClient.LibsqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
     })
   ).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * Before anything is written (opening sets WAL mode in the file's header), make sure an existing
+ * file is a FleetTools database: another application's SQLite file is refused, untouched.
+ */
+const refuseForeignFile = (target: Target & { readonly _tag: "File" }, busyTimeout: number) =>
+  Effect.tryPromise({
+    try: () => inspectFile(target.path, busyTimeout),
+    catch: (error) => classify(target, error)
+  }).pipe(
+    Effect.flatMap((contents) =>
+      contents._tag === "Foreign"
+        ? Effect.fail(openError(
+          target,
+          "not-a-database",
+          `it is a SQLite database of another application (tables: ${contents.tables.slice(0, 8).join(", ")}` +
+            `${contents.tables.length > 8 ? ", …" : ""}), not a FleetTools database; it was left untouched`
+        ))
+        : Effect.void
+    )
+  )
+
+/**
+ * Durability hygiene on close: fold the WAL back into the database and truncate it to zero bytes
+ * (`wal_checkpoint(TRUNCATE)`). Best effort and without waiting: when another process is in the
+ * middle of a transaction the checkpoint gives up at once (busy timeout 0), and the WAL is left to
+ * the automatic checkpoints, `journal_size_limit` and the last process to close.
+ */
+const checkpointAndClose = (client: GuardedClient) =>
+  Effect.tryPromise(async () => {
+    await client.execute("PRAGMA busy_timeout = 0")
+    await client.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+  }).pipe(
+    Effect.timeout(2_000),
+    Effect.ignore,
+    Effect.ensuring(Effect.sync(() => client.close()))
+  )
 
 const migrate = (target: Target) =>
   Effect.gen(function*() {

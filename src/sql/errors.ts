@@ -39,8 +39,31 @@ export const isBusy = (error: unknown): boolean => {
   const code = primaryCode(cause)
   if (code === SQLITE_BUSY || code === SQLITE_LOCKED) return true
   const name = driverError(cause)?.code
-  return typeof name === "string" && /^(SQLITE_BUSY|SQLITE_LOCKED)/.test(name)
+  return (typeof name === "string" && /^(SQLITE_BUSY|SQLITE_LOCKED)/.test(name)) || isTransactionTimeout(cause)
 }
+
+/**
+ * True when a libSQL server (sqld, Turso) killed the write transaction: it held the write lock
+ * longer than the server's limit (about 5 s) while another client waited. The server rolled it
+ * back, so nothing of it was written and the whole transaction can be run again. Over HTTP and
+ * WebSocket this is the code `TRANSACTION_TIMEOUT`; an embedded replica's delegated write reports
+ * `RemoteSqliteFailure(…, "Transaction timed-out")` with no code.
+ */
+export const isTransactionTimeout = (error: unknown): boolean => {
+  const cause = driverError(driverCause(error))
+  if (cause === undefined) return false
+  if (cause.code === "TRANSACTION_TIMEOUT") return true
+  const message = (cause as { readonly message?: unknown }).message
+  return typeof message === "string" && /RemoteSqliteFailure\(.*Transaction timed[- ]out/i.test(message)
+}
+
+/**
+ * True for a database failure that is safe to retry as a whole: SQLITE_BUSY past the busy
+ * timeout, or a write transaction killed by a libSQL server. Commands already retry these a
+ * bounded number of times (`WritePolicy`); one that still surfaces as a `SqlError` can be retried
+ * by the caller.
+ */
+export const isRetryable = (error: unknown): boolean => isBusy(error)
 
 /** True for a unique or primary-key violation. */
 export const isUniqueViolation = (error: unknown): boolean => {

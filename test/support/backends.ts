@@ -4,12 +4,15 @@
  * private database (a temp file for "file", a fresh project key on a shared server for "sqld").
  */
 import { Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DatabaseOpenError } from "../../src/index.js"
 import { FleetDb } from "../../src/index.js"
 import type { FleetServices } from "../../src/FleetDb.js"
+import { inject } from "vitest"
+import type { SqldContext } from "./sqld-setup.js"
 
 export interface Backend {
   readonly name: string
@@ -34,4 +37,40 @@ export const file: Backend = {
     Layer.unwrapScoped(Effect.map(tempDir, (projectPath) => FleetDb.layerFile({ projectPath, ...options })))
 }
 
-export const backends: ReadonlyArray<Backend> = [memory, file]
+/**
+ * What the global setup (test/support/sqld-setup.ts) started; `unsupported` outside vitest.
+ */
+export const sqldContext = (): SqldContext => {
+  try {
+    return inject("sqld") ?? { status: "failed", reason: "the sqld global setup did not run (see vitest.config.ts)" }
+  } catch {
+    return { status: "unsupported", reason: "not running under vitest" }
+  }
+}
+
+/** The URL of the test sqld, or a failure naming why there is none (so sqld tests fail loudly). */
+export const sqldUrl = (): Effect.Effect<string> => {
+  const context = sqldContext()
+  return context.status === "ready" ? Effect.succeed(context.url) : Effect.dieMessage(`sqld backend: ${context.reason}`)
+}
+
+/**
+ * A real libSQL server (started by the global setup): each build uses a fresh project key on the
+ * shared server, so builds never see each other's rows. A `projectKey` option gets a unique suffix.
+ */
+export const sqld: Backend = {
+  name: "sqld",
+  layer: (options = {}) =>
+    Layer.unwrapEffect(
+      Effect.map(sqldUrl(), (url) =>
+        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}` }))
+    )
+}
+
+/**
+ * Every backend. "sqld" is left out only where the platform has no sqld binary (the global setup
+ * says so on the console); if sqld failed to start, its tests run and fail with the reason.
+ */
+export const backends: ReadonlyArray<Backend> = sqldContext().status === "unsupported"
+  ? [memory, file]
+  : [memory, file, sqld]

@@ -10,7 +10,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
 import { FleetProject } from "../../Project.js"
 import type { EventPayload, EventType } from "../../schema/events.js"
-import { WritePolicy, writeTransaction } from "../../sql/transaction.js"
+import { directClient } from "../../sql/direct.js"
+import { makeWriteTransaction, WritePolicy } from "../../sql/transaction.js"
 
 /** What a command body works with. */
 export interface CommandContext {
@@ -35,11 +36,17 @@ export const insertEvent = (
     (rows) => rows[0]!.id
   )
 
+// The stack trace a span captures by default would point here, not at the caller; it is not
+// worth an Error per command.
+const spanOptions = { captureStackTrace: false } as const
+
 /** Build the command runner for a service (captures the client, the project and the retry policy). */
 export const makeCommands = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  // Statements of the services run on the direct path (see sql/direct.ts); the runner decides per
+  // call whether to open a transaction or join the caller's.
+  const sql = directClient(yield* SqlClient.SqlClient)
   const { projectKey } = yield* FleetProject
-  const policy = yield* WritePolicy
+  const writeTransaction = makeWriteTransaction(sql, yield* WritePolicy)
   const emit = (now: number) => <T extends EventType>(type: T, data: EventPayload<T>) =>
     insertEvent(sql, projectKey, now, type, JSON.stringify(data))
 
@@ -50,18 +57,14 @@ export const makeCommands = Effect.gen(function*() {
   ): Effect.Effect<A, E | SqlError> =>
     writeTransaction(
       Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now, emit: emit(now) }))
-    ).pipe(
-      Effect.provideService(SqlClient.SqlClient, sql),
-      Effect.provideService(WritePolicy, policy),
-      Effect.withSpan(span)
-    )
+    ).pipe(Effect.withSpan(span, spanOptions))
 
   /** Run a read-only `body` (no transaction) with `now` from `Clock`, in a span. */
   const query = <A, E>(
     span: string,
     body: (ctx: Omit<CommandContext, "emit">) => Effect.Effect<A, E>
   ): Effect.Effect<A, E> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })).pipe(Effect.withSpan(span))
+    Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })).pipe(Effect.withSpan(span, spanOptions))
 
   return { sql, projectKey, command, query } as const
 })

@@ -23,8 +23,29 @@ export const toInvalidInput = (error: ParseResult.ParseError, field?: string): I
  */
 export const decodeInput = <A, I>(schema: Schema.Schema<A, I>, field?: string) => {
   const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "ignore" })
+  const memo = memoized<A>()
   return (input: unknown): Effect.Effect<A, InvalidInput> =>
-    Effect.mapError(decode(input), (error) => toInvalidInput(error, field))
+    memo.lookup(input) ?? Effect.mapError(memo.remember(input, decode(input)), (error) => toInvalidInput(error, field))
+}
+
+// Callsigns, keys and TTLs repeat from call to call, and decoding them through Schema costs more
+// than the SQL of a small command. Decoding is a pure function of the input, so a successful
+// decode of a primitive (string, number) is remembered, in a small table per decoder.
+const MEMO_SIZE = 256
+
+const memoized = <A>() => {
+  const table = new Map<unknown, Effect.Effect<A>>()
+  return {
+    lookup: (input: unknown): Effect.Effect<A> | undefined =>
+      typeof input === "string" || typeof input === "number" ? table.get(input) : undefined,
+    remember: <E>(input: unknown, decoded: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      typeof input === "string" || typeof input === "number"
+        ? Effect.tap(decoded, (value) => {
+          if (table.size >= MEMO_SIZE) table.clear()
+          table.set(input, Effect.succeed(value))
+        })
+        : decoded
+  }
 }
 
 const PositiveMillis = Schema.Number.pipe(
@@ -38,13 +59,16 @@ const decodeMillis = Schema.decodeUnknown(PositiveMillis)
  * Decode a duration given as a `Duration`, a number of milliseconds or a string such as
  * `"30 seconds"` into whole milliseconds from 1 ms to one year.
  */
-export const decodeDuration = (field: string) => (input: unknown): Effect.Effect<number, InvalidInput> =>
-  Effect.suspend(() => {
-    let millis: number
-    try {
-      millis = Duration.toMillis(Duration.decode(input as Duration.DurationInput))
-    } catch {
-      return Effect.fail(new InvalidInput({ field, reason: "must be a duration (e.g. 30000 or \"30 seconds\")" }))
-    }
-    return Effect.mapError(decodeMillis(millis), (error) => toInvalidInput(error, field))
-  })
+export const decodeDuration = (field: string) => {
+  const memo = memoized<number>()
+  return (input: unknown): Effect.Effect<number, InvalidInput> =>
+    memo.lookup(input) ?? Effect.suspend(() => {
+      let millis: number
+      try {
+        millis = Duration.toMillis(Duration.decode(input as Duration.DurationInput))
+      } catch {
+        return Effect.fail(new InvalidInput({ field, reason: "must be a duration (e.g. 30000 or \"30 seconds\")" }))
+      }
+      return Effect.mapError(memo.remember(input, decodeMillis(millis)), (error) => toInvalidInput(error, field))
+    })
+}

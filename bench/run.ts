@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: every benchmark, each in its own process, then the table.
+ *
+ *   npm run bench                      everything (about 3–5 minutes on 2 cores)
+ *   npm run bench -- lock register     only these cases (names below)
+ *   BENCH_SCALE=0.5 npm run bench      shorter rounds, fewer of them
+ *
+ * Micro benchmarks report the median µs/op of interleaved rounds, wall clock and CPU time of the
+ * process, and the ratio service/raw from the same run (see lib/harness.ts). Contention runs
+ * report cycles/s over the whole run, errors, and double holders (see contention.ts).
+ */
+import { spawn } from "node:child_process"
+import { cpus, loadavg, totalmem } from "node:os"
+import { fileURLToPath } from "node:url"
+import type { ContentionResult } from "./contention.js"
+import type { Measurement } from "./lib/harness.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+
+interface MicroResult {
+  readonly case: string
+  readonly title: string
+  readonly results: ReadonlyArray<Measurement>
+}
+
+const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read"] as const
+const contention = [
+  ["lock", "raw"],
+  ["lock", "service"],
+  ["lock", "drizzle"],
+  ["lock", "drizzle-seed"],
+  ["claim", "raw"],
+  ["claim", "service"]
+] as const
+
+const runScript = (args: ReadonlyArray<string>): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(" ")} exited with ${code}`))))
+  })
+
+const lastJson = <A>(out: string): A => JSON.parse(out.trim().split("\n").filter((l) => l.startsWith("{")).pop()!) as A
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+
+const main = async () => {
+  const wanted = process.argv.slice(2)
+  const pick = (name: string) => wanted.length === 0 || wanted.includes(name)
+  const started = Date.now()
+  const header = [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+    `load average at start: ${loadavg().map((l) => l.toFixed(1)).join(", ")}`
+  ]
+  process.stdout.write(header.join("\n") + "\n\n")
+
+  const rows: Array<string> = []
+  rows.push("| benchmark | implementation | µs/op (wall) | ratio (wall) | µs/op (CPU) | ratio (CPU) |")
+  rows.push("|---|---|---:|---:|---:|---:|")
+  for (const name of micro) {
+    if (!pick(name)) continue
+    process.stderr.write(`micro ${name}…\n`)
+    const result = lastJson<MicroResult>(await runScript(["bench/micro.ts", name]))
+    const base = result.results[0]!
+    for (const m of result.results) {
+      const line = `| ${result.title} | ${m.name} | ${fmt(m.wallUs)} | ${(m.wallUs / base.wallUs).toFixed(2)} | ${fmt(m.cpuUs)} | ${(m.cpuUs / base.cpuUs).toFixed(2)} |`
+      rows.push(line)
+      process.stderr.write(line + "\n")
+    }
+  }
+
+  const crow: Array<string> = []
+  crow.push("| contention (4 processes) | implementation | completed | ops/s | errors | double holders / double claims | unclaimed |")
+  crow.push("|---|---|---:|---:|---:|---:|---:|")
+  for (const [op, impl] of contention) {
+    if (!pick(op === "lock" ? "contention-lock" : "contention-claim") && !pick("contention")) continue
+    process.stderr.write(`contention ${op} ${impl}…\n`)
+    const r = lastJson<ContentionResult>(await runScript(["bench/contention.ts", impl, op]))
+    const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(", ")
+    const title = op === "lock" ? `lock cycles, 4 × ${r.count} on one key` : `claimNext draining ${r.count} sorties`
+    const line = `| ${title} | ${impl} | ${r.completed} | ${fmt(r.perSecond)} | ${r.errors}${kinds ? ` (${kinds})` : ""} | ${r.violations} | ${op === "claim" ? r.missing : "–"} |`
+    crow.push(line)
+    process.stderr.write(line + "\n")
+  }
+
+  process.stdout.write(rows.join("\n") + "\n\n")
+  if (crow.length > 2) process.stdout.write(crow.join("\n") + "\n\n")
+  process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}; took ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`)
+  process.exitCode = 1
+})

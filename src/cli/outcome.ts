@@ -1,0 +1,108 @@
+/**
+ * How every failure becomes one line on stderr and an exit code: 2 for anything the user can fix
+ * by calling the command differently (bad flags, no database, unreachable URL, invalid input),
+ * 1 when the command ran and something is wrong.
+ *
+ * @module
+ */
+import { HelpDoc, ValidationError } from "@effect/cli"
+import { Cause, Option } from "effect"
+import { DatabaseOpenError } from "../index.js"
+import { CommandFailed, ExitWith, UsageError } from "./errors.js"
+
+/** What to print and which exit code to use. */
+export interface Outcome {
+  readonly code: number
+  /** One line for stderr, or none. */
+  readonly message: Option.Option<string>
+}
+
+// eslint-disable-next-line no-control-regex
+const docText = (doc: HelpDoc.HelpDoc): string => HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "")
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
+
+const openHint = (error: DatabaseOpenError): string => {
+  switch (error.reason) {
+    case "url":
+      return "pass --url libsql://HOST, http(s)://HOST, ws(s)://HOST or file:PATH (or set FLEET_DB_URL)"
+    case "unreachable":
+      return "check that the server is running and that --url / FLEET_DB_URL is right"
+    case "auth":
+      return "check the server's auth token (FLEET_DB_AUTH_TOKEN)"
+    case "directory":
+      return "check that the directory exists and is writable"
+    case "not-a-database":
+      return "point --project / --url at a FleetTools database"
+    case "schema-too-new":
+    case "migration":
+    case "other":
+      return "run `fleet-db doctor` for details"
+  }
+}
+
+const helpHint = (argv: ReadonlyArray<string>, commands: ReadonlyArray<string>): string => {
+  const command = argv.find((arg) => !arg.startsWith("-"))
+  return command !== undefined && commands.includes(command)
+    ? `run \`fleet-db ${command} --help\``
+    : "run `fleet-db --help`"
+}
+
+const tagOf = (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null && "_tag" in value && typeof value._tag === "string"
+    ? value._tag
+    : undefined
+
+const messageOf = (value: unknown): string =>
+  value instanceof Error || (typeof value === "object" && value !== null && "message" in value)
+    ? String((value as { message: unknown }).message)
+    : String(value)
+
+// Domain errors a user provokes with their input (a bad --type, an unknown callsign): exit 2.
+const inputErrors = new Set(["InvalidInput", "PilotNotFound", "MissionNotFound", "SortieNotFound"])
+
+/**
+ * The exit code and message for a failed command. `argv` are the user's arguments (without the
+ * executable), to point at the right `--help`.
+ */
+export const outcomeOf = (
+  cause: Cause.Cause<unknown>,
+  argv: ReadonlyArray<string>,
+  commands: ReadonlyArray<string>
+): Outcome => {
+  if (Cause.isInterruptedOnly(cause)) return { code: 130, message: Option.none() }
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure)) {
+    const defect = Array.from(Cause.defects(cause))[0]
+    return {
+      code: 1,
+      message: Option.some(`fleet-db: internal error: ${oneLine(messageOf(defect))} (set FLEET_DB_DEBUG=1 for details)`)
+    }
+  }
+  const error = failure.value
+  if (ValidationError.isValidationError(error)) {
+    if (ValidationError.isHelpRequested(error)) return { code: 0, message: Option.none() }
+    const text = oneLine(
+      "error" in error ? docText(error.error) : "invalid command line"
+    )
+    return { code: 2, message: Option.some(`fleet-db: ${text.replace(/\.$/, "")}; ${helpHint(argv, commands)}`) }
+  }
+  if (error instanceof ExitWith) return { code: error.code, message: Option.none() }
+  if (error instanceof UsageError) return { code: 2, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof CommandFailed) return { code: 1, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof DatabaseOpenError) {
+    return { code: 2, message: Option.some(`fleet-db: ${oneLine(error.message)}; ${openHint(error)}`) }
+  }
+  const tag = tagOf(error)
+  if (tag !== undefined && inputErrors.has(tag)) {
+    return { code: 2, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
+  }
+  if (tag === "SqlError") {
+    const cause = (error as { cause?: unknown }).cause
+    return {
+      code: 1,
+      message: Option.some(`fleet-db: database error: ${oneLine(messageOf(cause ?? error))}`)
+    }
+  }
+  return { code: 1, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
+}

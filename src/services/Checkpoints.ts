@@ -1,0 +1,179 @@
+/**
+ * Checkpoints: snapshots a pilot saves (progress, a summary and arbitrary JSON context) so that
+ * it, or another pilot, can resume the work after losing its context.
+ *
+ * @module
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import { InvalidInput } from "../errors.js"
+import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent, Text } from "../schema/common.js"
+import { idPrefix, makeId } from "../schema/ids.js"
+import { Checkpoint } from "../schema/flightline.js"
+import { makeCommands } from "./internal/command.js"
+import { decodeInput } from "./internal/input.js"
+
+/** `context_data` may serialise to at most this many characters of JSON (1 MiB). */
+export const MAX_CONTEXT_DATA_CHARS = 1_048_576
+
+/** `context_data` may nest arrays and objects at most this deep. */
+export const MAX_CONTEXT_DATA_DEPTH = 64
+
+// libSQL stores U+0000 but every read stops at it, silently truncating the text.
+const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
+
+// The shared id schemas accept any string; ids given as input must also be valid Unicode (a lone
+// surrogate fails in a remote driver's JSON) and NUL-free.
+const IdRef = Text({ min: 1, max: 128 }).pipe(Schema.filter(noNul))
+
+/** Input of `Checkpoints.create`. */
+export const CreateCheckpoint = Schema.Struct({
+  callsign: Callsign,
+  trigger: CheckpointTrigger,
+  mission_id: Schema.optional(IdRef),
+  sortie_id: Schema.optional(IdRef),
+  /** An integer from 0 to 100. */
+  progress_percent: Schema.optional(Percent),
+  summary: Schema.optional(LongText.pipe(Schema.filter(noNul))),
+  /**
+   * Any JSON value, at most `MAX_CONTEXT_DATA_CHARS` once serialised and `MAX_CONTEXT_DATA_DEPTH`
+   * deep. `null` is stored as SQL NULL, so it reads back the same as an omitted value.
+   */
+  context_data: Schema.optional(JsonValue)
+})
+export type CreateCheckpoint = typeof CreateCheckpoint.Encoded
+
+/** Filters of `Checkpoints.latest` (all optional; combined with AND). */
+export interface CheckpointFilter {
+  readonly callsign?: string | undefined
+  readonly mission_id?: string | undefined
+  readonly sortie_id?: string | undefined
+}
+
+/** Options of `Checkpoints.list`. */
+export interface ListCheckpointsOptions extends CheckpointFilter {
+  /** At most this many checkpoints (default 100, at most 1000). */
+  readonly limit?: number | undefined
+}
+
+/** The Checkpoints service. */
+export interface CheckpointsShape {
+  /**
+   * Save a checkpoint (id `chk_…`, created now). The callsign, mission and sortie are recorded as
+   * given, not checked against their tables, so an error checkpoint can always be written.
+   * Appends `checkpoint_created`.
+   */
+  readonly create: (input: CreateCheckpoint) => Effect.Effect<Checkpoint, InvalidInput | SqlError>
+  /** The newest checkpoint (by `created_at`, then id) matching every given filter. */
+  readonly latest: (filter?: CheckpointFilter) => Effect.Effect<Option.Option<Checkpoint>, InvalidInput | SqlError>
+  /** Checkpoints matching every given filter, newest first. */
+  readonly list: (options?: ListCheckpointsOptions) => Effect.Effect<ReadonlyArray<Checkpoint>, InvalidInput | SqlError>
+}
+
+/** The Checkpoints service. */
+export class Checkpoints extends Context.Tag("@fleettools/db/Checkpoints")<Checkpoints, CheckpointsShape>() {}
+
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 1_000
+
+const ListOptions = Schema.Struct({
+  callsign: Schema.optional(Callsign),
+  mission_id: Schema.optional(IdRef),
+  sortie_id: Schema.optional(IdRef),
+  limit: Schema.optional(Schema.Int.pipe(Schema.between(1, MAX_LIMIT, { message: () => `must be an integer from 1 to ${MAX_LIMIT}` })))
+})
+
+const decodeCreate = decodeInput(CreateCheckpoint)
+const decodeList = decodeInput(ListOptions)
+const decodeCheckpoint = Schema.decodeUnknown(Checkpoint)
+const decodeCheckpoints = Schema.decodeUnknown(Schema.Array(Checkpoint))
+
+/**
+ * Depth check without recursion, before the (recursive) schema decode: a deeply nested or cyclic
+ * value must be refused as input, not overflow the stack.
+ */
+const checkDepth = (value: unknown): Effect.Effect<void, InvalidInput> =>
+  Effect.suspend(() => {
+    const stack: Array<readonly [unknown, number]> = [[value, 0]]
+    let visited = 0
+    while (stack.length > 0) {
+      const [node, depth] = stack.pop()!
+      if (node === null || typeof node !== "object") continue
+      if (depth >= MAX_CONTEXT_DATA_DEPTH) {
+        return Effect.fail(
+          new InvalidInput({ field: "context_data", reason: `must nest at most ${MAX_CONTEXT_DATA_DEPTH} levels deep` })
+        )
+      }
+      // Each array or object costs at least two characters of JSON, so more than this cannot fit.
+      if (++visited > MAX_CONTEXT_DATA_CHARS / 2) {
+        return Effect.fail(
+          new InvalidInput({ field: "context_data", reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON` })
+        )
+      }
+      for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1])
+    }
+    return Effect.void
+  })
+
+/** Build the Checkpoints service (needs `SqlClient` and `FleetProject`). */
+export const make = Effect.gen(function*() {
+  const { command, query } = yield* makeCommands
+
+  const create: CheckpointsShape["create"] = (raw) =>
+    Effect.gen(function*() {
+      yield* checkDepth(typeof raw === "object" && raw !== null ? (raw as { context_data?: unknown }).context_data : undefined)
+      const input = yield* decodeCreate(raw)
+      const json = input.context_data === undefined || input.context_data === null ? null : JSON.stringify(input.context_data)
+      if (json !== null && json.length > MAX_CONTEXT_DATA_CHARS) {
+        return yield* new InvalidInput({
+          field: "context_data",
+          reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON (got ${json.length})`
+        })
+      }
+      return yield* command("Checkpoints.create", ({ emit, now, projectKey, sql }) =>
+        Effect.gen(function*() {
+          const id = yield* makeId(idPrefix.checkpoint)
+          const rows = yield* sql`INSERT INTO checkpoints
+              (id, project_key, mission_id, sortie_id, callsign, trigger, progress_percent, summary, context_data, created_at)
+              VALUES (${id}, ${projectKey}, ${input.mission_id ?? null}, ${input.sortie_id ?? null}, ${input.callsign},
+                      ${input.trigger}, ${input.progress_percent ?? null}, ${input.summary ?? null}, ${json}, ${now})
+              RETURNING *`
+          const checkpoint = yield* Effect.orDie(decodeCheckpoint(rows[0]))
+          yield* emit("checkpoint_created", {
+            checkpoint_id: checkpoint.id,
+            callsign: checkpoint.callsign,
+            mission_id: checkpoint.mission_id,
+            sortie_id: checkpoint.sortie_id,
+            trigger: checkpoint.trigger,
+            progress_percent: checkpoint.progress_percent,
+            summary: checkpoint.summary,
+            context_data: checkpoint.context_data
+          })
+          return checkpoint
+        }))
+    })
+
+  const select = (span: string, options: typeof ListOptions.Type, limit: number) =>
+    query(span, ({ projectKey, sql }) => {
+      const where = [sql`project_key = ${projectKey}`]
+      if (options.callsign !== undefined) where.push(sql`callsign = ${options.callsign}`)
+      if (options.mission_id !== undefined) where.push(sql`mission_id = ${options.mission_id}`)
+      if (options.sortie_id !== undefined) where.push(sql`sortie_id = ${options.sortie_id}`)
+      return sql`SELECT * FROM checkpoints WHERE ${sql.and(where)} ORDER BY created_at DESC, id DESC LIMIT ${limit}`.pipe(
+        Effect.flatMap((rows) => Effect.orDie(decodeCheckpoints(rows)))
+      )
+    })
+
+  const latest: CheckpointsShape["latest"] = (raw) =>
+    // Untyped callers may pass null: it means "no filter".
+    Effect.flatMap(decodeList(raw ?? {}), (options) =>
+      Effect.map(select("Checkpoints.latest", options, 1), (rows) => Option.fromNullable(rows[0])))
+
+  const list: CheckpointsShape["list"] = (options) =>
+    Effect.flatMap(decodeList(options ?? {}), (opts) => select("Checkpoints.list", opts, opts.limit ?? DEFAULT_LIMIT))
+
+  return Checkpoints.of({ create, latest, list })
+})
+
+/** The Checkpoints service, built on the `SqlClient` and `FleetProject` in context. */
+export const layer = Layer.effect(Checkpoints, make)

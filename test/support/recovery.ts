@@ -1,0 +1,218 @@
+/**
+ * Helpers of the recovery suites (projections, sweep, crash, soak, fuzz): a workload that uses
+ * every command, a dump of every projection row of the project, and the database invariants.
+ */
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, TestClock } from "effect"
+import type { ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import {
+  Checkpoints,
+  Cursors,
+  Events,
+  FleetProject,
+  Locks,
+  Messages,
+  Missions,
+  Pilots,
+  projectionTables,
+  Reservations,
+  Sorties,
+  WorkOrders
+} from "../../src/index.js"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+
+/**
+ * Every kind of command, so that every event type is in the log: pilots, missions, sorties
+ * through every status, work orders, checkpoints, mail with receipts, reservations (reserved,
+ * re-reserved, renewed, released, expired), locks (acquired, extended, released, taken over
+ * after expiry), cursor resets and commits. Uses the TestClock for expiries.
+ */
+export const fullWorkload = Effect.gen(function*() {
+  const pilots = yield* Pilots
+  const missions = yield* Missions
+  const sorties = yield* Sorties
+  const workOrders = yield* WorkOrders
+  const checkpoints = yield* Checkpoints
+  const messages = yield* Messages
+  const reservations = yield* Reservations
+  const locks = yield* Locks
+  const cursors = yield* Cursors
+  const events = yield* Events
+
+  yield* TestClock.adjust(1_000)
+  yield* pilots.register({ callsign: "viper-1", program: "claude-code", model: "opus", task_description: "auth" })
+  yield* pilots.register({ callsign: "viper-2" })
+  yield* pilots.register({ callsign: "viper-3", model: "sonnet" })
+  yield* TestClock.adjust(10)
+  yield* pilots.register({ callsign: "viper-2", task_description: "docs" })
+  yield* pilots.heartbeat("viper-3")
+
+  const mission = yield* missions.create({ title: "Login", description: "rewrite", priority: 0, created_by: "viper-1" })
+  yield* missions.start(mission.id)
+  const s1 = yield* sorties.create({ title: "session store", mission_id: mission.id, files: ["src/auth/**"] })
+  const s2 = yield* sorties.create({ title: "docs", priority: 3, description: "write them" })
+  const s3 = yield* sorties.create({ title: "tests", mission_id: mission.id, files: [] })
+  const s4 = yield* sorties.create({ title: "flaky", priority: 2 })
+  yield* TestClock.adjust(5)
+  yield* sorties.claim(s1.id, "viper-1")
+  yield* sorties.block(s1.id, "waiting on review", { callsign: "viper-1" })
+  yield* sorties.unblock(s1.id)
+  yield* sorties.claimNext("viper-2")
+  yield* sorties.release(s3.id)
+  yield* sorties.claim(s3.id, "viper-3")
+  yield* sorties.complete(s3.id, { callsign: "viper-3" })
+  yield* sorties.claim(s2.id, "viper-2")
+  yield* sorties.claim(s4.id, "viper-3")
+  yield* sorties.block(s4.id, "cannot reproduce")
+
+  const wo = yield* workOrders.create({ sortie_id: s1.id, title: "schema", description: "tables" })
+  const wo2 = yield* workOrders.create({ sortie_id: s1.id, title: "api", assigned_to: "viper-1" })
+  yield* workOrders.start(wo.id, { assigned_to: "viper-2" })
+  yield* workOrders.complete(wo.id)
+  yield* workOrders.start(wo2.id)
+
+  yield* checkpoints.create({ callsign: "viper-1", trigger: "auto", sortie_id: s1.id, progress_percent: 40, context_data: { step: 3, files: ["a.ts"], "1": [null, true, 1.5] } })
+  yield* checkpoints.create({ callsign: "viper-3", trigger: "manual", mission_id: mission.id, summary: "half-way 😀 \"quoted\"" })
+  yield* checkpoints.create({ callsign: "viper-1", trigger: "error" })
+
+  const sent = yield* messages.send({ from: "viper-1", to: ["viper-2", "viper-3"], subject: "hi", body: "body ' \" ; DROP TABLE", importance: "high", ack_required: true })
+  const second = yield* messages.send({ from: "coordinator", to: "viper-1", subject: "status?", body: "?", thread_id: "thr-custom" })
+  yield* TestClock.adjust(7)
+  yield* messages.markRead(sent.message.id, "viper-2")
+  yield* messages.ack(sent.message.id, "viper-3")
+  yield* messages.ack(sent.message.id, "viper-2")
+  yield* messages.reply(sent.message.id, { from: "viper-2", body: "ok" })
+
+  yield* reservations.reserve({ callsign: "viper-1", paths: ["src/auth/**", "docs/auth.md"], reason: "login", ttl: "10 minutes" })
+  yield* reservations.reserve({ callsign: "viper-2", paths: ["README.md"], exclusive: false, ttl: "1 minute" })
+  yield* TestClock.adjust(3)
+  yield* reservations.reserve({ callsign: "viper-1", paths: ["src/auth/**", "src/api/**"], exclusive: false, reason: null, ttl: "20 minutes" })
+  yield* reservations.renew({ callsign: "viper-1", paths: ["docs/auth.md"], ttl: "30 minutes" })
+  yield* reservations.release({ callsign: "viper-1", paths: ["src/api/**"] })
+
+  const build = yield* locks.acquire("build", { holder: "viper-1", ttl: "30 seconds" })
+  yield* locks.extend(build, "1 minute")
+  yield* locks.release(build)
+  yield* locks.acquire("deploy", { holder: "viper-2", ttl: "5 seconds" })
+  yield* locks.acquire("release", { holder: "viper-3", ttl: "10 minutes" })
+  yield* TestClock.adjust(70_000)
+  // viper-2's deploy lease and README reservation have expired; taking the lock logs the expiry.
+  yield* locks.acquire("deploy", { holder: "viper-1", ttl: "10 minutes" })
+
+  yield* events.append({ type: "tool.note", data: { text: "written by another tool" } })
+  const latest = yield* events.latestSequence
+  yield* cursors.commit("indexer", latest)
+  yield* cursors.reset("indexer", 2)
+  yield* cursors.commit("indexer", 5)
+  yield* cursors.reset("replayer", 1)
+  yield* cursors.commit("other", 3)
+
+  yield* missions.complete(mission.id).pipe(Effect.ignore)
+  yield* sorties.complete(s1.id).pipe(Effect.ignore)
+  return { mission, sorties: [s1, s2, s3, s4] as const, messages: [sent.message, second.message] as const }
+})
+
+/** Every projection row of the project (and the log's length), for before/after comparisons. */
+export const dumpProjections = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const { projectKey } = yield* FleetProject
+  const dump: Record<string, ReadonlyArray<unknown>> = {}
+  for (const table of projectionTables) {
+    dump[table] = table === "message_recipients"
+      ? yield* sql`SELECT r.* FROM message_recipients r JOIN messages m ON m.id = r.message_id
+          WHERE m.project_key = ${projectKey} ORDER BY r.message_id, r.callsign`
+      : yield* sql`SELECT * FROM ${sql(table)} WHERE project_key = ${projectKey} ORDER BY id`
+  }
+  dump.events = yield* sql`SELECT COUNT(*) AS n, MAX(id) AS last FROM events WHERE project_key = ${projectKey}`
+  return dump
+})
+
+/** `PRAGMA integrity_check` (`["ok"]` when the file is sound). */
+export const integrityCheck = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ readonly integrity_check: string }>`PRAGMA integrity_check`
+  return rows.map((row) => row.integrity_check)
+})
+
+/** Tables whose name starts with the rebuild's staging prefix. */
+export const stagingTables = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master
+      WHERE type = 'table' AND substr(name, 1, 14) = 'fleet_rebuild_' ORDER BY name`
+  return rows.map((row) => row.name)
+})
+
+/** A worker process started with `startWorker`: its parsed stdout lines so far, and its end. */
+export interface RunningWorker {
+  readonly child: ChildProcess
+  /** Every complete stdout line that parsed as JSON, as they arrive. */
+  readonly lines: Array<Record<string, unknown>>
+  /** Resolves at the first line matching `predicate` (rejects if the process ends first). */
+  readonly waitForLine: (predicate: (line: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>>
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stderr: string }>
+}
+
+/** Start `test/procs/{script}` under tsx without waiting for it (so a test can kill it). */
+export const startWorker = (script: string, args: ReadonlyArray<string>): RunningWorker => {
+  const child = spawn(process.execPath, ["--import", "tsx", `test/procs/${script}`, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const waiters: Array<() => void> = []
+  let buffer = ""
+  let stderr = ""
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk
+    const parts = buffer.split("\n")
+    buffer = parts.pop()!
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part) as Record<string, unknown>)
+      } catch {
+        // not a result line
+      }
+    }
+    for (const waiter of waiters.splice(0)) waiter()
+  })
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+    child.on("error", reject)
+    child.on("close", (code, signal) => {
+      resolve({ code, signal, stderr })
+      for (const waiter of waiters.splice(0)) waiter()
+    })
+  })
+  let ended = false
+  void exited.then(() => (ended = true))
+  const waitForLine = (predicate: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const look = () => {
+        const found = lines.find(predicate)
+        if (found !== undefined) return resolve(found)
+        if (ended || child.exitCode !== null || child.signalCode !== null) {
+          return reject(new Error(`worker ended before the expected line; stderr:\n${stderr}\nlines: ${JSON.stringify(lines.slice(-3))}`))
+        }
+        waiters.push(look)
+      }
+      look()
+    })
+  return { child, lines, waitForLine, exited }
+}
+
+/** A clock `offsetMs` ahead of the real one (for "after the TTLs pass" without waiting). */
+export const shiftedClock = (offsetMs: number): Clock.Clock => {
+  const base = Clock.make()
+  const nanos = BigInt(Math.round(offsetMs)) * 1_000_000n
+  return {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis() + offsetMs,
+    currentTimeMillis: Effect.sync(() => base.unsafeCurrentTimeMillis() + offsetMs),
+    unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos() + nanos,
+    currentTimeNanos: Effect.sync(() => base.unsafeCurrentTimeNanos() + nanos),
+    sleep: (duration) => base.sleep(duration)
+  }
+}
