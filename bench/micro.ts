@@ -334,7 +334,7 @@ const main = async () => {
     return
   }
   const ops = process.env.BENCH_OPS === undefined ? undefined : Number(process.env.BENCH_OPS)
-  const result = await run({ rounds: Math.max(3, Math.round(12 * scale)), roundMs: 60 * scale, ...(ops ? { ops } : {}) })
+  const result = await run({ rounds: Math.max(3, Math.round(7 * scale)), roundMs: 400 * scale, ...(ops ? { ops } : {}) })
   process.stdout.write(JSON.stringify(result) + "\n")
 }
 

@@ -1,22 +1,55 @@
 /**
- * The `fleet-db` command line, run as a real process (`node --import tsx src/cli/main.ts …`) against
+ * The `fleet-db` command line, run as a real process (`node dist/cli/main.js …`, see `buildCli`) against
  * temp project directories: every command's happy path, the demo's summary checked against the
  * database, and the error contract (one line on stderr, no stack trace, exit code 2; doctor 1).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath } from "node:url"
+import ts from "typescript"
 import { Events, FleetDb, Locks, Messages, Missions, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-// An absolute loader URL, so the command (and the demo's pilots, which inherit execArgv) run from any cwd.
-const loader = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href
-const main = join(root, "src", "cli", "main.ts")
+
+/**
+ * The command as users run it: compiled JavaScript under `dist/`, next to a package.json, run by
+ * plain `node` (the demo's pilots too). `tsc` would take minutes on a busy machine, so each source
+ * file is transpiled on its own (the sources are clean under `isolatedModules`); type checking is
+ * `npm run typecheck`'s job.
+ */
+const buildCli = (): string => {
+  const out = mkdtempSync(join(tmpdir(), "fleetdb-cli-build-"))
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }
+  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", version: pkg.version }))
+  symlinkSync(join(root, "node_modules"), join(out, "node_modules"), "dir")
+  const walk = (dir: string): Array<string> =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : []
+    )
+  for (const file of walk(join(root, "src"))) {
+    const target = join(out, "dist", relative(join(root, "src"), file)).replace(/\.ts$/, ".js")
+    mkdirSync(dirname(target), { recursive: true })
+    const { outputText } = ts.transpileModule(readFileSync(file, "utf8"), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true }
+    })
+    writeFileSync(target, outputText)
+  }
+  return out
+}
+
+let build = ""
+beforeAll(() => {
+  build = buildCli()
+})
+afterAll(() => {
+  if (build !== "") rmSync(build, { recursive: true, force: true })
+})
 
 // Generous: the suite shares a 2-core machine with other suites, and each command is a fresh Node process.
 const PROCESS_TIMEOUT = 150_000
@@ -43,7 +76,7 @@ const baseEnv = (): Record<string, string> => {
 }
 
 const start = (args: ReadonlyArray<string>, options: RunOptions = {}) =>
-  spawn(process.execPath, ["--import", loader, main, ...args], {
+  spawn(process.execPath, [join(build, "dist", "cli", "main.js"), ...args], {
     cwd: options.cwd ?? root,
     env: { ...baseEnv(), ...options.env },
     stdio: ["ignore", "pipe", "pipe"]

@@ -32,6 +32,9 @@ describe("Pilots.register from 4 processes on one file", () => {
       const projectPath = yield* tempDir
       const readyDir = join(projectPath, "ready")
       mkdirSync(readyDir)
+      // Create and migrate the file first: this test is about registrations; concurrent opening of
+      // a fresh file is test/migrate.procs.test.ts's subject.
+      yield* Effect.provide(Effect.void, FleetDb.layerFile({ projectPath }))
 
       const results = yield* Effect.promise(() =>
         runWorkers(WORKERS, "register-worker.ts", (i) => [

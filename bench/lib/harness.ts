@@ -3,6 +3,10 @@
  * round), so that a burst of load from other processes hits all of them alike. Each round records
  * wall time and this process's CPU time (user + system) per operation; after the warm-up rounds
  * the median of each is reported. Ratios are taken between medians of the same run.
+ *
+ * Rounds are long (~400 ms by default): the first operations after a pause cost a fixed extra
+ * (V8 and the CPU "cooling down" while another implementation ran), which short rounds would
+ * charge mostly to whichever implementation has the larger working set.
  */
 
 /** One way of doing a benchmark's work. */
@@ -72,12 +76,12 @@ export const measure = async (all: ReadonlyArray<Impl>, options: MeasureOptions 
   // BENCH_ONLY=a,b keeps the implementations whose names start with a or b (for profiling one).
   const only = process.env.BENCH_ONLY?.split(",")
   const impls = only === undefined ? all : all.filter((impl) => only.some((prefix) => impl.name.startsWith(prefix)))
-  const rounds = options.rounds ?? 12
-  const warmup = options.warmup ?? 2
+  const rounds = options.rounds ?? 7
+  const warmup = options.warmup ?? 1
   const minOps = options.minOps ?? 20
   // Warm every implementation up (JIT, statement caches, first pages) before calibrating on the first.
   for (const impl of impls) await timed(impl, minOps)
-  const ops = options.ops ?? (await calibrate(impls[0]!, options.roundMs ?? 60, minOps, options.maxOps ?? 2_000))
+  const ops = options.ops ?? (await calibrate(impls[0]!, options.roundMs ?? 400, minOps, options.maxOps ?? 20_000))
   const samples = impls.map(() => ({ wall: [] as Array<number>, cpu: [] as Array<number> }))
   for (let round = 0; round < warmup + rounds; round++) {
     for (let k = 0; k < impls.length; k++) {

@@ -17,9 +17,13 @@ export const WellFormedString = Schema.String.pipe(
   Schema.filter((s) => !loneSurrogate.test(s) || "must be valid Unicode text (it contains a lone surrogate)")
 )
 
-/** A well-formed string of at most `max` characters (and at least `min`). */
+/**
+ * A well-formed string of at most `max` characters (and at least `min`), without U+0000: libSQL
+ * stores a NUL but reads text back only up to it, so it would silently truncate the value.
+ */
 export const Text = (options: { readonly min?: number; readonly max: number }) =>
   WellFormedString.pipe(
+    Schema.filter((s) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"),
     Schema.filter((s) =>
       s.length < (options.min ?? 0)
         ? (options.min === 1 ? "must not be empty" : `must be at least ${options.min} characters`)

@@ -6,6 +6,7 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import { randomFillSync } from "node:crypto"
+import { Text } from "./common.js"
 
 export const EventId = Schema.Int.pipe(Schema.brand("EventId"))
 export type EventId = typeof EventId.Type
@@ -20,13 +21,13 @@ export type CursorId = typeof CursorId.Type
 export const LockId = Schema.Int.pipe(Schema.brand("LockId"))
 export type LockId = typeof LockId.Type
 
-export const MissionId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128), Schema.brand("MissionId"))
+export const MissionId = Text({ min: 1, max: 128 }).pipe(Schema.brand("MissionId"))
 export type MissionId = typeof MissionId.Type
-export const SortieId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128), Schema.brand("SortieId"))
+export const SortieId = Text({ min: 1, max: 128 }).pipe(Schema.brand("SortieId"))
 export type SortieId = typeof SortieId.Type
-export const WorkOrderId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128), Schema.brand("WorkOrderId"))
+export const WorkOrderId = Text({ min: 1, max: 128 }).pipe(Schema.brand("WorkOrderId"))
 export type WorkOrderId = typeof WorkOrderId.Type
-export const CheckpointId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128), Schema.brand("CheckpointId"))
+export const CheckpointId = Text({ min: 1, max: 128 }).pipe(Schema.brand("CheckpointId"))
 export type CheckpointId = typeof CheckpointId.Type
 
 /** The prefixes of generated text ids. */

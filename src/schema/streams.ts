@@ -6,7 +6,7 @@
  */
 import { Model } from "@effect/sql"
 import { Schema } from "effect"
-import { Callsign, Importance, Timestamp } from "./common.js"
+import { Importance, Timestamp } from "./common.js"
 import { CursorId, EventId, LockId, MessageId, PilotId, ReservationId } from "./ids.js"
 
 /** A row of `events`, the append-only log. `data` is the raw JSON text; see `FleetEvent`. */
@@ -24,7 +24,8 @@ export class EventRow extends Model.Class<EventRow>("EventRow")({
 export class Pilot extends Model.Class<Pilot>("Pilot")({
   id: Model.Generated(PilotId),
   project_key: Schema.String,
-  callsign: Callsign,
+  // Rows may come from other tools: input is validated on the way in, rows are read as stored.
+  callsign: Schema.String,
   program: Schema.NullOr(Schema.String),
   model: Schema.NullOr(Schema.String),
   task_description: Schema.NullOr(Schema.String),

@@ -7,6 +7,7 @@
  */
 import * as Libsql from "@libsql/client"
 import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { migrationsTable } from "../migrations/index.js"
 
 /** What an existing file holds, as far as opening it is concerned. */
 export type FileContents =
@@ -63,7 +64,9 @@ export const inspectFile = async (path: string, busyTimeout: number): Promise<Fi
     const tables = (await client.execute(
       "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
     )).rows.map((row) => String(row.name))
-    if (tables.length === 0) return { _tag: "Fleet" }
+    // The migrator creates its table before its migration transaction, so a file another process
+    // is migrating right now can hold only that table: it is ours, mid-creation.
+    if (tables.every((table) => table === migrationsTable)) return { _tag: "Fleet" }
     if (tables.includes("events")) {
       const columns = new Set((await client.execute("PRAGMA table_xinfo(events)")).rows.map((row) => String(row.name)))
       if (EVENTS_COLUMNS.every((column) => columns.has(column))) return { _tag: "Fleet" }
