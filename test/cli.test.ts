@@ -277,18 +277,17 @@ describe("fleet-db on a project populated by the demo", () => {
 
   it.live("list views: pilots, locks, reservations, sorties, missions, inbox (tables and --json)", () =>
     Effect.gen(function*() {
-      const [pilots, locks, reservations, sorties, missions, inbox, pilotsJson, sortiesJson, inboxJson] = yield* Effect.all([
+      const [pilots, locks, reservations, sorties, missions, inbox, sortiesJson, inboxJson] = yield* Effect.all([
         fleet(["pilots", "--project", project]),
         fleet(["locks", "--project", project]),
         fleet(["reservations", "--project", project]),
         fleet(["sorties", "--project", project, "--status", "closed"]),
         fleet(["missions", "--project", project]),
         fleet(["inbox", "alpha", "--project", project]),
-        fleet(["pilots", "--project", project, "--json"]),
         fleet(["sorties", "--project", project, "--json", "--mission", summary.mission_id]),
         fleet(["inbox", "bravo", "--project", project, "--json"])
       ], { concurrency: 3 })
-      for (const run of [pilots, locks, reservations, sorties, missions, inbox, pilotsJson, sortiesJson, inboxJson]) {
+      for (const run of [pilots, locks, reservations, sorties, missions, inbox, sortiesJson, inboxJson]) {
         expect(run.code, run.stderr).toBe(0)
         expect(run.stderr).toBe("")
       }
@@ -300,7 +299,6 @@ describe("fleet-db on a project populated by the demo", () => {
       expect(missions.stdout).toContain(summary.mission_id)
       expect(missions.stdout).toContain("100%")
       expect(inbox.stdout).toMatch(/FROM[\s\S]*bravo/)
-      expect((JSON.parse(pilotsJson.stdout) as Array<{ callsign: string }>).map((p) => p.callsign).sort()).toEqual(["alpha", "bravo"])
       const listed = JSON.parse(sortiesJson.stdout) as Array<{ status: string; mission_id: string; files: Array<string> }>
       expect(listed).toHaveLength(4)
       expect(listed.every((s) => s.status === "closed" && s.mission_id === summary.mission_id && s.files.length > 0)).toBe(true)
@@ -309,7 +307,7 @@ describe("fleet-db on a project populated by the demo", () => {
       expect(mail.every((m) => m.message.from_callsign === "alpha")).toBe(true)
     }), TEST_TIMEOUT)
 
-  it.live("a --url file: URL and FLEET_DB_URL reach the same database", () =>
+  it.live("pilots --json through a --url file: URL and through FLEET_DB_URL: the same database", () =>
     Effect.gen(function*() {
       const url = `file:${join(project, ".fleet", "fleet.db")}`
       const [flag, env] = yield* Effect.all([
@@ -397,11 +395,9 @@ describe("fleet-db errors", () => {
       const runs = yield* Effect.all({
         unknown: fleet(["frobnicate"]),
         badFlag: fleet(["status", "--frobnicate"]),
-        badValue: fleet(["events", "--limit", "many"]),
-        badChoice: fleet(["sorties", "--status", "done"]),
+        badValue: fleet(["sorties", "--status", "done"]),
         missingArg: fleet(["inbox", "--project", empty]),
-        missingDb: fleet(["status"], { cwd: empty }),
-        missingDbFlag: fleet(["events", "--project", empty]),
+        missingDb: fleet(["events", "--limit", "5"], { cwd: empty }),
         missingDir: fleet(["pilots", "--project", notAProject]),
         missingFileUrl: fleet(["locks", "--url", `file:${join(empty, "nope.db")}`]),
         badScheme: fleet(["status", "--url", "ftp://example.com/db"]),
@@ -412,11 +408,9 @@ describe("fleet-db errors", () => {
       expectOneLineError(runs.unknown, 2, /frobnicate|subcommand/i)
       expectOneLineError(runs.unknown, 2, /fleet-db --help/)
       expectOneLineError(runs.badFlag, 2, /--frobnicate.*fleet-db status --help/)
-      expectOneLineError(runs.badValue, 2, /many/)
-      expectOneLineError(runs.badChoice, 2, /open, in_progress, blocked, closed/)
+      expectOneLineError(runs.badValue, 2, /open, in_progress, blocked, closed/)
       expectOneLineError(runs.missingArg, 2, /CALLSIGN/)
       expectOneLineError(runs.missingDb, 2, /no FleetTools database at .*fleet\.db.*fleet-db init/)
-      expectOneLineError(runs.missingDbFlag, 2, /no FleetTools database/)
       expectOneLineError(runs.missingDir, 2, /no such project directory/)
       expectOneLineError(runs.missingFileUrl, 2, /no FleetTools database at .*nope\.db/)
       expectOneLineError(runs.badScheme, 2, /ftp:.*--url/)

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Chunk, Clock, Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Option, Ref, TestClock, Tracer } from "effect"
 import type { Lock } from "../src/index.js"
-import { Events, FleetDb, Locks } from "../src/index.js"
+import { Events, FleetDb, FleetProject, Locks } from "../src/index.js"
 import { backends, tempDir } from "./support/backends.js"
 
 const millis = (dt: { readonly epochMillis: number }) => dt.epochMillis
@@ -224,11 +224,14 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
       const seq = yield* events.latestSequence
       expect(yield* field(locks.extend(lock, "-1 seconds" as Duration.DurationInput))).toBe("ttl")
       expect(yield* events.latestSequence).toBe(seq)
-      expect(seq).toBe(1)
+      // Only the one successful acquire wrote anything in this project.
+      expect((yield* events.read()).map((e) => e.type)).toEqual(["lock_acquired"])
       expect(Option.isSome(yield* locks.current("'; DROP TABLE locks; --"))).toBe(true)
     })))
 
-  it.effect("wait: succeeds when the holder releases mid-wait, with one extra write attempt", () =>
+  // TestClock-driven timing: over a network every command takes real time while `drive` moves
+  // the test clock, so these run where statements are instant (the logic is backend-independent).
+  it.effect.skipIf(backend.name === "sqld")("wait: succeeds when the holder releases mid-wait, with one extra write attempt", () =>
     run(Effect.gen(function*() {
       const locks = yield* Locks
       const spans = yield* recordSpans
@@ -251,7 +254,9 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
       expect(spans.count("Locks.acquire.poll")).toBeGreaterThanOrEqual(6)
     })))
 
-  it.effect("wait: takes the lock once the holder's lease expires", () =>
+  // TestClock-driven timing: over a network every command takes real time while `drive` moves
+  // the test clock, so these run where statements are instant (the logic is backend-independent).
+  it.effect.skipIf(backend.name === "sqld")("wait: takes the lock once the holder's lease expires", () =>
     run(Effect.gen(function*() {
       const locks = yield* Locks
       yield* locks.acquire("deploy", { holder: "viper-1", ttl: "2 seconds" })
@@ -329,7 +334,9 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
       expect((yield* eventsOf("lock_released")).map((e) => (e.data as { reason: string }).reason)).toEqual(["released"])
     })))
 
-  it.effect("withLock keeps extending while the effect runs past the ttl", () =>
+  // TestClock-driven timing: over a network every command takes real time while `drive` moves
+  // the test clock, so these run where statements are instant (the logic is backend-independent).
+  it.effect.skipIf(backend.name === "sqld")("withLock keeps extending while the effect runs past the ttl", () =>
     run(Effect.gen(function*() {
       const locks = yield* Locks
       const fiber = yield* Effect.fork(
@@ -406,6 +413,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
         const locks = yield* Locks
         const sql = yield* SqlClient.SqlClient
         const events = yield* Events
+        const { projectKey } = yield* FleetProject
         let model: { holder: number; fence: number; expires: number } | undefined
         let maxFence = 0
         const leases = new Map<number, Lock>()
@@ -442,7 +450,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
           }
           const [counts] = yield* sql<{ readonly unreleased: number; readonly active: number }>`
             SELECT COUNT(*) AS unreleased, COALESCE(SUM(expires_at > ${now}), 0) AS active
-            FROM locks WHERE lock_key = 'k' AND released_at IS NULL`
+            FROM locks WHERE project_key = ${projectKey} AND lock_key = 'k' AND released_at IS NULL`
           expect(counts!.unreleased).toBeLessThanOrEqual(1)
           expect(counts!.active).toBeLessThanOrEqual(1)
           const current = yield* locks.current("k")

@@ -6,7 +6,6 @@
  */
 import { Command } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
-import type { CommandExecutor } from "@effect/platform"
 import { Cause, Effect, Exit, HashMap, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { demo } from "./commands/demo.js"
@@ -44,7 +43,7 @@ const cli = Command.run(command, { name: "fleet-db", version: version() })
  * Run the command line `argv` (as `process.argv`: runtime, script, arguments…) and return the exit
  * code. Never fails: every failure has been reported on stderr.
  */
-export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment | CommandExecutor.CommandExecutor> =>
+export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
   Effect.flatMap(Effect.console, (console) =>
     // @effect/cli prints its parse errors (with usage) on the console's error channel; we print
     // one line of our own instead, so that channel is silenced while the command line is handled.

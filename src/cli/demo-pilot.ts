@@ -10,9 +10,9 @@
  * @module
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Duration, Effect, Exit, Option, Random, Schedule, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, Random, Schedule, Schema } from "effect"
 import { Checkpoints, Locks, Messages, Pilots, Reservations, Sorties } from "../index.js"
-import type { Sortie } from "../index.js"
+import type { SendMessage, Sortie } from "../index.js"
 import { withDatabase } from "./connection.js"
 
 /** What the demo tells each pilot. */
@@ -48,6 +48,9 @@ export interface PilotReport {
   readonly checkpoints: number
 }
 
+// How long a pilot waits for files before it gives up on the demo.
+const RESERVATION_PATIENCE_MS = 60_000
+
 const between = ([min, max]: readonly [number, number]) => Random.nextIntBetween(min, max + 1)
 
 const pilot = (settings: PilotSettings) =>
@@ -79,11 +82,19 @@ const pilot = (settings: PilotSettings) =>
     })
     // A pilot of an earlier, interrupted run may have left files reserved under this callsign.
     yield* reservations.release({ callsign: me })
-    // Mail needs registered recipients: wait until every peer has registered (bounded).
+    // Mail needs registered recipients: give the peers time to start (mail to one that never
+    // registered is skipped, see `mail`).
     yield* Effect.forEach(settings.peers, (peer) =>
       pilots.get(peer).pipe(
-        Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 400 })
+        Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600 }),
+        Effect.ignore
       ), { discard: true })
+
+    const mail = (input: SendMessage) =>
+      messages.send(input).pipe(
+        Effect.andThen(() => void tally.mail_sent++),
+        Effect.catchTag("UnknownRecipient", () => Effect.void)
+      )
 
     const readMail = Effect.gen(function*() {
       const unread = yield* messages.inbox(me, { unreadOnly: true, limit: 100 })
@@ -104,6 +115,7 @@ const pilot = (settings: PilotSettings) =>
         if (files.length === 0) return
         let blocked = false
         let mailed = false
+        const deadline = (yield* Clock.currentTimeMillis) + RESERVATION_PATIENCE_MS
         for (;;) {
           const result = yield* Effect.either(reservations.reserve({
             callsign: me,
@@ -122,15 +134,20 @@ const pilot = (settings: PilotSettings) =>
             blocked = true
           }
           if (!mailed && settings.peers.includes(first.holder)) {
-            yield* messages.send({
+            yield* mail({
               from: me,
               to: first.holder,
               subject: `waiting for ${first.pattern}`,
               body: `I need ${first.path} for "${sortie.title}"; I'll take it as soon as you release it.`,
               importance: "high"
             })
-            tally.mail_sent++
             mailed = true
+          }
+          if ((yield* Clock.currentTimeMillis) > deadline) {
+            // Demo pilots hold files for a second or two; this is someone else's reservation.
+            return yield* Effect.fail(
+              new Error(`gave up on "${sortie.title}": ${first.path} stays reserved by ${first.holder} (${first.pattern})`)
+            )
           }
           yield* pilots.heartbeat(me)
           yield* Effect.sleep(Duration.millis(yield* between([80, 200])))
@@ -167,29 +184,41 @@ const pilot = (settings: PilotSettings) =>
 
     const others = settings.peers.filter((peer) => peer !== me)
 
+    const handBack = (sortie: Sortie) =>
+      Effect.gen(function*() {
+        yield* reservations.release({ callsign: me })
+        const current = yield* sorties.get(sortie.id)
+        if (current.status === "blocked") yield* sorties.unblock(sortie.id, { callsign: me })
+        if (current.status === "blocked" || current.status === "in_progress") yield* sorties.release(sortie.id, { callsign: me })
+      }).pipe(Effect.ignore)
+
     for (;;) {
       yield* readMail
       const next = yield* sorties.claimNext(me, { mission_id: settings.mission_id })
       if (Option.isNone(next)) break
       const sortie = next.value
-      yield* reserveFiles(sortie)
-      yield* Effect.sleep(Duration.millis(yield* between(settings.work_ms)))
-      yield* checkpoint(sortie, 50, "files edited; building")
-      yield* build
-      yield* reservations.release({ callsign: me })
-      yield* sorties.complete(sortie.id, { callsign: me })
+      yield* Effect.gen(function*() {
+        yield* reserveFiles(sortie)
+        yield* Effect.sleep(Duration.millis(yield* between(settings.work_ms)))
+        yield* checkpoint(sortie, 50, "files edited; building")
+        yield* build
+        yield* reservations.release({ callsign: me })
+        yield* sorties.complete(sortie.id, { callsign: me })
+      }).pipe(
+        // Ctrl-C: hand the sortie and the files back instead of leaving them claimed by a dead pilot.
+        Effect.onInterrupt(() => handBack(sortie))
+      )
       tally.sorties_completed++
       yield* checkpoint(sortie, 100, `done: ${sortie.title}`)
       if (others.length > 0) {
         const to = others[(tally.sorties_completed + settings.peers.indexOf(me)) % others.length]!
-        yield* messages.send({
+        yield* mail({
           from: me,
           to,
           subject: `done: ${sortie.title}`,
           body: `Finished "${sortie.title}" (${(sortie.files ?? []).join(", ")}); the build passed.`,
           ack_required: tally.sorties_completed % 2 === 1
         })
-        tally.mail_sent++
       }
       yield* pilots.heartbeat(me)
     }
@@ -208,6 +237,7 @@ const main = Effect.gen(function*() {
 NodeRuntime.runMain(main, {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
+    if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return onExit(130)
     if (Exit.isFailure(exit)) {
       // The demo shows the last line of a failed pilot's stderr.
       const error = Cause.squash(exit.cause)

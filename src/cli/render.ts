@@ -62,14 +62,16 @@ export const jsonLine = (value: unknown): Effect.Effect<void> => out(`${JSON.str
 export const millisOf = (value: DateTime.DateTime | number): number =>
   typeof value === "number" ? value : DateTime.toEpochMillis(value)
 
-/** A duration for people: `850ms`, `12s`, `4m 10s`, `3h 5m`, `2d 4h`. */
+/** A duration for people: `850ms`, `12s`, `4m 10s`, `30m`, `3h 5m`, `2d 4h`. */
 export const formatDuration = (ms: number): string => {
   const abs = Math.abs(ms)
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`
   if (abs < 1_000) return `${Math.round(abs)}ms`
   if (abs < 60_000) return `${(abs / 1_000).toFixed(abs < 10_000 ? 1 : 0)}s`
-  if (abs < 3_600_000) return `${Math.floor(abs / 60_000)}m ${Math.floor((abs % 60_000) / 1_000)}s`
-  if (abs < 86_400_000) return `${Math.floor(abs / 3_600_000)}h ${Math.floor((abs % 3_600_000) / 60_000)}m`
-  return `${Math.floor(abs / 86_400_000)}d ${Math.floor((abs % 86_400_000) / 3_600_000)}h`
+  if (abs < 3_600_000) return two(Math.floor(abs / 60_000), "m", Math.floor((abs % 60_000) / 1_000), "s")
+  if (abs < 86_400_000) return two(Math.floor(abs / 3_600_000), "h", Math.floor((abs % 3_600_000) / 60_000), "m")
+  return two(Math.floor(abs / 86_400_000), "d", Math.floor((abs % 86_400_000) / 3_600_000), "h")
 }
 
 /** A time relative to `now`: `12s ago`, `in 4m 10s`. */

@@ -185,6 +185,8 @@ const decoders: ReadonlyMap<string, (u: unknown) => Option.Option<unknown>> = ne
 // Other tools write this table too: a timestamp that is not epoch milliseconds (text, garbage)
 // must not make the whole log unreadable, so it falls back to an ISO string and then the epoch.
 const timestampOf = (value: unknown): DateTime.Utc => {
+  // The common case, without the Option round trip: epoch milliseconds within Date's range.
+  if (typeof value === "number" && Math.abs(value) <= 8.64e15) return DateTime.unsafeMake(value)
   const parsed = typeof value === "number"
     ? DateTime.make(value)
     : typeof value === "string"
@@ -204,25 +206,23 @@ export const decodeEventRow = (row: {
   readonly timestamp: number
   readonly data: string
 }): FleetEvent => {
-  const envelope = {
-    sequence: row.id,
-    timestamp: timestampOf(row.timestamp),
-    project_key: row.project_key
-  }
+  // Object literals, not spreads of a shared envelope: a spread costs V8 several microseconds,
+  // which adds up over a page of events.
+  const timestamp = timestampOf(row.timestamp)
   let parsed: unknown
   try {
     parsed = JSON.parse(row.data)
   } catch {
-    return { ...envelope, known: false, type: row.type, data: row.data }
+    return { sequence: row.id, timestamp, project_key: row.project_key, known: false, type: row.type, data: row.data }
   }
   const decode = decoders.get(row.type)
   if (decode !== undefined) {
     const decoded = decode(parsed)
     if (Option.isSome(decoded)) {
-      return { ...envelope, known: true, type: row.type, data: decoded.value } as KnownEvent
+      return { sequence: row.id, timestamp, project_key: row.project_key, known: true, type: row.type, data: decoded.value } as KnownEvent
     }
   }
-  return { ...envelope, known: false, type: row.type, data: parsed }
+  return { sequence: row.id, timestamp, project_key: row.project_key, known: false, type: row.type, data: parsed }
 }
 
 // Where `value` stops being JSON that round-trips exactly (NaN and ±Infinity become null, lone

@@ -4,13 +4,12 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Context, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
+import { Chunk, Context, DateTime, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
 import { InvalidInput } from "../errors.js"
 import { Text } from "../schema/common.js"
 import type { FleetEvent, NewEvent } from "../schema/events.js"
-import { decodeEventRow, encodeNewEvent } from "../schema/events.js"
+import { decodeEventRow, encodeNewEvent, isEventType } from "../schema/events.js"
 import { makeCommands } from "./internal/command.js"
-import type { EventRowData } from "./internal/eventLog.js"
 import { latestSequence as selectLatest, pollAfter, selectAfter } from "./internal/eventLog.js"
 import { decodeDuration, decodeInput, toInvalidInput } from "./internal/input.js"
 
@@ -64,10 +63,22 @@ const ReadOptions = Schema.Struct({
 const decodeReadOptions = decodeInput(ReadOptions)
 // Local libSQL stores a NUL character but reads text back only up to it: a type must round-trip.
 // (Data is JSON text, where NUL is escaped, so data strings may contain it.)
-const decodeEventType = decodeInput(
-  Text({ min: 1, max: 200 }).pipe(Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character")),
-  "type"
+const EventTypeText = Text({ min: 1, max: 200 }).pipe(
+  Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character")
 )
+const decodeEventType = decodeInput(EventTypeText, "type")
+// appendAll checks every event synchronously (an Effect per event costs more than its insert);
+// a batch repeats a handful of types, so valid ones are remembered.
+const checkEventType = Schema.decodeUnknownEither(EventTypeText, { errors: "first" })
+const validTypes = new Set<string>()
+
+/**
+ * An event as appended, built from what was validated and written instead of read back and
+ * decoded again: the payload schemas are plain JSON shapes (no transformations), so the stored
+ * JSON parses to exactly what `decodeEventRow` would decode from the row.
+ */
+const appendedEvent = (id: number, type: string, projectKey: string, timestamp: DateTime.Utc, json: string): FleetEvent =>
+  ({ sequence: id, timestamp, project_key: projectKey, known: isEventType(type), type, data: JSON.parse(json) }) as FleetEvent
 const decodePoll = decodeDuration("pollInterval")
 
 /** Build the Events service (needs `SqlClient` and `FleetProject`). */
@@ -75,25 +86,41 @@ export const make = Effect.gen(function*() {
   const { command, projectKey, query, sql } = yield* makeCommands
 
   const encodeAll = (events: ReadonlyArray<NewEvent>) =>
-    Effect.forEach(events, (event, index) =>
-      decodeEventType(event?.type).pipe(
-        Effect.mapError((e) => new InvalidInput({ field: `events.${index}.${e.field}`, reason: e.reason })),
-        Effect.flatMap((type) =>
-          Either.match(encodeNewEvent({ type, data: event.data } as NewEvent), {
-            onLeft: (error) => Effect.fail(toInvalidInput(error, `events.${index}.data`)),
-            onRight: (json) => Effect.succeed({ type, json })
-          })
-        )
-      ))
+    Effect.suspend(() => {
+      const encoded: Array<{ readonly type: string; readonly json: string }> = []
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index]
+        const type: unknown = event?.type
+        if (typeof type !== "string" || !validTypes.has(type)) {
+          const checked = checkEventType(type)
+          if (Either.isLeft(checked)) {
+            const e = toInvalidInput(checked.left, "type")
+            return Effect.fail(new InvalidInput({ field: `events.${index}.${e.field}`, reason: e.reason }))
+          }
+          if (validTypes.size >= 1_024) validTypes.clear()
+          validTypes.add(checked.right)
+        }
+        const json = encodeNewEvent({ type, data: event!.data } as NewEvent)
+        if (Either.isLeft(json)) return Effect.fail(toInvalidInput(json.left, `events.${index}.data`))
+        encoded.push({ type: type as string, json: json.right })
+      }
+      return Effect.succeed(encoded)
+    })
 
   const insertAll = (encoded: ReadonlyArray<{ readonly type: string; readonly json: string }>) =>
     command("Events.appendAll", ({ now, projectKey, sql }) =>
       Effect.map(
         Effect.forEach(Chunk.chunksOf(Chunk.fromIterable(encoded), INSERT_CHUNK), (chunk) =>
-          sql<EventRowData>`INSERT INTO events (type, project_key, timestamp, data) VALUES ${
+          sql<{ readonly id: number }>`INSERT INTO events (type, project_key, timestamp, data) VALUES ${
             sql.csv(Chunk.toReadonlyArray(chunk).map((e) => sql`(${e.type}, ${projectKey}, ${now}, ${e.json})`))
-          } RETURNING id, type, project_key, timestamp, data`),
-        (batches) => batches.flat().sort((a, b) => a.id - b.id).map(decodeEventRow)
+          } RETURNING id`),
+        (batches) => {
+          // The rows of one multi-row INSERT get consecutive ids in VALUES order (we hold the write
+          // lock), and chunks are inserted in order: ascending ids line up with `encoded`.
+          const ids = batches.flat().map((row) => row.id).sort((a, b) => a - b)
+          const timestamp = DateTime.unsafeMake(now)
+          return encoded.map((e, i) => appendedEvent(ids[i]!, e.type, projectKey, timestamp, e.json))
+        }
       ))
 
   const appendAll: EventsShape["appendAll"] = (events) =>
@@ -111,9 +138,9 @@ export const make = Effect.gen(function*() {
       ({ json, type }) =>
         command("Events.append", ({ now, projectKey, sql }) =>
           Effect.map(
-            sql<EventRowData>`INSERT INTO events (type, project_key, timestamp, data)
-                VALUES (${type}, ${projectKey}, ${now}, ${json}) RETURNING id, type, project_key, timestamp, data`,
-            (rows) => decodeEventRow(rows[0]!)
+            sql<{ readonly id: number }>`INSERT INTO events (type, project_key, timestamp, data)
+                VALUES (${type}, ${projectKey}, ${now}, ${json}) RETURNING id`,
+            (rows) => appendedEvent(rows[0]!.id, type, projectKey, DateTime.unsafeMake(now), json)
           ))
     )
 

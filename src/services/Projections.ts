@@ -38,8 +38,8 @@ export interface ProjectionProgress {
 export interface ProjectionOptions {
   /** Events read per page, and rows written per transaction (default 1000, 1–100000). */
   readonly batchSize?: number | undefined
-  /** Called after every batch, e.g. to draw a progress bar. */
-  readonly onProgress?: ((progress: ProjectionProgress) => Effect.Effect<void>) | undefined
+  /** Called after every batch, e.g. to draw a progress bar (an Effect to run, or a plain callback). */
+  readonly onProgress?: ((progress: ProjectionProgress) => Effect.Effect<void> | void) | undefined
 }
 
 /** What a rebuild did. */
@@ -89,7 +89,7 @@ const Options = Schema.Struct({
     Schema.Int.pipe(Schema.between(1, 100_000, { message: () => "must be an integer from 1 to 100000" }))
   ),
   onProgress: Schema.optional(
-    Schema.declare((u): u is (progress: ProjectionProgress) => Effect.Effect<void> => typeof u === "function", {
+    Schema.declare((u): u is (progress: ProjectionProgress) => Effect.Effect<void> | void => typeof u === "function", {
       message: () => "must be a function returning an Effect"
     })
   )
@@ -107,8 +107,12 @@ const stagedTables = projectionTables.filter((table) => table !== "cursors")
 export const make = Effect.gen(function*() {
   const { command, projectKey, query, sql } = yield* makeCommands
 
+  // A plain callback (returning anything but an Effect) is accepted too.
   const progress = (options: typeof Options.Type, value: ProjectionProgress) =>
-    options.onProgress === undefined ? Effect.void : Effect.suspend(() => options.onProgress!(value))
+    options.onProgress === undefined ? Effect.void : Effect.suspend(() => {
+      const result: unknown = options.onProgress!(value)
+      return Effect.isEffect(result) ? Effect.asVoid(result as Effect.Effect<unknown>) : Effect.void
+    })
 
   const selectEvents = (after: number, limit: number) =>
     sql<StoredEvent>`SELECT id, type, project_key, timestamp, data FROM events

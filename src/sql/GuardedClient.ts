@@ -28,17 +28,34 @@ export interface GuardedClientOptions {
   readonly replaceable: boolean
 }
 
+/**
+ * A FIFO lock. Uncontended (the common case: one fiber at a time), taking it costs no promise
+ * chain; waiters are let in strictly in arrival order.
+ */
 class Queue {
-  #tail: Promise<void> = Promise.resolve()
+  #busy = false
+  readonly #waiting: Array<() => void> = []
+
   /** Wait for every earlier holder, then return the function that lets the next one in. */
   acquire(): Promise<() => void> {
-    let release!: () => void
-    const next = new Promise<void>((resolve) => {
-      release = resolve
+    if (!this.#busy) {
+      this.#busy = true
+      return Promise.resolve(this.#releaser())
+    }
+    return new Promise((resolve) => {
+      this.#waiting.push(() => resolve(this.#releaser()))
     })
-    const ready = this.#tail.then(() => release)
-    this.#tail = this.#tail.then(() => next)
-    return ready
+  }
+
+  #releaser(): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#waiting.shift()
+      if (next === undefined) this.#busy = false
+      else next()
+    }
   }
 }
 
@@ -59,6 +76,7 @@ export class GuardedClient implements Libsql.Client {
   #needsPragmas = true
   #poisoned = false
   #replacements = 0
+  #commits = 0
   closed = false
 
   constructor(options: GuardedClientOptions) {
@@ -75,6 +93,19 @@ export class GuardedClient implements Libsql.Client {
     return this.#replacements
   }
 
+  /**
+   * How many transactions this client has committed. `PRAGMA data_version` tells a connection
+   * about other connections' commits only; waiters add this to see their own process's too.
+   */
+  get commits(): number {
+    return this.#commits
+  }
+
+  /** Count a committed transaction (called by this client's transactions). */
+  noteCommit(): void {
+    this.#commits++
+  }
+
   /** The client currently in use (read-only access for tests). */
   get inner(): Libsql.Client {
     return this.#inner
@@ -87,8 +118,13 @@ export class GuardedClient implements Libsql.Client {
     }
   }
 
-  // Called with the queue held, so nothing else is using the connection.
-  async #ready(): Promise<Libsql.Client> {
+  // Called with the queue held, so nothing else is using the connection. Usually there is nothing
+  // to do, and then no promise either.
+  #ready(): Libsql.Client | Promise<Libsql.Client> {
+    return this.#poisoned || this.#needsPragmas ? this.#refresh() : this.#inner
+  }
+
+  async #refresh(): Promise<Libsql.Client> {
     if (this.#poisoned) {
       const old = this.#inner
       this.#inner = this.#options.create()
@@ -113,7 +149,8 @@ export class GuardedClient implements Libsql.Client {
   async #run<A>(f: (client: Libsql.Client) => Promise<A>): Promise<A> {
     const release = await this.#queue.acquire()
     try {
-      return await f(await this.#ready())
+      const ready = this.#ready()
+      return await f(ready instanceof Promise ? await ready : ready)
     } catch (error) {
       this.noteError(error)
       throw error
@@ -153,7 +190,8 @@ export class GuardedClient implements Libsql.Client {
     return this.#queue.acquire().then(async (releaseQueue) => {
       const release = once(releaseQueue)
       try {
-        const client = await this.#ready()
+        const ready = this.#ready()
+        const client = ready instanceof Promise ? await ready : ready
         const tx = await client.transaction(mode ?? "write")
         return new GuardedTransaction(tx, this, release)
       } catch (error) {
@@ -223,7 +261,10 @@ class GuardedTransaction implements Libsql.Transaction {
     return this.#guard(() => this.#tx.executeMultiple(sql))
   }
   commit(): Promise<void> {
-    return this.#settle(() => this.#tx.commit())
+    return this.#settle(async () => {
+      await this.#tx.commit()
+      this.#client.noteCommit()
+    })
   }
   rollback(): Promise<void> {
     if (this.#killed !== undefined) {

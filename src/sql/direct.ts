@@ -212,3 +212,20 @@ export const transactionRunner = (sql: SqlClient.SqlClient) => {
       inTransaction(fiber.currentContext) ? ordinary(effect) : directTransaction(guarded, effect)
     )
 }
+
+/**
+ * For waiters: an effect whose value changes whenever the database may have changed — the
+ * connection's `PRAGMA data_version` (bumped by other connections' commits) with the number of
+ * transactions this client committed itself. Comparing two values costs one trivial statement and
+ * no table read. Only for local databases (file or memory: one connection per client); undefined
+ * for a server, whose requests may each use another connection.
+ */
+export const changeProbe = (sql: SqlClient.SqlClient): Effect.Effect<string, SqlError> | undefined => {
+  const guarded = guardedClientOf(sql)
+  if (guarded === undefined || guarded.protocol !== "file") return undefined
+  const direct = directClient(sql)
+  return Effect.map(
+    direct<{ readonly data_version: number }>`PRAGMA data_version`,
+    (rows) => `${rows[0]?.data_version ?? 0}:${guarded.commits}`
+  )
+}

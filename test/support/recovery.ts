@@ -16,12 +16,14 @@ import {
   Locks,
   Messages,
   Missions,
+  Paths,
   Pilots,
   projectionTables,
   Reservations,
   Sorties,
   WorkOrders
 } from "../../src/index.js"
+import type { FleetEvent } from "../../src/index.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -238,3 +240,112 @@ export const shiftedClock = (offsetMs: number): Clock.Clock => {
     sleep: (duration) => base.sleep(duration)
   }
 }
+
+/**
+ * Invariants of the event log itself, checked from the outside (the log is the external record
+ * of a multi-process run): lock leases on a key never overlap and fences strictly increase;
+ * every sortie moves only along its state machine; two pilots never hold overlapping
+ * reservations at once when either is exclusive. Returns the violations (empty when sound).
+ */
+export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> => {
+  const violations: Array<string> = []
+  const leases = new Map<string, { fence: number; expires_at: number; released: boolean; holder: string }>()
+  const sortieStatus = new Map<string, string>()
+  const reservations = new Map<number, { callsign: string; pattern: string; exclusive: boolean; expires_at: number; released: boolean }>()
+  for (const event of events) {
+    if (!event.known) continue
+    const at = event.timestamp.epochMillis
+    switch (event.type) {
+      case "lock_acquired": {
+        const d = event.data
+        const previous = leases.get(d.lock_key)
+        if (previous !== undefined) {
+          if (!previous.released && previous.expires_at > at) {
+            violations.push(`#${event.sequence}: ${d.holder_id} took lock ${d.lock_key} while ${previous.holder} held it until ${previous.expires_at}`)
+          }
+          if (d.fence <= previous.fence) violations.push(`#${event.sequence}: fence of ${d.lock_key} went from ${previous.fence} to ${d.fence}`)
+        }
+        leases.set(d.lock_key, { fence: d.fence, expires_at: d.expires_at, released: false, holder: d.holder_id })
+        break
+      }
+      case "lock_extended": {
+        const lease = leases.get(event.data.lock_key)
+        if (lease !== undefined && lease.fence === event.data.fence) lease.expires_at = event.data.expires_at
+        break
+      }
+      case "lock_released": {
+        const lease = leases.get(event.data.lock_key)
+        if (lease !== undefined && lease.fence === event.data.fence) lease.released = true
+        break
+      }
+      case "sortie_created":
+        sortieStatus.set(event.data.sortie_id, "open")
+        break
+      case "sortie_claimed":
+      case "sortie_blocked":
+      case "sortie_unblocked":
+      case "sortie_released":
+      case "sortie_completed": {
+        const id = event.data.sortie_id
+        const from = sortieStatus.get(id)
+        const allowed: Record<string, [ReadonlyArray<string>, string]> = {
+          sortie_claimed: [["open"], "in_progress"],
+          sortie_blocked: [["in_progress"], "blocked"],
+          sortie_unblocked: [["blocked"], "in_progress"],
+          sortie_released: [
+            event.type === "sortie_released" && event.data.reason === "pilot_lost" ? ["in_progress", "blocked"] : ["in_progress"],
+            "open"
+          ],
+          sortie_completed: [["in_progress"], "closed"]
+        }
+        const [froms, to] = allowed[event.type]!
+        if (from === undefined || !froms.includes(from)) violations.push(`#${event.sequence}: ${event.type} of ${id} from ${from}`)
+        sortieStatus.set(id, to)
+        break
+      }
+      case "file_reserved": {
+        const d = event.data
+        for (const reserved of d.reservations) {
+          for (const [id, other] of reservations) {
+            if (id === reserved.reservation_id || other.callsign === d.callsign || other.released || other.expires_at <= at) continue
+            if ((d.exclusive || other.exclusive) && Paths.overlaps(reserved.path_pattern, other.pattern)) {
+              violations.push(`#${event.sequence}: ${d.callsign} reserved ${reserved.path_pattern} over ${other.callsign}'s ${other.pattern}`)
+            }
+          }
+          reservations.set(reserved.reservation_id, {
+            callsign: d.callsign,
+            pattern: reserved.path_pattern,
+            exclusive: d.exclusive,
+            expires_at: d.expires_at,
+            released: false
+          })
+        }
+        break
+      }
+      case "file_renewed":
+        for (const renewed of event.data.reservations) {
+          const row = reservations.get(renewed.reservation_id)
+          if (row !== undefined) row.expires_at = event.data.expires_at
+        }
+        break
+      case "file_released":
+        for (const released of event.data.reservations) {
+          const row = reservations.get(released.reservation_id)
+          if (row !== undefined) row.released = true
+        }
+        break
+    }
+  }
+  return violations
+}
+
+/** Every event of the project, page by page. */
+export const readAllEvents = Effect.gen(function*() {
+  const events = yield* Events
+  const all: Array<FleetEvent> = []
+  for (;;) {
+    const page = yield* events.read({ after: all.at(-1)?.sequence ?? 0, limit: 10_000 })
+    all.push(...page)
+    if (page.length < 10_000) return all
+  }
+})

