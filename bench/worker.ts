@@ -55,13 +55,40 @@ interface Worker {
   readonly close: () => Promise<void>
 }
 
-/** Retry `attempt` at once while the lock is held; other failures count as errors and retry too. */
-const blindAcquire = async <L>(attempt: () => Promise<L>, held: (error: unknown) => boolean, deadline: number): Promise<L> => {
+const isBusy = (error: unknown): boolean => {
+  const e = error as { readonly code?: unknown; readonly cause?: { readonly code?: unknown } } | undefined
+  const code = String(e?.code ?? e?.cause?.code ?? "")
+  return code.startsWith("SQLITE_BUSY")
+}
+
+/** Run `f` until it succeeds; failures count as errors (and may reconnect) and are retried at once. */
+const retry = async <A>(f: () => Promise<A>, onError: (error: unknown) => Promise<void>, deadline: number): Promise<A> => {
+  for (;;) {
+    try {
+      return await f()
+    } catch (error) {
+      noteError(error)
+      await onError(error)
+      if (now() > deadline) throw error
+    }
+  }
+}
+
+/** Retry `attempt` at once while the lock is held (blind retry); other failures count as errors. */
+const blindAcquire = async <L>(
+  attempt: () => Promise<L>,
+  held: (error: unknown) => boolean,
+  onError: (error: unknown) => Promise<void>,
+  deadline: number
+): Promise<L> => {
   for (;;) {
     try {
       return await attempt()
     } catch (error) {
-      if (!held(error)) noteError(error)
+      if (!held(error)) {
+        noteError(error)
+        await onError(error)
+      }
       if (now() > deadline) throw error
     }
   }
@@ -97,17 +124,25 @@ const makeWorker = async (deadline: () => number): Promise<Worker> => {
     }
   }
   if (impl === "raw") {
-    const client: Libsql.Client = await openRaw(dbFile(dirname(project), basename(project)))
+    const file = dbFile(dirname(project), basename(project))
+    let client: Libsql.Client = await openRaw(file)
+    // After SQLITE_BUSY a libSQL connection can keep an unfinished statement (and its snapshot):
+    // every later write fails at once. Start over on a fresh connection, as any working app must.
+    const reconnect = async (error: unknown) => {
+      if (!isBusy(error)) return
+      client.close()
+      client = await openRaw(file)
+    }
     return {
       cycle: async () => {
         if (op === "lock") {
-          const lock = await blindAcquire(() => Raw.acquireLock(client, pk, KEY, label, TTL), (e) => e instanceof Raw.Held, deadline())
+          const lock = await blindAcquire(() => Raw.acquireLock(client, pk, KEY, label, TTL), (e) => e instanceof Raw.Held, reconnect, deadline())
           enter(lock.fence as number)
           exit(lock.fence as number)
-          await Raw.releaseLock(client, pk, lock)
+          await retry(() => Raw.releaseLock(client, pk, lock), reconnect, deadline())
           return undefined
         }
-        const row = await Raw.claimNext(client, pk, label)
+        const row = await retry(() => Raw.claimNext(client, pk, label), reconnect, deadline())
         return row === undefined ? "" : String(row.id)
       },
       close: async () => client.close()
@@ -115,16 +150,22 @@ const makeWorker = async (deadline: () => number): Promise<Worker> => {
   }
   if (impl === "drizzle" || impl === "drizzle-seed") {
     const file = dbFile(dirname(project), basename(project))
-    const { client, db } = impl === "drizzle" ? await Drizzle.createTunedDb(file) : Drizzle.createSeedDb(file)
+    const open = async () => impl === "drizzle" ? await Drizzle.createTunedDb(file) : Drizzle.createSeedDb(file)
+    let db = await open()
+    const reconnect = async (error: unknown) => {
+      if (!isBusy(error)) return
+      db.client.close()
+      db = await open()
+    }
     return {
       cycle: async () => {
-        const lock = await blindAcquire(() => Drizzle.acquireLock(db, pk, KEY, label, TTL), (e) => e instanceof Drizzle.Held, deadline())
+        const lock = await blindAcquire(() => Drizzle.acquireLock(db.db, pk, KEY, label, TTL), (e) => e instanceof Drizzle.Held, reconnect, deadline())
         enter(lock.fence)
         exit(lock.fence)
-        await Drizzle.releaseLock(db, pk, lock)
+        await retry(() => Drizzle.releaseLock(db.db, pk, lock), reconnect, deadline())
         return undefined
       },
-      close: async () => client.close()
+      close: async () => db.client.close()
     }
   }
   throw new Error(`unknown implementation ${impl}`)

@@ -1,6 +1,6 @@
 /**
  * The `fleet-db` command tree and its runner: parses the arguments, runs the command, and turns
- * any failure into one line on stderr and an exit code (see `errors.ts`).
+ * any failure into one line on stderr and an exit code (see `outcome.ts`).
  *
  * @module
  */

@@ -10,6 +10,7 @@ import { LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
 import { Lock } from "../schema/streams.js"
+import { changeProbe } from "../sql/direct.js"
 import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
@@ -100,6 +101,13 @@ const decodeWait = decodeDuration("wait")
 const decodeLock = Schema.decodeUnknown(Lock)
 const decodeLocks = Schema.decodeUnknown(Schema.Array(Lock))
 
+/** What a waiter's look found: the live lease (if any) at `now`, and the change probe's value. */
+interface Look {
+  readonly now: number
+  readonly live: LockRow | undefined
+  readonly version: string | undefined
+}
+
 interface LockRow {
   readonly id: number
   readonly project_key: string
@@ -116,16 +124,24 @@ interface LockRow {
 const POLL_BASE_MS = 2
 const POLL_MAX_MS = 100
 const POLL_GROWTH = 1.5
+// With a change probe (local databases), a look that finds nothing committed costs one trivial
+// statement: waiters can afford to look often, and notice a release within a few milliseconds.
+const PROBED_POLL_MAX_MS = 10
 
 /** Build the Locks service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, projectKey, query, sql } = yield* makeCommands
   // An embedded replica reads its local copy, which learns of another process's release only when
   // it syncs: a waiter pulls before each poll, or it would wait for the holder's lease to expire.
-  const pull = Option.match(yield* Effect.serviceOption(Replica), {
+  const replica = yield* Effect.serviceOption(Replica)
+  const pull = Option.match(replica, {
     onNone: () => Effect.void,
     onSome: (replica) => replica.isReplica ? Effect.asVoid(replica.sync) : Effect.void
   })
+  // Waiters look for a change before re-reading the lock (not on a replica, whose syncs the probe
+  // would not see). Undefined for a server: every look reads the lock.
+  const probe = Option.isSome(replica) && replica.value.isReplica ? undefined : changeProbe(sql)
+  const pollMax = probe === undefined ? POLL_MAX_MS : PROBED_POLL_MAX_MS
 
   const selectHeld = (key: string) =>
     sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL`
@@ -179,12 +195,20 @@ export const make = Effect.gen(function*() {
         return yield* Effect.orDie(decodeLock(row))
       }))
 
-  /** A cheap read while waiting: is the key free (or its lease expired) at `now`? */
-  const poll = (key: string) =>
+  /**
+   * A cheap read while waiting: is the key free (or its lease expired) at `now`? When the probe
+   * says nothing was committed since the previous look, that look's answer still holds (only the
+   * clock moved), and the lock is not read again. The probe is read before the lock, so a commit
+   * racing with the read shows up at the next look.
+   */
+  const poll = (key: string, previous: Look | undefined) =>
     query("Locks.acquire.poll", ({ now }) =>
-      Effect.map(selectHeld(key), (rows) => {
-        const live = rows.find((row) => row.expires_at > now)
-        return { now, live }
+      Effect.flatMap(probe ?? Effect.succeed(undefined), (version): Effect.Effect<Look, SqlError> => {
+        if (previous !== undefined && version !== undefined && version === previous.version) {
+          const live = previous.live !== undefined && previous.live.expires_at > now ? previous.live : undefined
+          return Effect.succeed({ now, live, version })
+        }
+        return Effect.map(selectHeld(key), (rows) => ({ now, live: rows.find((row) => row.expires_at > now), version }))
       }))
 
   const acquireWaiting = (key: string, holder: string, ttl: number, wait: number) =>
@@ -193,14 +217,18 @@ export const make = Effect.gen(function*() {
       const deadline = start + wait
       let backoff = POLL_BASE_MS
       let tryWrite = true
+      let previous: Look | undefined
       for (;;) {
         if (tryWrite) {
+          previous = undefined
           const result = yield* Effect.either(attempt(key, holder, ttl))
           if (result._tag === "Right") return result.right
           if (!(result.left instanceof LockHeld)) return yield* result.left
         }
         yield* pull
-        const { live, now } = yield* poll(key)
+        const look = yield* poll(key, previous)
+        previous = look
+        const { live, now } = look
         if (live === undefined) {
           tryWrite = true
           continue
@@ -212,7 +240,7 @@ export const make = Effect.gen(function*() {
         const jitter = yield* Random.nextRange(0.5, 1.5)
         // Never sleep past the deadline or past the holder's expiry: either may change the answer.
         const delay = Math.max(1, Math.min(Math.round(backoff * jitter), deadline - now, live.expires_at - now))
-        backoff = Math.min(POLL_MAX_MS, backoff * POLL_GROWTH)
+        backoff = Math.min(pollMax, backoff * POLL_GROWTH)
         yield* Effect.sleep(Duration.millis(delay))
       }
     })
