@@ -104,6 +104,10 @@ export const runContention = async (impl: string, op: "lock" | "claim", processe
     await Promise.all(workers.map((w) => w.ready))
     for (const w of workers) w.go()
     const reports = await Promise.all(workers.map((w) => w.done))
+    if (process.env.BENCH_DEBUG) {
+      const t0 = Math.min(...reports.map((r) => r.startedAt))
+      for (const r of reports) process.stderr.write(`${r.label}: ${r.completed} done, ${(r.startedAt - t0).toFixed(0)}–${(r.endedAt - t0).toFixed(0)} ms, errors ${JSON.stringify(r.errors)}\n`)
+    }
     const completed = reports.reduce((sum, r) => sum + r.completed, 0)
     const seconds = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000
     const errorKinds: Record<string, number> = {}

@@ -185,7 +185,9 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
 
 /**
  * The database could not be opened or prepared: the path cannot be created, the file is not a
- * SQLite database, the URL is refused, the server is unreachable or refuses the auth token
+ * usable FleetTools database (`"not-a-database"`: not SQLite at all, damaged or truncated, or
+ * another application's SQLite file, left untouched), the URL is refused, the server is
+ * unreachable or refuses the auth token
  * (`"auth"`), or the schema is newer than this library. `target` is the path or URL (never a
  * credential).
  */

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
-import { Events, FleetDb, Locks, Messages, Missions, Sorties } from "../src/index.js"
+import { Events, FleetDb, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -384,6 +384,37 @@ describe("fleet-db demo for people", () => {
         expect(missions).toHaveLength(run)
         expect(missions.every((m) => m.status === "completed")).toBe(true)
       }
+    }), TEST_TIMEOUT)
+})
+
+describe("fleet-db recovery", () => {
+  it.live("sweep: a silent pilot is declared lost and its lock released (--json); a bad --stale-after is exit 2", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      yield* withDb(dir, Effect.gen(function*() {
+        yield* (yield* Pilots).register({ callsign: "ghost" })
+        yield* (yield* Locks).acquire("build", { holder: "ghost", ttl: "1 hour" })
+        yield* Effect.sleep("20 millis")
+      }))
+      const run = yield* fleet(["sweep", "--project", dir, "--stale-after", "1ms", "--json"])
+      expect(run.code, run.stdout + run.stderr).toBe(0)
+      const lost = JSON.parse(run.stdout) as Array<{ callsign: string; released_locks: Array<string> }>
+      expect(lost.map((p) => p.callsign)).toEqual(["ghost"])
+      expect(lost[0]?.released_locks).toEqual(["build"])
+      const held = yield* withDb(dir, Effect.flatMap(Locks, (locks) => locks.list()))
+      expect(held).toEqual([])
+      expectOneLineError(yield* fleet(["sweep", "--project", dir, "--stale-after", "soon"]), 2, /staleAfter/)
+    }), TEST_TIMEOUT)
+
+  it.live("doctor --verify: a healthy database exits 0 with an ok verify check", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      yield* withDb(dir, Effect.flatMap(Pilots, (pilots) => pilots.register({ callsign: "alpha" })))
+      const json = yield* fleet(["doctor", "--project", dir, "--verify", "--json"])
+      expect(json.code, json.stdout + json.stderr).toBe(0)
+      const report = JSON.parse(json.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> }
+      expect(report.ok).toBe(true)
+      expect(report.checks.find((c) => c.name === "verify")?.status).toBe("ok")
     }), TEST_TIMEOUT)
 })
 

@@ -14,6 +14,7 @@ import { events } from "./commands/events.js"
 import { init } from "./commands/init.js"
 import { inbox, locks, missions, pilots, reservations, sorties } from "./commands/lists.js"
 import { status } from "./commands/status.js"
+import { sweep } from "./commands/sweep.js"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
 
@@ -26,7 +27,7 @@ const version = (): string => {
   }
 }
 
-const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, doctor, demo] as const
+const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo] as const
 
 /** The root command with every subcommand. */
 export const command = Command.make("fleet-db").pipe(

@@ -5,8 +5,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
-import { LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
+import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
 import { Lock } from "../schema/streams.js"
@@ -315,6 +314,10 @@ export const make = Effect.gen(function*() {
 
   const withLock: LocksShape["withLock"] = (key, options) => (use) =>
     Effect.gen(function*() {
+      // Untyped callers: refuse anything that is neither an effect nor a function before holding anything.
+      if (!Effect.isEffect(use) && typeof use !== "function") {
+        return yield* new InvalidInput({ field: "use", reason: "must be an Effect or a function of the Lock returning one" })
+      }
       // Decoded up front so the heartbeat interval is known before anything is held.
       const ttl = yield* decodeTtl(options?.ttl)
       const every = Duration.millis(Math.max(1, Math.floor(ttl / 3)))

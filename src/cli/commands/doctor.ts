@@ -1,12 +1,13 @@
 /**
  * `fleet-db doctor`: is the database healthy? Integrity, migrations, WAL size, leases that ran out
- * without being released, pilots that went silent. Exit code 1 when something is wrong.
+ * without being released, pilots that went silent; with `--verify`, whether the tables still match
+ * the event log. Exit code 1 when something is wrong.
  *
  * @module
  */
 import { Command, Options } from "@effect/cli"
 import { Clock, Effect, Option } from "effect"
-import { DatabaseOpenError, FleetProject } from "../../index.js"
+import { DatabaseOpenError, FleetProject, Projections } from "../../index.js"
 import { common } from "../options.js"
 import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
 import { ExitWith } from "../errors.js"
@@ -25,7 +26,9 @@ const WAL_WARN_BYTES = 64 * 1024 * 1024
 
 const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 0)} MB`
 
-const checks = (target: { readonly walPath: Option.Option<string>; readonly silentMs: number }) =>
+const checks = (
+  target: { readonly walPath: Option.Option<string>; readonly silentMs: number; readonly verify: boolean }
+) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const found: Array<Check> = []
@@ -84,6 +87,21 @@ const checks = (target: { readonly walPath: Option.Option<string>; readonly sile
           items: silent
         }
     )
+    if (target.verify) {
+      const differences = yield* (yield* Projections).verify()
+      found.push(
+        differences.length === 0
+          ? { name: "verify", status: "ok", detail: "the tables match a replay of the event log" }
+          : {
+            name: "verify",
+            status: "fail",
+            detail: `${differences.length} difference${differences.length === 1 ? "" : "s"} from a replay of the event log: ${
+              differences.slice(0, 3).map((d) => d.message).join("; ")
+            }${differences.length > 3 ? "; …" : ""}`,
+            items: differences
+          }
+      )
+    }
     return found
   })
 
@@ -96,6 +114,9 @@ export const doctor = Command.make("doctor", {
   silentMinutes: Options.integer("silent-minutes").pipe(
     Options.withDescription("A pilot counts as silent after this many minutes without activity (default 30)"),
     Options.withDefault(30)
+  ),
+  verify: Options.boolean("verify").pipe(
+    Options.withDescription("Also replay the event log and compare it with the tables (reads the whole log)")
   )
 }, (options) =>
   Effect.gen(function*() {
@@ -108,7 +129,7 @@ export const doctor = Command.make("doctor", {
       const project = yield* FleetProject
       return [
         { name: "open", status: "ok" as const, detail: `opened ${project.location}` },
-        ...(yield* checks({ walPath, silentMs: Math.max(0, options.silentMinutes) * 60_000 }))
+        ...(yield* checks({ walPath, silentMs: Math.max(0, options.silentMinutes) * 60_000, verify: options.verify }))
       ]
     }).pipe(
       Effect.provide(databaseLayer(target, { mustExist: true })),
@@ -134,6 +155,6 @@ export const doctor = Command.make("doctor", {
     if (failures > 0) return yield* new ExitWith({ code: 1 })
   })).pipe(
     Command.withDescription(
-      "Check the database: integrity, migrations, WAL size, expired unreleased leases, silent pilots (exit 1 on problems)"
+      "Check the database: integrity, migrations, WAL size, expired unreleased leases, silent pilots; --verify: tables against the event log (exit 1 on problems)"
     )
   )
