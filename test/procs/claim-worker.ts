@@ -13,9 +13,8 @@
  * Usage: claim-worker.ts <projectPath> <readyDir> <index> <workers>
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import { existsSync, readdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import { FleetDb, Sorties } from "../../src/index.js"
+import { barrier } from "./barrier.js"
 
 const [projectPath, readyDir, indexArg, workersArg] = process.argv.slice(2)
 const index = Number(indexArg)
@@ -24,19 +23,11 @@ const callsign = `worker-${index}`
 
 const print = (line: unknown) => process.stdout.write(JSON.stringify(line) + "\n")
 
-/** Wait (polling the directory) until every worker has opened the database. */
-const barrier = Effect.gen(function*() {
-  writeFileSync(join(readyDir!, `ready-${index}`), String(process.pid))
-  for (let waited = 0; waited < 120_000; waited += 5) {
-    if (existsSync(readyDir!) && readdirSync(readyDir!).filter((f) => f.startsWith("ready-")).length >= workers) return
-    yield* Effect.sleep("5 millis")
-  }
-  return yield* Effect.dieMessage("barrier: the other workers never became ready")
-})
+const startLine = barrier(readyDir!, index, workers)
 
 const program = Effect.gen(function*() {
   const sorties = yield* Sorties
-  yield* barrier
+  yield* startLine
   const startedAt = Date.now()
   let count = 0
   let errors = 0

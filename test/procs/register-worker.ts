@@ -11,9 +11,8 @@
  * Usage: register-worker.ts <projectPath> <readyDir> <index> <workers> <total> <sharedEvery>
  */
 import { Effect } from "effect"
-import { existsSync, readdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import { FleetDb, Pilots } from "../../src/index.js"
+import { barrier } from "./barrier.js"
 
 const [projectPath, readyDir, indexArg, workersArg, totalArg, sharedEveryArg] = process.argv.slice(2)
 const index = Number(indexArg)
@@ -23,19 +22,11 @@ const sharedEvery = Number(sharedEveryArg)
 
 const print = (line: unknown) => process.stdout.write(JSON.stringify(line) + "\n")
 
-/** Wait (polling the directory) until every worker has opened the database. */
-const barrier = Effect.gen(function*() {
-  writeFileSync(join(readyDir!, `ready-${index}`), String(process.pid))
-  for (let waited = 0; waited < 120_000; waited += 5) {
-    if (existsSync(readyDir!) && readdirSync(readyDir!).filter((f) => f.startsWith("ready-")).length >= workers) return
-    yield* Effect.sleep("5 millis")
-  }
-  return yield* Effect.dieMessage("barrier: the other workers never became ready")
-})
+const startLine = barrier(readyDir!, index, workers)
 
 const program = Effect.gen(function*() {
   const pilots = yield* Pilots
-  yield* barrier
+  yield* startLine
   const startedAt = Date.now()
   for (let n = 0; n < total; n++) {
     const callsign = n % sharedEvery === 0 ? `shared-${n / sharedEvery}` : `w${index}-${n}`
