@@ -7,9 +7,10 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Duration, Effect, Option, Stream } from "effect"
+import { Chunk, Duration, Effect, Option, Schedule, Stream } from "effect"
 import type { FleetEvent } from "../../schema/events.js"
 import { decodeEventRow } from "../../schema/events.js"
+import { isBusy } from "../../sql/errors.js"
 
 /** An `events` row as selected (without the generated `sequence`, which equals `id`). */
 export interface EventRowData {
@@ -69,8 +70,12 @@ export const pollAfter = (
   // State: `after` = last delivered sequence; `seen` = newest sequence known to be covered by a
   // page read. An empty page waits for the log to grow beyond `seen` (one indexed MAX lookup per
   // poll) — not beyond `after`, or newer events of other types would make it spin without sleeping.
+  // A live stream outlives other processes' checkpoints and WAL resets: a read that meets
+  // SQLITE_BUSY is retried a few times rather than ending the stream.
+  const busyRetry = { schedule: Schedule.exponential(Duration.millis(20)).pipe(Schedule.jittered), times: 8, while: isBusy }
   return Stream.paginateChunkEffect({ after: options.after, seen: options.after }, ({ after, seen }) =>
     selectAfter(sql, projectKey, after, options.types, options.pageSize).pipe(
+      Effect.retry(busyRetry),
       Effect.flatMap((rows) => {
         if (rows.length > 0) {
           const last = rows[rows.length - 1]!.id
@@ -79,6 +84,7 @@ export const pollAfter = (
           )
         }
         return waitBeyond(Math.max(seen, after)).pipe(
+          Effect.retry(busyRetry),
           Effect.map((newest) => [Chunk.empty<FleetEvent>(), Option.some({ after, seen: newest })] as const)
         )
       }),
