@@ -6,7 +6,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Context, Duration, Effect, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Random } from "effect"
 import { transactionRunner } from "./direct.js"
 import { isBusy } from "./errors.js"
 
@@ -25,32 +25,38 @@ export class WritePolicy extends Context.Reference<WritePolicy>()("@fleettools/d
 
 const isBusyError = (error: unknown): boolean => error instanceof SqlError && isBusy(error)
 
+// Waiting for another process to let go of the database happens in real time, whatever clock the
+// caller runs on: under a `TestClock` a backoff on the fiber's clock would never end.
+const realClock = Clock.make()
+
 /**
- * `attempt`, retried as a whole while it fails with SQLITE_BUSY. The schedule is only built once
- * an attempt has failed: the common path pays nothing for it.
+ * `attempt`, retried up to `times` more times while it fails with an error that `isRetryable`
+ * accepts, after an exponential, jittered delay (`base` × 2^n, ×0.8–1.2) of **real** time. Only
+ * the delay is on the real clock: each attempt runs with the caller's `Clock`. The loop is only
+ * built once an attempt has failed: the common path pays nothing for it.
  */
+export const retryInRealTime = <A, E, R>(
+  attempt: Effect.Effect<A, E, R>,
+  options: { readonly times: number; readonly base: Duration.Duration; readonly isRetryable: (error: E) => boolean }
+): Effect.Effect<A, E, R> => {
+  const base = Duration.toMillis(options.base)
+  const retry = (error: E, done: number): Effect.Effect<A, E, R> =>
+    done >= options.times
+      ? Effect.fail(error)
+      : Effect.flatMap(Random.nextRange(0.8, 1.2), (jitter) =>
+        Effect.sleep(Duration.millis(base * 2 ** done * jitter)).pipe(
+          Effect.withClock(realClock),
+          Effect.zipRight(Effect.catchIf(attempt, options.isRetryable, (next) => retry(next, done + 1)))
+        ))
+  return Effect.catchIf(attempt, options.isRetryable, (first) => retry(first, 0))
+}
+
+/** `attempt`, retried as a whole while it fails with SQLITE_BUSY, as `policy` says. */
 const retryBusy = <A, E, R>(
   attempt: Effect.Effect<A, E, R>,
   policy: WritePolicyShape
 ): Effect.Effect<A, E, R> =>
-  Effect.catchIf(attempt, isBusyError, (first) => {
-    // Replay the first failure into the retry loop, so it is counted and delayed like any other.
-    let replay = true
-    return Effect.retry(
-      Effect.suspend(() => {
-        if (replay) {
-          replay = false
-          return Effect.fail(first)
-        }
-        return attempt
-      }),
-      {
-        schedule: Schedule.exponential(policy.busyBackoff).pipe(Schedule.jittered),
-        times: policy.busyRetries,
-        while: isBusyError
-      }
-    )
-  })
+  retryInRealTime(attempt, { times: policy.busyRetries, base: policy.busyBackoff, isRetryable: isBusyError })
 
 /**
  * A write-transaction runner bound to `sql` and `policy`: each call runs its effect as one write

@@ -7,10 +7,11 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Option, Stream } from "effect"
 import type { FleetEvent } from "../../schema/events.js"
 import { decodeEventRow } from "../../schema/events.js"
 import { isBusy } from "../../sql/errors.js"
+import { retryInRealTime } from "../../sql/transaction.js"
 
 /** An `events` row as selected (without the generated `sequence`, which equals `id`). */
 export interface EventRowData {
@@ -72,10 +73,10 @@ export const pollAfter = (
   // poll) — not beyond `after`, or newer events of other types would make it spin without sleeping.
   // A live stream outlives other processes' checkpoints and WAL resets: a read that meets
   // SQLITE_BUSY is retried a few times rather than ending the stream.
-  const busyRetry = { schedule: Schedule.exponential(Duration.millis(20)).pipe(Schedule.jittered), times: 8, while: isBusy }
+  const busyRetry = { times: 8, base: Duration.millis(20), isRetryable: isBusy }
   return Stream.paginateChunkEffect({ after: options.after, seen: options.after }, ({ after, seen }) =>
     selectAfter(sql, projectKey, after, options.types, options.pageSize).pipe(
-      Effect.retry(busyRetry),
+      (read) => retryInRealTime(read, busyRetry),
       Effect.flatMap((rows) => {
         if (rows.length > 0) {
           const last = rows[rows.length - 1]!.id
@@ -83,8 +84,7 @@ export const pollAfter = (
             [Chunk.fromIterable(rows.map(decodeEventRow)), Option.some({ after: last, seen: Math.max(seen, last) })] as const
           )
         }
-        return waitBeyond(Math.max(seen, after)).pipe(
-          Effect.retry(busyRetry),
+        return retryInRealTime(waitBeyond(Math.max(seen, after)), busyRetry).pipe(
           Effect.map((newest) => [Chunk.empty<FleetEvent>(), Option.some({ after, seen: newest })] as const)
         )
       }),
