@@ -7,9 +7,11 @@
  * - `claim`: `claimNext` until nothing is left; the claimed ids are reported.
  * Ends with one JSON line: completed cycles, errors by kind, start and end (epoch ms).
  *
- * impl: `service` (the library), `raw` (raw libsql, same statements, retrying at once while the
- * lock is held), `drizzle` (the seed's Drizzle code with this library's busy timeout and pragmas),
- * `drizzle-seed` (the seed's client exactly: no busy timeout).
+ * impl: `service` (the library, waiting with `wait`), `raw` (raw libsql, same statements,
+ * retrying at once while the lock is held), `drizzle` (the seed's Drizzle code with this library's
+ * busy timeout and pragmas), `drizzle-seed` (the seed's client exactly: no busy timeout). Raw and
+ * Drizzle reopen their client after SQLITE_BUSY (see `reconnect`) and retry a failed release or
+ * claim, so that one BUSY does not leave a lock held until its lease expires.
  */
 import type * as Libsql from "@libsql/client"
 import { Effect, ManagedRuntime, Option } from "effect"

@@ -2,7 +2,9 @@
  * Measuring: implementations of one benchmark run in interleaved rounds (the order rotates every
  * round), so that a burst of load from other processes hits all of them alike. Each round records
  * wall time and this process's CPU time (user + system) per operation; after the warm-up rounds
- * the median of each is reported. Ratios are taken between medians of the same run.
+ * the best and the median wall time and the median CPU time are reported. On a shared machine the
+ * best round is the most faithful (load from other processes only ever adds time); ratios are
+ * taken between figures of the same run.
  *
  * Rounds are long (~400 ms by default): the first operations after a pause cost a fixed extra
  * (V8 and the CPU "cooling down" while another implementation ran), which short rounds would
@@ -21,9 +23,11 @@ export interface Impl {
 /** What a benchmark reports per implementation. */
 export interface Measurement {
   readonly name: string
+  /** Wall-clock microseconds per operation in the best round (load from elsewhere only adds time). */
+  readonly bestUs: number
   /** Median wall-clock microseconds per operation. */
   readonly wallUs: number
-  /** Median CPU microseconds (user + system of this process) per operation. */
+  /** Median CPU microseconds (user + system of this process, all threads) per operation. */
   readonly cpuUs: number
   readonly ops: number
   readonly rounds: number
@@ -76,7 +80,7 @@ export const measure = async (all: ReadonlyArray<Impl>, options: MeasureOptions 
   // BENCH_ONLY=a,b keeps the implementations whose names start with a or b (for profiling one).
   const only = process.env.BENCH_ONLY?.split(",")
   const impls = only === undefined ? all : all.filter((impl) => only.some((prefix) => impl.name.startsWith(prefix)))
-  const rounds = options.rounds ?? 7
+  const rounds = options.rounds ?? 9
   const warmup = options.warmup ?? 1
   const minOps = options.minOps ?? 20
   // Warm every implementation up (JIT, statement caches, first pages) before calibrating on the first.
@@ -95,6 +99,7 @@ export const measure = async (all: ReadonlyArray<Impl>, options: MeasureOptions 
   }
   return impls.map((impl, i) => ({
     name: impl.name,
+    bestUs: Math.min(...samples[i]!.wall),
     wallUs: median(samples[i]!.wall),
     cpuUs: median(samples[i]!.cpu),
     ops,

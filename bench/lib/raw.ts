@@ -269,7 +269,7 @@ export const inbox = (client: Libsql.Client, pk: string, callsign: string, limit
 
 const EVENT_CHUNK = 250
 
-/** `Events.appendAll`: one transaction, multi-row inserts of 250 rows, `RETURNING` the rows. */
+/** `Events.appendAll`: one transaction, multi-row inserts of 250 rows, `RETURNING id`. */
 export const appendAll = (
   client: Libsql.Client,
   pk: string,
@@ -282,7 +282,7 @@ export const appendAll = (
       const chunk = events.slice(start, start + EVENT_CHUNK)
       const result = await tx.execute({
         sql: `INSERT INTO events (type, project_key, timestamp, data) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}
-              RETURNING id, type, project_key, timestamp, data`,
+              RETURNING id`,
         args: chunk.flatMap((event) => [event.type, pk, now, JSON.stringify(event.data)])
       })
       out.push(...result.rows)
