@@ -266,12 +266,51 @@ const jsonIssue = (
 }
 const checkString = Schema.decodeUnknownEither(WellFormedString)
 
-const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter((u) => jsonIssue(u) ?? true))
+// `WellFormedString`'s test (no lone surrogates), without a Schema decode per string.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+// The common case first: data that is plain JSON is accepted without building a path per value
+// (appendAll checks every event of a batch); only data with an issue is walked again by
+// `jsonIssue`, to name where the issue is. Accepts exactly what `jsonIssue` accepts.
+const isPlainJson = (value: unknown, ancestors: Array<object>): boolean => {
+  switch (typeof value) {
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value)
+    case "string":
+      return isWellFormed(value)
+    case "object": {
+      if (value === null) return true
+      if (ancestors.includes(value)) return false
+      ancestors.push(value)
+      try {
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], ancestors)) return false
+          return true
+        }
+        const proto = Object.getPrototypeOf(value)
+        if (proto !== Object.prototype && proto !== null) return false
+        for (const key of Object.keys(value)) {
+          if (!isWellFormed(key) || !isPlainJson((value as Record<string, unknown>)[key], ancestors)) return false
+        }
+        return true
+      } finally {
+        ancestors.pop()
+      }
+    }
+    default:
+      return false
+  }
+}
+const jsonCheck = (u: unknown) => isPlainJson(u, []) || (jsonIssue(u) ?? true)
+
+const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter(jsonCheck))
 
 const dataDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = new Map(
   Object.entries(EventPayloads).map(([type, schema]) => [
     type,
-    Schema.decodeUnknownEither((schema as unknown as Schema.Schema<unknown>).pipe(Schema.filter((u) => jsonIssue(u) ?? true)))
+    Schema.decodeUnknownEither((schema as unknown as Schema.Schema<unknown>).pipe(Schema.filter(jsonCheck)))
   ])
 )
 const decodeJsonData = Schema.decodeUnknownEither(JsonData)
@@ -286,3 +325,29 @@ export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResu
     (dataDecoders.get(event.type) ?? decodeJsonData)(event.data),
     (data) => JSON.stringify(data)
   )
+
+/**
+ * `encodeNewEvent`, also returning the payload as decoded when the type is known: a fresh value
+ * equal to what reading the stored JSON back decodes to (payload schemas are plain JSON shapes),
+ * so an appender need not parse its own JSON again. `data` is undefined for other types.
+ */
+export const encodeNewEventWithData = (
+  event: NewEvent
+): Either.Either<{ readonly json: string; readonly data: unknown; readonly known: boolean }, ParseResult.ParseError> => {
+  const decoder = dataDecoders.get(event.type)
+  return decoder === undefined
+    ? Either.map(decodeJsonData(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: false }))
+    : Either.map(decoder(event.data), (data) => ({
+      json: JSON.stringify(data),
+      // JSON has no negative zero: such a payload reads back with 0, so it is left to be parsed.
+      data: hasNegativeZero(data) ? undefined : data,
+      known: true
+    }))
+}
+
+const hasNegativeZero = (value: unknown): boolean => {
+  if (typeof value === "number") return Object.is(value, -0)
+  if (typeof value !== "object" || value === null) return false
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (hasNegativeZero(item)) return true
+  return false
+}

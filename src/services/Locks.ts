@@ -5,6 +5,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
+import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
@@ -149,7 +150,7 @@ export const make = Effect.gen(function*() {
     new LockHeld({ key, holder: row.holder_id, expires_at: row.expires_at })
 
   /** One write attempt: release expired leases on the key, then insert the next fence. */
-  const attempt = (key: string, holder: string, ttl: number) =>
+  const attempt = (key: string, holder: string, ttl: number, parentSpan?: Tracer.AnySpan) =>
     command("Locks.acquire.attempt", ({ emit, now, projectKey, sql }) =>
       Effect.gen(function*() {
         const held = yield* selectHeld(key)
@@ -192,7 +193,7 @@ export const make = Effect.gen(function*() {
           expires_at: row.expires_at
         })
         return yield* Effect.orDie(decodeLock(row))
-      }))
+      }), parentSpan)
 
   /**
    * A cheap read while waiting: is the key free (or its lease expired) at `now`? When the probe
@@ -245,13 +246,18 @@ export const make = Effect.gen(function*() {
     })
 
   const acquire: LocksShape["acquire"] = (rawKey, options) =>
-    Effect.gen(function*() {
-      const key = yield* decodeKey(rawKey)
-      const holder = yield* decodeHolder(options?.holder)
-      const ttl = yield* decodeTtl(options?.ttl)
-      const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
-      return yield* (wait === undefined ? attempt(key, holder, ttl) : acquireWaiting(key, holder, ttl, wait))
-    }).pipe(Effect.withSpan("Locks.acquire", { captureStackTrace: false }))
+    // Without `wait`, the one attempt is given the span as its parent directly: cheaper than
+    // making it the parent span of everything inside (`withSpan`), which only waiting needs.
+    Effect.useSpan("Locks.acquire", { captureStackTrace: false }, (span) =>
+      Effect.gen(function*() {
+        const key = yield* decodeKey(rawKey)
+        const holder = yield* decodeHolder(options?.holder)
+        const ttl = yield* decodeTtl(options?.ttl)
+        const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
+        return yield* (wait === undefined
+          ? attempt(key, holder, ttl, span)
+          : Effect.withParentSpan(acquireWaiting(key, holder, ttl, wait), span))
+      }))
 
   /** The guarded update shared by release and extend: only this exact, live lease matches. */
   const ownLease = (

@@ -232,15 +232,24 @@ class GuardedTransaction implements Libsql.Transaction {
     this.#release = release
   }
 
-  async #guard<A>(f: () => Promise<A>): Promise<A> {
-    if (this.#killed !== undefined) throw this.#killed.error
+  // The caller gets the driver's own promise (one step less per statement than wrapping it); a
+  // failure is noted by a handler registered first, so before the caller sees it.
+  #guard<A>(f: () => Promise<A>): Promise<A> {
+    if (this.#killed !== undefined) return Promise.reject(this.#killed.error)
+    let promise: Promise<A>
     try {
-      return await f()
+      promise = f()
     } catch (error) {
-      if (isTransactionTimeout(error)) this.#killed = { error }
-      this.#client.noteError(error)
-      throw error
+      this.#failed(error)
+      return Promise.reject(error)
     }
+    promise.then(undefined, (error: unknown) => this.#failed(error))
+    return promise
+  }
+
+  #failed(error: unknown): void {
+    if (isTransactionTimeout(error)) this.#killed = { error }
+    this.#client.noteError(error)
   }
 
   async #settle(f: () => Promise<void>): Promise<void> {

@@ -8,8 +8,8 @@
  * the same `SqlError`s, a transaction is `BEGIN IMMEDIATE` on the serialised client. The direct
  * transaction publishes its connection under `@effect/sql-libsql`'s own transaction tag, so any
  * ordinary `sql` statement or nested `sql.withTransaction` (a savepoint) inside it joins it; and a
- * direct statement inside a transaction opened by `sql.withTransaction` (an app wrapping several
- * commands in one transaction) takes the ordinary path and joins that one.
+ * command inside a transaction opened by `sql.withTransaction` (an app wrapping several commands
+ * in one transaction) becomes a savepoint of that one, its statements running on its connection.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import { LibsqlClient } from "@effect/sql-libsql"
 import type * as Libsql from "@libsql/client"
-import { Context, Effect, Exit, Option } from "effect"
+import { Context, Effect, Exit, FiberRef, Option, Tracer } from "effect"
 import { GuardedClient } from "./GuardedClient.js"
 
 /**
@@ -98,6 +98,20 @@ export const guardedClientOf = (sql: SqlClient.SqlClient): GuardedClient | undef
   return "liveClient" in config && config.liveClient instanceof GuardedClient ? config.liveClient : undefined
 }
 
+/**
+ * The driver transaction behind a transaction connection: ours, or `@effect/sql-libsql`'s own
+ * (opened by an app's `sql.withTransaction`), which keeps it as `sdk` and runs each statement as
+ * `sdk.execute({ sql, args })` — exactly what the direct path does.
+ */
+const transactionOf = (connection: Connection): Executor | undefined => {
+  if (connection instanceof DirectConnection) return connection.sdk
+  const sdk = (connection as { readonly sdk?: unknown }).sdk
+  return typeof sdk === "object" && sdk !== null && typeof (sdk as Executor).execute === "function" &&
+      typeof (sdk as Libsql.Transaction).commit === "function"
+    ? sdk as Executor
+    : undefined
+}
+
 interface StatementInternals {
   compile(): readonly [string, ReadonlyArray<unknown>]
   readonly transformRows: TransformRows
@@ -122,9 +136,9 @@ export const directClient = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
       if (Option.isSome(Context.getOption(context, TransactionConnection))) return ordinary(this)
       const tx = Context.getOption(context, LibsqlTransaction)
       if (Option.isSome(tx)) {
-        const connection = tx.value[0]
-        if (!(connection instanceof DirectConnection)) return ordinary(this)
-        target = connection.sdk
+        const open = transactionOf(tx.value[0])
+        if (open === undefined) return ordinary(this)
+        target = open
       }
       const [text, params] = this.compile()
       const rows = executeRows(target, text, params)
@@ -144,24 +158,41 @@ export const directClient = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
 /**
  * Run `effect` as one write transaction directly on `guarded` (`BEGIN IMMEDIATE`): commit on
  * success, roll back on failure or interruption. A failed commit is a `SqlError` failure. The
- * body is interruptible, beginning and ending are not; waiting for the client is.
+ * body is interruptible, beginning and ending are not; waiting for the client is. `context` is the
+ * fiber's context when the transaction starts (the body sees it plus the transaction).
  */
 export const directTransaction = <A, E, R>(
   guarded: GuardedClient,
-  effect: Effect.Effect<A, E, R>
+  effect: Effect.Effect<A, E, R>,
+  context: Context.Context<never>,
+  span?: Tracer.AnySpan | undefined
 ): Effect.Effect<A, E | SqlError, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(restore(begin(guarded)), (tx) => {
-      const connection = new DirectConnection(tx)
-      return Effect.flatMap(
-        Effect.exit(Effect.provideService(restore(effect), LibsqlTransaction, [connection, 0] as const)),
-        (exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.as(settle(tx.commit(), "Failed to commit transaction"), exit.value)
-            : Effect.zipRight(Effect.orDie(settle(tx.rollback(), "Failed to rollback transaction")), exit as Exit.Exit<A, E | SqlError>)
-      )
-    })
+    Effect.flatMap(restore(begin(guarded)), (tx) =>
+      // The context is set and put back by hand rather than with `provideService`, whose
+      // acquire/use/release costs more than the rest of the transaction's bookkeeping: this region
+      // is uninterruptible and `exit` catches every outcome of the body, so it is always put back.
+      // The command's span becomes the parent span in the same update.
+      Effect.zipRight(
+        FiberRef.set(
+          FiberRef.currentContext,
+          withSpanContext(Context.add(context, LibsqlTransaction, [new DirectConnection(tx), 0] as const), span)
+        ),
+        Effect.flatMap(Effect.exit(restore(effect)), (exit) =>
+          Effect.zipRight(
+            FiberRef.set(FiberRef.currentContext, context),
+            Exit.isSuccess(exit)
+              ? Effect.as(settle(tx.commit(), "Failed to commit transaction"), exit.value)
+              : Effect.zipRight(
+                Effect.orDie(settle(tx.rollback(), "Failed to rollback transaction")),
+                exit as Exit.Exit<A, E | SqlError>
+              )
+          ))
+      ))
   )
+
+const withSpanContext = (context: Context.Context<never>, span: Tracer.AnySpan | undefined): Context.Context<never> =>
+  span === undefined ? context : Context.add(context, Tracer.ParentSpan, span)
 
 const settle = (promise: Promise<void>, message: string): Effect.Effect<void, SqlError> =>
   Effect.async<void, SqlError>((resume) => {
@@ -177,13 +208,16 @@ const settle = (promise: Promise<void>, message: string): Effect.Effect<void, Sq
 const begin = (guarded: GuardedClient): Effect.Effect<Libsql.Transaction> =>
   Effect.async<Libsql.Transaction>((resume) => {
     let interrupted = false
-    guarded.transaction("write").then((tx) => {
-      if (interrupted) {
-        tx.rollback().catch(() => tx.close())
-      } else {
-        resume(Effect.succeed(tx))
-      }
-    })
+    guarded.transaction("write").then(
+      (tx) => {
+        if (interrupted) {
+          tx.rollback().catch(() => tx.close())
+        } else {
+          resume(Effect.succeed(tx))
+        }
+      },
+      (error: unknown) => resume(Effect.die(error))
+    )
     return Effect.sync(() => {
       interrupted = true
     })
@@ -197,19 +231,24 @@ const inTransaction = (context: Context.Context<never>): boolean =>
 /**
  * How to run one write transaction on `sql`: directly when `sql` is built on a `GuardedClient` and
  * no transaction is open; otherwise `sql.withTransaction` (joining an open transaction as a
- * savepoint). A failed commit is a `SqlError` failure either way.
+ * savepoint). A failed commit is a `SqlError` failure either way. With `span`, the transaction
+ * runs with it as its parent span.
  */
 export const transactionRunner = (sql: SqlClient.SqlClient) => {
   const guarded = guardedClientOf(sql)
-  const ordinary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    sql.withTransaction(effect).pipe(
+  const ordinary = <A, E, R>(effect: Effect.Effect<A, E, R>, span?: Tracer.AnySpan): Effect.Effect<A, E | SqlError, R> => {
+    const run = sql.withTransaction(effect).pipe(
       // @effect/sql turns a failed COMMIT into a defect; it is a database failure like any other.
       Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
     )
+    return span === undefined ? run : Effect.withParentSpan(run, span)
+  }
   if (guarded === undefined) return ordinary
-  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+  return <A, E, R>(effect: Effect.Effect<A, E, R>, span?: Tracer.AnySpan): Effect.Effect<A, E | SqlError, R> =>
     Effect.withFiberRuntime((fiber) =>
-      inTransaction(fiber.currentContext) ? ordinary(effect) : directTransaction(guarded, effect)
+      inTransaction(fiber.currentContext)
+        ? ordinary(effect, span)
+        : directTransaction(guarded, effect, fiber.currentContext, span)
     )
 }
 

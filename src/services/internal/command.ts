@@ -8,6 +8,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
+import type { Tracer } from "effect"
 import { FleetProject } from "../../Project.js"
 import type { EventPayload, EventType } from "../../schema/events.js"
 import { directClient } from "../../sql/direct.js"
@@ -53,18 +54,28 @@ export const makeCommands = Effect.gen(function*() {
   /** Run `body` as one command named `span` (e.g. `"Pilots.register"`). */
   const command = <A, E>(
     span: string,
-    body: (ctx: CommandContext) => Effect.Effect<A, E>
+    body: (ctx: CommandContext) => Effect.Effect<A, E>,
+    /** The parent of the command's span, when the caller has it at hand rather than in context. */
+    parentSpan?: Tracer.AnySpan
   ): Effect.Effect<A, E | SqlError> =>
-    writeTransaction(
-      Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now, emit: emit(now) }))
-    ).pipe(Effect.withSpan(span, spanOptions))
+    // `useSpan` + the span handed to the transaction (which makes it the parent span while the
+    // body runs) rather than `withSpan`: the same span, for a third of the bookkeeping.
+    Effect.useSpan(span, parentSpan === undefined ? spanOptions : { ...spanOptions, parent: parentSpan }, (parent) =>
+      writeTransaction(
+        Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now, emit: emit(now) })),
+        parent
+      ))
 
-  /** Run a read-only `body` (no transaction) with `now` from `Clock`, in a span. */
+  /**
+   * Run a read-only `body` (no transaction) with `now` from `Clock`, in a span. Query bodies are
+   * plain reads, so the span times the body without becoming the parent span inside it (which
+   * would cost more than the read).
+   */
   const query = <A, E>(
     span: string,
     body: (ctx: Omit<CommandContext, "emit">) => Effect.Effect<A, E>
   ): Effect.Effect<A, E> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })).pipe(Effect.withSpan(span, spanOptions))
+    Effect.useSpan(span, spanOptions, () => Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })))
 
   return { sql, projectKey, command, query } as const
 })

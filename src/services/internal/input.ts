@@ -30,21 +30,35 @@ export const decodeInput = <A, I>(schema: Schema.Schema<A, I>, field?: string) =
 
 // Callsigns, keys and TTLs repeat from call to call, and decoding them through Schema costs more
 // than the SQL of a small command. Decoding is a pure function of the input, so a successful
-// decode of a primitive (string, number) is remembered, in a small table per decoder.
+// decode of a primitive (string, number) or of an empty object is remembered, in a small table
+// per decoder. (The decoded value of an empty object is then shared between calls: services only
+// read it.)
 const MEMO_SIZE = 256
+
+// An empty options object (`claimNext(callsign)`, `list()`…) decodes the same every time too.
+const EMPTY = Symbol("empty")
+const keyOf = (input: unknown): unknown =>
+  typeof input === "string" || typeof input === "number"
+    ? input
+    : typeof input === "object" && input !== null && Object.getPrototypeOf(input) === Object.prototype &&
+        Reflect.ownKeys(input).length === 0
+    ? EMPTY
+    : undefined
 
 const memoized = <A>() => {
   const table = new Map<unknown, Effect.Effect<A>>()
   return {
-    lookup: (input: unknown): Effect.Effect<A> | undefined =>
-      typeof input === "string" || typeof input === "number" ? table.get(input) : undefined,
-    remember: <E>(input: unknown, decoded: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      typeof input === "string" || typeof input === "number"
-        ? Effect.tap(decoded, (value) => {
-          if (table.size >= MEMO_SIZE) table.clear()
-          table.set(input, Effect.succeed(value))
-        })
-        : decoded
+    lookup: (input: unknown): Effect.Effect<A> | undefined => {
+      const key = keyOf(input)
+      return key === undefined ? undefined : table.get(key)
+    },
+    remember: <E>(input: unknown, decoded: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+      const key = keyOf(input)
+      return key === undefined ? decoded : Effect.tap(decoded, (value) => {
+        if (table.size >= MEMO_SIZE) table.clear()
+        table.set(key, Effect.succeed(value))
+      })
+    }
   }
 }
 
