@@ -150,6 +150,26 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
         expect(JSON.parse(row!.data)).toEqual({ sortie_id: "s", callsign: "c" })
       }).pipe(provide))
 
+    // Appends build their result from what they validated rather than reading it back: it must
+    // still equal what a read returns — extra fields dropped, a negative zero read back as 0.
+    it.effect("append and appendAll return exactly what reading the log returns", () =>
+      Effect.gen(function*() {
+        const events = yield* Events
+        const batch = [
+          { type: "sortie_claimed", data: { sortie_id: "s", callsign: "c", extra: 1 } },
+          { type: "lock_released", data: { lock_id: 1, lock_key: "k", holder_id: "h", fence: -0, reason: "released" } },
+          { type: "custom.zero", data: { n: -0, list: [-0, 1] } },
+          { type: "custom.plain", data: ["a", { b: null }] }
+        ] as ReadonlyArray<NewEvent>
+        const one = yield* Effect.forEach(batch, (event) => events.append(event))
+        const all = yield* events.appendAll(batch)
+        const read = yield* events.read()
+        expect([...one, ...all]).toEqual(read)
+        expect(read[0]!.data).toEqual({ sortie_id: "s", callsign: "c" })
+        expect(Object.is((read[1]!.data as { fence: number }).fence, 0)).toBe(true)
+        expect(Object.is((all[2]!.data as { n: number }).n, 0)).toBe(true)
+      }).pipe(provide))
+
     it.effect("refuses data that is not JSON, or a bad type, naming the field", () =>
       Effect.gen(function*() {
         const events = yield* Events

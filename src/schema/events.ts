@@ -271,12 +271,14 @@ const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): 
 
 // The common case first: data that is plain JSON is accepted without building a path per value
 // (appendAll checks every event of a batch); only data with an issue is walked again by
-// `jsonIssue`, to name where the issue is. Accepts exactly what `jsonIssue` accepts.
-const isPlainJson = (value: unknown, ancestors: Array<object>): boolean => {
+// `jsonIssue`, to name where the issue is. Accepts exactly what `jsonIssue` accepts. Notes in
+// `seen` whether a negative zero was met (JSON has none: it reads back as 0).
+const isPlainJson = (value: unknown, ancestors: Array<object>, seen: { negativeZero: boolean }): boolean => {
   switch (typeof value) {
     case "boolean":
       return true
     case "number":
+      if (Object.is(value, -0)) seen.negativeZero = true
       return Number.isFinite(value)
     case "string":
       return isWellFormed(value)
@@ -286,13 +288,13 @@ const isPlainJson = (value: unknown, ancestors: Array<object>): boolean => {
       ancestors.push(value)
       try {
         if (Array.isArray(value)) {
-          for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], ancestors)) return false
+          for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], ancestors, seen)) return false
           return true
         }
         const proto = Object.getPrototypeOf(value)
         if (proto !== Object.prototype && proto !== null) return false
         for (const key of Object.keys(value)) {
-          if (!isWellFormed(key) || !isPlainJson((value as Record<string, unknown>)[key], ancestors)) return false
+          if (!isWellFormed(key) || !isPlainJson((value as Record<string, unknown>)[key], ancestors, seen)) return false
         }
         return true
       } finally {
@@ -303,7 +305,7 @@ const isPlainJson = (value: unknown, ancestors: Array<object>): boolean => {
       return false
   }
 }
-const jsonCheck = (u: unknown) => isPlainJson(u, []) || (jsonIssue(u) ?? true)
+const jsonCheck = (u: unknown) => isPlainJson(u, [], { negativeZero: false }) || (jsonIssue(u) ?? true)
 
 const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter(jsonCheck))
 
@@ -326,28 +328,40 @@ export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResu
     (data) => JSON.stringify(data)
   )
 
+// The payload schemas alone: the append path checks JSON with `isPlainJson` itself (one walk, no
+// refinement to run); the filtered decoders above are used only to name an issue.
+const payloadDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = new Map(
+  Object.entries(EventPayloads).map(([type, schema]) => [
+    type,
+    Schema.decodeUnknownEither(schema as unknown as Schema.Schema<unknown>)
+  ])
+)
+
+/** An event validated for appending: its JSON, and its payload as decoded when the type is known. */
+export interface EncodedEvent {
+  readonly json: string
+  /** The payload as decoded (known types, when it reads back equal), else undefined: parse `json`. */
+  readonly data: unknown
+  readonly known: boolean
+}
+
 /**
  * `encodeNewEvent`, also returning the payload as decoded when the type is known: a fresh value
  * equal to what reading the stored JSON back decodes to (payload schemas are plain JSON shapes),
- * so an appender need not parse its own JSON again. `data` is undefined for other types.
+ * so an appender need not parse its own JSON again.
  */
-export const encodeNewEventWithData = (
-  event: NewEvent
-): Either.Either<{ readonly json: string; readonly data: unknown; readonly known: boolean }, ParseResult.ParseError> => {
-  const decoder = dataDecoders.get(event.type)
-  return decoder === undefined
-    ? Either.map(decodeJsonData(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: false }))
-    : Either.map(decoder(event.data), (data) => ({
-      json: JSON.stringify(data),
-      // JSON has no negative zero: such a payload reads back with 0, so it is left to be parsed.
-      data: hasNegativeZero(data) ? undefined : data,
-      known: true
-    }))
-}
-
-const hasNegativeZero = (value: unknown): boolean => {
-  if (typeof value === "number") return Object.is(value, -0)
-  if (typeof value !== "object" || value === null) return false
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (hasNegativeZero(item)) return true
-  return false
+export const encodeNewEventWithData = (event: NewEvent): Either.Either<EncodedEvent, ParseResult.ParseError> => {
+  const seen = { negativeZero: false }
+  const decoder = payloadDecoders.get(event.type)
+  if (decoder === undefined) {
+    return isPlainJson(event.data, [], seen)
+      ? Either.right({ json: JSON.stringify(event.data), data: undefined, known: false })
+      : Either.map(decodeJsonData(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: false }))
+  }
+  const decoded = decoder(event.data)
+  if (Either.isRight(decoded) && isPlainJson(decoded.right, [], seen)) {
+    // A negative zero reads back as 0: such a payload is left to be parsed from its JSON.
+    return Either.right({ json: JSON.stringify(decoded.right), data: seen.negativeZero ? undefined : decoded.right, known: true })
+  }
+  return Either.map(dataDecoders.get(event.type)!(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: true }))
 }

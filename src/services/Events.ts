@@ -4,10 +4,11 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, Context, DateTime, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
+import { Context, DateTime, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
 import { InvalidInput } from "../errors.js"
 import { Text } from "../schema/common.js"
 import type { FleetEvent, NewEvent } from "../schema/events.js"
+import type { EncodedEvent } from "../schema/events.js"
 import { decodeEventRow, encodeNewEventWithData } from "../schema/events.js"
 import { makeCommands } from "./internal/command.js"
 import { latestSequence as selectLatest, pollAfter, selectAfter } from "./internal/eventLog.js"
@@ -55,6 +56,26 @@ const MAX_LIMIT = 10_000
 // 4 bound parameters a row; 250 rows stay far below SQLite's variable limit.
 const INSERT_CHUNK = 250
 
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const chunks: Array<ReadonlyArray<A>> = []
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size))
+  return chunks
+}
+
+// The multi-row INSERT for `rows` events, by row count (a batch has at most two sizes).
+const insertTexts = new Map<number, string>()
+const insertText = (rows: number): string => {
+  let text = insertTexts.get(rows)
+  if (text === undefined) {
+    text = `INSERT INTO events (type, project_key, timestamp, data) VALUES ${
+      Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")
+    } RETURNING id`
+    if (insertTexts.size >= 16) insertTexts.clear()
+    insertTexts.set(rows, text)
+  }
+  return text
+}
+
 const ReadOptions = Schema.Struct({
   after: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
   types: Schema.optional(Schema.Array(Text({ min: 1, max: 200 })).pipe(Schema.maxItems(100))),
@@ -72,12 +93,9 @@ const decodeEventType = decodeInput(EventTypeText, "type")
 const checkEventType = Schema.decodeUnknownEither(EventTypeText, { errors: "first" })
 const validTypes = new Set<string>()
 
-/** An event validated for appending: its JSON, and its payload as decoded when the type is known. */
-interface Encoded {
+/** An event validated for appending, with its type. */
+interface Encoded extends EncodedEvent {
   readonly type: string
-  readonly json: string
-  readonly data: unknown
-  readonly known: boolean
 }
 
 /**
@@ -126,11 +144,13 @@ export const make = Effect.gen(function*() {
   const insertAll = (encoded: ReadonlyArray<Encoded>) =>
     command("Events.appendAll", ({ now, projectKey, sql }) =>
       Effect.map(
-        Effect.forEach(Chunk.chunksOf(Chunk.fromIterable(encoded), INSERT_CHUNK), (chunk) =>
-          // One insert helper per chunk rather than a fragment per row: far less to build and compile.
-          sql<{ readonly id: number }>`INSERT INTO events ${
-            sql.insert(Chunk.toReadonlyArray(chunk).map((e) => ({ type: e.type, project_key: projectKey, timestamp: now, data: e.json })))
-          } RETURNING id`),
+        Effect.forEach(chunksOf(encoded, INSERT_CHUNK), (chunk) =>
+          // Placeholders only (every value is bound), with the text shared by chunks of one size:
+          // far less to build than an insert helper compiled per chunk.
+          sql.unsafe<{ readonly id: number }>(
+            insertText(chunk.length),
+            chunk.flatMap((e) => [e.type, projectKey, now, e.json])
+          )),
         (batches) => {
           // The rows of one multi-row INSERT get consecutive ids in VALUES order (we hold the write
           // lock), and chunks are inserted in order: ascending ids line up with `encoded`.

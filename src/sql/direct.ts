@@ -119,8 +119,8 @@ interface StatementInternals {
 }
 
 /**
- * A `SqlClient` whose template statements run directly: on the open direct transaction, or on the
- * client when there is none. Everything else (helpers, `withTransaction`, `unsafe`, `.raw`,
+ * A `SqlClient` whose template and `unsafe` statements run directly: on the open direct transaction, or on the
+ * client when there is none. Everything else (helpers, `withTransaction`, `.raw`,
  * `.values`…) is the underlying client's. Returns `sql` itself when it is not built on a
  * `GuardedClient`.
  */
@@ -152,7 +152,13 @@ export const directClient = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
     if (Array.isArray(strings) && "raw" in strings) (made as StatementInternals).commit = commit
     return made
   }
-  return Object.assign(template, sql) as unknown as SqlClient.SqlClient
+  // `sql.unsafe` statements (text built from placeholders, values bound) run directly too.
+  const unsafe = (text: string, params?: ReadonlyArray<unknown>): unknown => {
+    const made = (sql.unsafe as (text: string, params?: ReadonlyArray<unknown>) => unknown)(text, params)
+    ;(made as StatementInternals).commit = commit
+    return made
+  }
+  return Object.assign(template, sql, { unsafe }) as unknown as SqlClient.SqlClient
 }
 
 /**
