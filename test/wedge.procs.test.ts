@@ -82,40 +82,36 @@ describe("a second process holding the write lock", () => {
       expect(yield* Effect.promise(() => readCallsigns(dbPath))).toEqual(["before", "after"])
     }).pipe(Effect.scoped))
 
-  it.live("with retries, a command waits out a short hold and commits", () =>
+  /** Register "during" while another process holds the write lock for 600 ms; returns the pilot. */
+  const registerDuringAHold = (busyTimeout: number) =>
     Effect.gen(function*() {
       const dir = mkdtempSync(join(tmpdir(), "fleetdb-wedge-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       const dbPath = join(dir, ".fleet", "fleet.db")
-      yield* Effect.gen(function*() {
+      const during = yield* Effect.gen(function*() {
         const pilots = yield* Pilots
         yield* pilots.register({ callsign: "before" })
         const holder = yield* Effect.promise(() => holdWriteLock(dbPath, 600))
-        // 200 ms busy timeout, up to 8 retries with backoff: outlasts a 600 ms hold.
-        yield* pilots.register({ callsign: "during" })
+        const during = yield* pilots.register({ callsign: "during" })
         yield* Effect.promise(() => holder.released)
-      }).pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir, busyTimeout: 200, busyRetries: 8 })))
+        return during
+      }).pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir, busyTimeout, busyRetries: 8 })))
       expect(yield* Effect.promise(() => readCallsigns(dbPath))).toEqual(["before", "during"])
-    }).pipe(Effect.scoped))
+      return during
+    })
+
+  // 200 ms busy timeout, up to 8 retries with backoff: outlasts a 600 ms hold.
+  it.live("with retries, a command waits out a short hold and commits", () =>
+    Effect.scoped(registerDuringAHold(200)))
 
   // The backoff between attempts is real time: a program (or test) running on a TestClock that
-  // nobody advances must still get past another process's hold, not wait forever.
+  // nobody advances must still get past another process's hold, not wait forever (the test would
+  // time out).
   it.scoped("under a TestClock, retries still wait out a hold (their backoff is real time)", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "fleetdb-wedge-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const dbPath = join(dir, ".fleet", "fleet.db")
-      yield* Effect.gen(function*() {
-        const pilots = yield* Pilots
-        yield* pilots.register({ callsign: "before" })
-        const holder = yield* Effect.promise(() => holdWriteLock(dbPath, 600))
-        // A backoff on the TestClock would never end: the test would time out.
-        const during = yield* pilots.register({ callsign: "during" })
-        // Registered with the TestClock's time: only the waiting was real.
-        expect(during.registered_at.epochMillis).toBe(0)
-        yield* Effect.promise(() => holder.released)
-      }).pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir, busyTimeout: 100, busyRetries: 8 })))
-      expect(yield* Effect.promise(() => readCallsigns(dbPath))).toEqual(["before", "during"])
+      const during = yield* registerDuringAHold(100)
+      // Registered with the TestClock's time: only the waiting was real.
+      expect(during.registered_at.epochMillis).toBe(0)
     }))
 
   it("a write after a BUSY failure on the same client is really committed", async () => {
