@@ -1,9 +1,10 @@
 import { expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { Events, FleetDb, Locks } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
+import { expectOneHolderAtATime } from "./support/critical-log.js"
 import { runWorkers } from "./support/procs.js"
 
 const WORKERS = 4
@@ -29,24 +30,7 @@ it.live("4 processes x 100 waiting acquire/release cycles on one key: never two 
     expect(summaries.every((s) => s !== undefined && s.completed === CYCLES && s.errors === 0)).toBe(true)
 
     expect(existsSync(logFile)).toBe(true)
-    const lines = readFileSync(logFile, "utf8").trim().split("\n").map((line) => {
-      const [kind, pid, fence] = line.split(" ")
-      return { kind, pid: Number(pid), fence: Number(fence) }
-    })
-    expect(lines).toHaveLength(2 * WORKERS * CYCLES)
-    let lastFence = 0
-    const perPid = new Map<number, number>()
-    for (let i = 0; i < lines.length; i += 2) {
-      const enter = lines[i]!
-      const exit = lines[i + 1]!
-      // Strict alternation: every enter is immediately followed by the exit of the same holder and fence.
-      expect(enter.kind, `line ${i + 1}`).toBe("enter")
-      expect(exit, `line ${i + 2}`).toEqual({ kind: "exit", pid: enter.pid, fence: enter.fence })
-      expect(enter.fence, `line ${i + 1}`).toBeGreaterThan(lastFence)
-      lastFence = enter.fence
-      perPid.set(enter.pid, (perPid.get(enter.pid) ?? 0) + 1)
-    }
-    expect([...perPid.values()]).toEqual(Array.from({ length: WORKERS }, () => CYCLES))
+    const lastFence = expectOneHolderAtATime(logFile, WORKERS, CYCLES)
 
     const { acquired, released, current } = yield* Effect.provide(
       Effect.gen(function*() {

@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { mkdirSync, readFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { Events, FleetDb, Locks, Sorties } from "../src/index.js"
 import { sqldContext, sqldUrl, tempDir } from "./support/backends.js"
+import { expectOneHolderAtATime } from "./support/critical-log.js"
 import { runWorkers, type WorkerResult } from "./support/procs.js"
 
 const WORKERS = 2
@@ -49,23 +50,7 @@ describe.skipIf(sqldContext().status === "unsupported")("embedded replicas of on
       const summaries = summariesOf(results)
       expect(summaries.map((s) => s.completed)).toEqual(Array.from({ length: WORKERS }, () => CYCLES))
 
-      const lines = readFileSync(logFile, "utf8").trim().split("\n").map((line) => {
-        const [kind, pid, fence] = line.split(" ")
-        return { kind, pid: Number(pid), fence: Number(fence) }
-      })
-      expect(lines).toHaveLength(2 * WORKERS * CYCLES)
-      let lastFence = 0
-      const perPid = new Map<number, number>()
-      for (let i = 0; i < lines.length; i += 2) {
-        const enter = lines[i]!
-        // Strict alternation: every enter is immediately followed by the exit of the same holder and fence.
-        expect(enter.kind, `line ${i + 1}`).toBe("enter")
-        expect(lines[i + 1], `line ${i + 2}`).toEqual({ kind: "exit", pid: enter.pid, fence: enter.fence })
-        expect(enter.fence, `line ${i + 1}`).toBeGreaterThan(lastFence)
-        lastFence = enter.fence
-        perPid.set(enter.pid, (perPid.get(enter.pid) ?? 0) + 1)
-      }
-      expect([...perPid.values()]).toEqual(Array.from({ length: WORKERS }, () => CYCLES))
+      const lastFence = expectOneHolderAtATime(logFile, WORKERS, CYCLES)
 
       const server = yield* Layer.build(FleetDb.layer({ url, projectKey }))
       const { acquired, current } = yield* Effect.provide(

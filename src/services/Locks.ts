@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
 import type { Tracer } from "effect"
@@ -263,13 +264,19 @@ export const make = Effect.gen(function*() {
   const ownLease = (
     span: string,
     raw: LockLease,
-    change: (lease: typeof LeaseInput.Type, ctx: CommandContext) => Effect.Effect<ReadonlyArray<LockRow>, SqlError>,
+    /** The `SET` of the update, e.g. sql`released_at = ${now}`. */
+    set: (ctx: CommandContext) => Statement.Fragment,
     event: (row: LockRow, ctx: CommandContext) => Effect.Effect<number, SqlError>
   ) =>
     Effect.flatMap(decodeLease(raw), (lease) =>
       command(span, (ctx) =>
         Effect.gen(function*() {
-          const rows = yield* change(lease, ctx)
+          const { now, projectKey, sql } = ctx
+          const rows = yield* sql<LockRow>`UPDATE locks SET ${set(ctx)}
+            WHERE id = ${lease.id} AND project_key = ${projectKey} AND lock_key = ${lease.lock_key}
+              AND holder_id = ${lease.holder_id} AND fence = ${lease.fence}
+              AND released_at IS NULL AND expires_at > ${now}
+            RETURNING *`
           if (rows.length === 0) {
             return yield* new LockNotHeld({ key: lease.lock_key, holder: lease.holder_id, fence: lease.fence })
           }
@@ -281,12 +288,7 @@ export const make = Effect.gen(function*() {
     ownLease(
       "Locks.release",
       lock,
-      (lease, { now, projectKey, sql }) =>
-        sql<LockRow>`UPDATE locks SET released_at = ${now}
-          WHERE id = ${lease.id} AND project_key = ${projectKey} AND lock_key = ${lease.lock_key}
-            AND holder_id = ${lease.holder_id} AND fence = ${lease.fence}
-            AND released_at IS NULL AND expires_at > ${now}
-          RETURNING *`,
+      ({ now, sql }) => sql`released_at = ${now}`,
       (row, { emit }) =>
         emit("lock_released", {
           lock_id: row.id,
@@ -302,12 +304,7 @@ export const make = Effect.gen(function*() {
       ownLease(
         "Locks.extend",
         lock,
-        (lease, { now, projectKey, sql }) =>
-          sql<LockRow>`UPDATE locks SET expires_at = ${now + ttl}
-            WHERE id = ${lease.id} AND project_key = ${projectKey} AND lock_key = ${lease.lock_key}
-              AND holder_id = ${lease.holder_id} AND fence = ${lease.fence}
-              AND released_at IS NULL AND expires_at > ${now}
-            RETURNING *`,
+        ({ now, sql }) => sql`expires_at = ${now + ttl}`,
         (row, { emit }) =>
           emit("lock_extended", {
             lock_id: row.id,
