@@ -145,6 +145,14 @@ export const EventType = Schema.Literal(...(Object.keys(EventPayloads) as [Event
 /** The payload type of a known event type. */
 export type EventPayload<T extends EventType> = Schema.Schema.Type<(typeof EventPayloads)[T]>
 
+/** The fields every `lock_*` event names its lease by, taken from a `locks` row. */
+export const leaseFields = (row: {
+  readonly id: number
+  readonly lock_key: string
+  readonly holder_id: string
+  readonly fence: number
+}) => ({ lock_id: row.id, lock_key: row.lock_key, holder_id: row.holder_id, fence: row.fence })
+
 /** True when `type` is one of the known event types. */
 export const isEventType = (type: string): type is EventType => Object.hasOwn(EventPayloads, type)
 

@@ -10,6 +10,7 @@ import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
+import { leaseFields } from "../schema/events.js"
 import { Lock } from "../schema/streams.js"
 import { changeProbe } from "../sql/direct.js"
 import { isUniqueViolation } from "../sql/errors.js"
@@ -162,13 +163,7 @@ export const make = Effect.gen(function*() {
             WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
             RETURNING *`
           for (const row of expired) {
-            yield* emit("lock_released", {
-              lock_id: row.id,
-              lock_key: row.lock_key,
-              holder_id: row.holder_id,
-              fence: row.fence,
-              reason: "expired"
-            })
+            yield* emit("lock_released", { ...leaseFields(row), reason: "expired" })
           }
         }
         // MAX(fence) covers released rows too, so a fence is never handed out twice for a key.
@@ -185,14 +180,7 @@ export const make = Effect.gen(function*() {
             ))
         )
         const row = inserted[0]!
-        yield* emit("lock_acquired", {
-          lock_id: row.id,
-          lock_key: row.lock_key,
-          holder_id: row.holder_id,
-          fence: row.fence,
-          acquired_at: row.acquired_at,
-          expires_at: row.expires_at
-        })
+        yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: row.acquired_at, expires_at: row.expires_at })
         return yield* Effect.orDie(decodeLock(row))
       }), parentSpan)
 
@@ -290,13 +278,7 @@ export const make = Effect.gen(function*() {
       lock,
       ({ now, sql }) => sql`released_at = ${now}`,
       (row, { emit }) =>
-        emit("lock_released", {
-          lock_id: row.id,
-          lock_key: row.lock_key,
-          holder_id: row.holder_id,
-          fence: row.fence,
-          reason: "released"
-        })
+        emit("lock_released", { ...leaseFields(row), reason: "released" })
     )
 
   const extend: LocksShape["extend"] = (lock, rawTtl) =>
@@ -306,13 +288,7 @@ export const make = Effect.gen(function*() {
         lock,
         ({ now, sql }) => sql`expires_at = ${now + ttl}`,
         (row, { emit }) =>
-          emit("lock_extended", {
-            lock_id: row.id,
-            lock_key: row.lock_key,
-            holder_id: row.holder_id,
-            fence: row.fence,
-            expires_at: row.expires_at
-          })
+          emit("lock_extended", { ...leaseFields(row), expires_at: row.expires_at })
       ))
 
   const withLock: LocksShape["withLock"] = (key, options) => (use) =>

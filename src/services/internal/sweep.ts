@@ -17,6 +17,7 @@ import type { Duration } from "effect"
 import { Effect, Option } from "effect"
 import type { InvalidInput } from "../../errors.js"
 import type { EventPayload } from "../../schema/events.js"
+import { leaseFields } from "../../schema/events.js"
 import type { CommandContext, makeCommands } from "./command.js"
 import { decodeDuration } from "./input.js"
 
@@ -117,13 +118,7 @@ const losePilot = (
     }
     yield* emit("pilot_lost", lost)
     for (const lock of locks) {
-      yield* emit("lock_released", {
-        lock_id: lock.id,
-        lock_key: lock.lock_key,
-        holder_id: lock.holder_id,
-        fence: lock.fence,
-        reason: "pilot_lost"
-      })
+      yield* emit("lock_released", { ...leaseFields(lock), reason: "pilot_lost" })
     }
     if (reservations.length > 0) {
       yield* emit("file_released", {
