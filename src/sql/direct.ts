@@ -37,7 +37,8 @@ interface Executor {
   execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet>
 }
 
-type Rows = ReadonlyArray<any>
+// Rows as the driver returns them (objects); `@effect/sql` types them per statement.
+type Rows = ReadonlyArray<object>
 type TransformRows = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
 
 const failed = (cause: unknown) => Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
