@@ -10,8 +10,6 @@
 import { Command, Options } from "@effect/cli"
 import { Clock, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
 import { spawn } from "node:child_process"
-import { extname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import type { FleetEvent } from "../../index.js"
 import { Events, Locks, Missions, Reservations, Sorties } from "../../index.js"
 import { common } from "../options.js"
@@ -20,6 +18,7 @@ import { CommandFailed, UsageError } from "../errors.js"
 import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import type { PilotReport, PilotSettings } from "../demo-pilot.js"
+import { pilotScript } from "../pilotScript.js"
 import { locksTable, missionsTable, reservationsTable, sortiesTable } from "./lists.js"
 
 const CALLSIGNS = [
@@ -50,13 +49,10 @@ export const plan = (count: number): ReadonlyArray<{ readonly title: string; rea
     }
   })
 
-/** How to start the pilot worker: next to this module's parent, compiled or not, run like us. */
-const workerArgs = (settings: PilotSettings): ReadonlyArray<string> => {
-  const here = fileURLToPath(import.meta.url)
-  const worker = join(here, "..", "..", `demo-pilot${extname(here)}`)
+/** How to start the pilot worker: compiled or not, run like us. */
+const workerArgs = (settings: PilotSettings): ReadonlyArray<string> =>
   // Under tsx the loader flags are in execArgv; the worker needs them too.
-  return [...process.execArgv, worker, JSON.stringify(settings)]
-}
+  [...process.execArgv, pilotScript(), JSON.stringify(settings)]
 
 interface PilotRun {
   readonly callsign: string
