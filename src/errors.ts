@@ -200,3 +200,12 @@ export class DatabaseOpenError extends Schema.TaggedError<DatabaseOpenError>()("
     return `Cannot open FleetTools database ${this.target}: ${this.detail}`
   }
 }
+
+/** A call on a fleet of `@fleettools/db/promise` after `fleet.close()`: its database is closed. */
+export class FleetClosed extends Schema.TaggedError<FleetClosed>()("FleetClosed", {
+  location: Schema.String
+}) {
+  override get message() {
+    return `The fleet on ${this.location} is closed`
+  }
+}
