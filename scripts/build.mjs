@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const dist = join(root, "dist")
+// Left out of the package by package.json's `files`. (Not under node_modules: that may be shared.)
 const stamp = join(dist, ".build-stamp")
 
 const newest = (path) => {
@@ -27,7 +28,9 @@ const newest = (path) => {
 
 const inputs = ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs"].map((p) => join(root, p))
 
-if (process.argv.includes("--if-stale") && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))) {
+const fresh = () =>
+  existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))
+if (process.argv.includes("--if-stale") && fresh()) {
   process.exit(0)
 }
 
