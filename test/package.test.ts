@@ -23,9 +23,9 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Manifest
 let files: ReadonlyArray<PackedFile> = []
 let paths: ReadonlyArray<string> = []
-beforeAll(() => {
-  ensureBuilt()
-  files = packList()
+beforeAll(async () => {
+  await ensureBuilt()
+  files = await packList()
   paths = files.map((f) => f.path)
 }, 300_000)
 
