@@ -8,12 +8,12 @@
  * `--if-stale` builds only when a source is newer than the last build: it runs before `npm test`,
  * `npm run fleet-db` and `npm pack`, so a fresh clone needs no install-time script.
  */
-import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { bundleCli } from "./bundle-cli.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const dist = join(root, "dist")
@@ -26,7 +26,7 @@ const newest = (path) => {
   return readdirSync(path).reduce((max, name) => Math.max(max, newest(join(path, name))), stat.mtimeMs)
 }
 
-const inputs = ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs"].map((p) => join(root, p))
+const inputs = ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "scripts"].map((p) => join(root, p))
 
 const fresh = () =>
   existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))
@@ -38,23 +38,5 @@ rmSync(dist, { recursive: true, force: true })
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { cwd: root, stdio: "inherit" })
 
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
-const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
-  .flatMap((name) => [name, `${name}/*`])
-
-await build({
-  // The demo starts its pilots from `demo-pilot.js` beside `main.js`.
-  entryPoints: { main: join(root, "src/cli/main.ts"), "demo-pilot": join(root, "src/cli/demo-pilot.ts") },
-  outdir: join(dist, "cli"),
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external,
-  // Bundled CommonJS dependencies call require(); ES modules have none of their own.
-  banner: { js: "import { createRequire as __fleetRequire } from \"node:module\"; const require = __fleetRequire(import.meta.url);" },
-  legalComments: "linked",
-  logLevel: "warning"
-})
-chmodSync(join(dist, "cli", "main.js"), 0o755)
+await bundleCli(root, join(dist, "cli"))
 writeFileSync(stamp, `${new Date().toISOString()}\n`)

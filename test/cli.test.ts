@@ -1,51 +1,38 @@
 /**
- * The `fleet-db` command line, run as a real process (`node dist/cli/main.js …`, see `buildCli`) against
+ * The `fleet-db` command line, run as a real process (`node dist/cli/main.js …`, the shipped bundle, see `buildCli`) against
  * temp project directories: every command's happy path, the demo's summary checked against the
  * database, and the error contract (one line on stderr, no stack trace, exit code 2; doctor 1).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join, relative } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import ts from "typescript"
+import { bundleCli } from "../scripts/bundle-cli.mjs"
 import { Events, FleetDb, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /**
- * The command as users run it: compiled JavaScript under `dist/`, next to a package.json, run by
- * plain `node` (the demo's pilots too). `tsc` would take minutes on a busy machine, so each source
- * file is transpiled on its own (the sources are clean under `isolatedModules`); type checking is
- * `npm run typecheck`'s job.
+ * The command as users run it: the bundle `npm run build` ships as `dist/cli/main.js` (with the
+ * demo's `demo-pilot.js` beside it), next to a package.json, run by plain `node`, its packages
+ * resolved from node_modules. Built into a temp directory so the suite never races a build.
  */
-const buildCli = (): string => {
+const buildCli = async (): Promise<string> => {
   const out = mkdtempSync(join(tmpdir(), "fleetdb-cli-build-"))
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }
   writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", version: pkg.version }))
   symlinkSync(join(root, "node_modules"), join(out, "node_modules"), "dir")
-  const walk = (dir: string): Array<string> =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : []
-    )
-  for (const file of walk(join(root, "src"))) {
-    const target = join(out, "dist", relative(join(root, "src"), file)).replace(/\.ts$/, ".js")
-    mkdirSync(dirname(target), { recursive: true })
-    const { outputText } = ts.transpileModule(readFileSync(file, "utf8"), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true }
-    })
-    writeFileSync(target, outputText)
-  }
+  await bundleCli(root, join(out, "dist", "cli"))
   return out
 }
 
 let build = ""
-beforeAll(() => {
-  build = buildCli()
+beforeAll(async () => {
+  build = await buildCli()
 })
 afterAll(() => {
   if (build !== "") rmSync(build, { recursive: true, force: true })
