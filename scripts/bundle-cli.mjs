@@ -4,15 +4,35 @@
  * dependencies and peers, which stay imports resolved from the app's node_modules.
  */
 import { build } from "esbuild"
-import { chmodSync, readFileSync } from "node:fs"
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+
+/** The packages compiled into the bundle, from esbuild's list of inputs: `node_modules/{name}/…`. */
+const bundledPackages = (root, metafile) => {
+  const dirs = new Set()
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
+    if (match !== null) dirs.add(join(root, match[1]))
+  }
+  return [...dirs].sort()
+}
+
+/** Their licenses, which travel with the code compiled into the bundle. */
+const licenseNotice = (dirs) =>
+  dirs.map((dir) => {
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))
+    const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name))
+    const text = file === undefined ? `License: ${pkg.license ?? "see the package"}` : readFileSync(join(dir, file), "utf8").trim()
+    return `${pkg.name}@${pkg.version}\n\n${text}\n`
+  }).join(`\n${"-".repeat(72)}\n\n`)
 
 /** Bundle `{root}/src/cli` into `outdir`. */
 export const bundleCli = async (root, outdir) => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
   const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
     .flatMap((name) => [name, `${name}/*`])
-  await build({
+  const result = await build({
+    absWorkingDir: root,
     entryPoints: { main: join(root, "src/cli/main.ts"), "demo-pilot": join(root, "src/cli/demo-pilot.ts") },
     outdir,
     bundle: true,
@@ -22,7 +42,10 @@ export const bundleCli = async (root, outdir) => {
     external,
     // Bundled CommonJS dependencies call require(); ES modules have none of their own.
     banner: { js: "import { createRequire as __fleetRequire } from \"node:module\"; const require = __fleetRequire(import.meta.url);" },
+    metafile: true,
     logLevel: "warning"
   })
+  const notice = licenseNotice(bundledPackages(root, result.metafile).filter((dir) => existsSync(join(dir, "package.json"))))
+  writeFileSync(join(outdir, "THIRD-PARTY-LICENSES.txt"), `Packages compiled into main.js and demo-pilot.js:\n\n${notice}`)
   chmodSync(join(outdir, "main.js"), 0o755)
 }

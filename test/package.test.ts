@@ -1,6 +1,6 @@
 /**
- * What `npm pack` ships: the license, the README, `dist/` JavaScript and declarations and nothing
- * else (no source maps without their sources, no sources, no stamp), no install-time script,
+ * What `npm pack` ships: the license, the README, `dist/` JavaScript and declarations (and the
+ * licenses of what the CLI bundle compiles in) and nothing else (no source maps without their sources, no sources, no stamp), no install-time script,
  * every export and the bin present, and bundles that import only declared packages (the CLI's
  * own dependencies are compiled in, never required from the app).
  */
@@ -58,7 +58,8 @@ describe("npm pack", () => {
     expect(paths).toContain("README.md")
     expect(paths).toContain("package.json")
     const unexpected = paths.filter((p) =>
-      !["LICENSE", "README.md", "package.json"].includes(p) && !/^dist\/.+(?<!\.d)\.js$|^dist\/.+\.d\.ts$/.test(p)
+      !["LICENSE", "README.md", "package.json", "dist/cli/THIRD-PARTY-LICENSES.txt"].includes(p) &&
+      !/^dist\/.+(?<!\.d)\.js$|^dist\/.+\.d\.ts$/.test(p)
     )
     expect(unexpected, "files in the tarball that users do not need").toEqual([])
     expect(readFileSync(join(root, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) 2026 FleetTools contributors\n/)
@@ -68,6 +69,12 @@ describe("npm pack", () => {
     expect(paths.filter((p) => p.endsWith(".map"))).toEqual([])
     const pointing = paths.filter((p) => readFileSync(join(root, p), "utf8").includes("sourceMappingURL="))
     expect(pointing).toEqual([])
+  })
+
+  it("names the licenses of what the CLI bundle compiles in", () => {
+    const notice = readFileSync(join(root, "dist/cli/THIRD-PARTY-LICENSES.txt"), "utf8")
+    for (const name of ["@effect/cli", "@effect/platform-node"]) expect(notice).toContain(`${name}@`)
+    expect(notice).toContain("Permission is hereby granted")
   })
 
   it("has no install-time script", () => {
