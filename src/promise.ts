@@ -188,7 +188,12 @@ export const openFleet = async (options: OpenFleetOptions): Promise<Fleet> => {
     Object.fromEntries(Object.entries(service).map(([name, member]): [string, unknown] => {
       if (typeof member === "function") {
         return [name, (...args: ReadonlyArray<unknown>) => {
-          const result: unknown = member(...args)
+          let result: unknown
+          try {
+            result = member(...args)
+          } catch (error) {
+            return Promise.reject(error)
+          }
           // The services' effects and streams need nothing but the fleet's own layer.
           return isStream(result)
             ? iterate(result)
