@@ -9,7 +9,7 @@
  * `npm run fleet-db` and `npm pack`, so a fresh clone needs no install-time script.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -30,9 +30,25 @@ const inputs = ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "
 
 const fresh = () =>
   existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))
-if (process.argv.includes("--if-stale") && fresh()) {
-  process.exit(0)
+const ifStale = process.argv.includes("--if-stale")
+if (ifStale && fresh()) process.exit(0)
+
+// One build at a time: test files running in parallel may all find dist/ stale. A lock left by a
+// killed build is taken over after 10 minutes.
+const lock = join(root, ".build-lock")
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+for (;;) {
+  try {
+    mkdirSync(lock)
+    break
+  } catch (error) {
+    if (error.code !== "EEXIST") throw error
+    if (Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true })
+    else sleep(250)
+  }
 }
+process.on("exit", () => rmSync(lock, { recursive: true, force: true }))
+if (ifStale && fresh()) process.exit(0)
 
 rmSync(dist, { recursive: true, force: true })
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
