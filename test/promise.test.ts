@@ -6,11 +6,13 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest"
 import { Cause, Context, Effect, Layer, Option } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { randomUUID } from "node:crypto"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Errors from "../src/errors.js"
 import * as Face from "../src/index.js"
 import { type Fleet, openFleet } from "../src/promise.js"
+import { sqldContext } from "./support/backends.js"
 
 const dirs: Array<string> = []
 const fleets: Array<Fleet> = []
@@ -110,6 +112,22 @@ describe("calls", () => {
     await byPath.close()
     const byUrl = await open({ url: `file:${join(dir, ".fleet", "fleet.db")}`, projectKey: byPath.projectKey })
     expect((await byUrl.pilots.list()).map((p) => p.callsign)).toEqual(["viper-1"])
+  })
+})
+
+describe("on a libSQL server", () => {
+  const context = sqldContext()
+  it.skipIf(context.status === "unsupported")("openFleet({ url, projectKey }): calls, a lock, and close", async () => {
+    if (context.status !== "ready") throw new Error(`sqld: ${context.reason}`)
+    const projectKey = `promise-${randomUUID()}`
+    const fleet = await open({ url: context.url, projectKey })
+    expect(fleet.projectKey).toBe(projectKey)
+    await fleet.pilots.register({ callsign: "viper-1" })
+    const fence = await fleet.locks.withLock("deploy", { holder: "viper-1", ttl: "1 minute" }, (lock) => lock.fence)
+    expect(fence).toBe(1)
+    await fleet.close()
+    const again = await open({ url: context.url, projectKey })
+    expect((await again.pilots.list()).map((p) => p.callsign)).toEqual(["viper-1"])
   })
 })
 
