@@ -93,6 +93,7 @@ describe("npm pack", () => {
 
   it("imports only dependencies and peers at run time; the CLI's own dependencies are bundled", async () => {
     const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
+    expect(await importedPackages("dist/index.js")).toContain("effect")
     const undeclared: Array<string> = []
     for (const entry of ["dist/index.js", "dist/schema/index.js", "dist/promise.js", "dist/cli/main.js", "dist/cli/demo-pilot.js"]) {
       for (const name of await importedPackages(entry)) if (!declared.has(name)) undeclared.push(`${entry} loads ${name}`)
