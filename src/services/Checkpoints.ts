@@ -5,19 +5,20 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
 import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent, Text } from "../schema/common.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Checkpoint } from "../schema/flightline.js"
+import { encodeJson, issueField, MAX_JSON_CHARS, MAX_JSON_DEPTH } from "../schema/json.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeInput } from "./internal/input.js"
 
-/** `context_data` may serialise to at most this many characters of JSON (1 MiB). */
-export const MAX_CONTEXT_DATA_CHARS = 1_048_576
+/** `context_data` may serialise to at most this many characters of JSON (1 MiB), like all JSON input. */
+export const MAX_CONTEXT_DATA_CHARS = MAX_JSON_CHARS
 
-/** `context_data` may nest arrays and objects at most this deep. */
-export const MAX_CONTEXT_DATA_DEPTH = 64
+/** `context_data` may nest arrays and objects at most this deep, like all JSON input. */
+export const MAX_CONTEXT_DATA_DEPTH = MAX_JSON_DEPTH
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
 const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
@@ -88,32 +89,13 @@ const decodeList = decodeInput(ListOptions)
 const decodeCheckpoint = Schema.decodeUnknown(Checkpoint)
 const decodeCheckpoints = Schema.decodeUnknown(Schema.Array(Checkpoint))
 
-/**
- * Depth check without recursion, before the (recursive) schema decode: a deeply nested or cyclic
- * value must be refused as input, not overflow the stack.
- */
-const checkDepth = (value: unknown): Effect.Effect<void, InvalidInput> =>
-  Effect.suspend(() => {
-    const stack: Array<readonly [unknown, number]> = [[value, 0]]
-    let visited = 0
-    while (stack.length > 0) {
-      const [node, depth] = stack.pop()!
-      if (node === null || typeof node !== "object") continue
-      if (depth >= MAX_CONTEXT_DATA_DEPTH) {
-        return Effect.fail(
-          new InvalidInput({ field: "context_data", reason: `must nest at most ${MAX_CONTEXT_DATA_DEPTH} levels deep` })
-        )
-      }
-      // Each array or object costs at least two characters of JSON, so more than this cannot fit.
-      if (++visited > MAX_CONTEXT_DATA_CHARS / 2) {
-        return Effect.fail(
-          new InvalidInput({ field: "context_data", reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON` })
-        )
-      }
-      for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1])
-    }
-    return Effect.void
-  })
+// The JSON checker runs before the (recursive) schema decode: a deeply nested or cyclic value must
+// be refused as input, not overflow the stack. Its text is what is stored.
+const encodeContext = (raw: unknown): Either.Either<string | null, InvalidInput> => {
+  const value = typeof raw === "object" && raw !== null ? (raw as { context_data?: unknown }).context_data : undefined
+  if (value === undefined || value === null) return Either.right(null)
+  return Either.mapLeft(encodeJson(value), (issue) => new InvalidInput({ field: issueField("context_data", issue), reason: issue.message }))
+}
 
 /** Build the Checkpoints service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
@@ -121,15 +103,8 @@ export const make = Effect.gen(function*() {
 
   const create: CheckpointsShape["create"] = (raw) =>
     Effect.gen(function*() {
-      yield* checkDepth(typeof raw === "object" && raw !== null ? (raw as { context_data?: unknown }).context_data : undefined)
+      const json = yield* encodeContext(raw)
       const input = yield* decodeCreate(raw)
-      const json = input.context_data === undefined || input.context_data === null ? null : JSON.stringify(input.context_data)
-      if (json !== null && json.length > MAX_CONTEXT_DATA_CHARS) {
-        return yield* new InvalidInput({
-          field: "context_data",
-          reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON (got ${json.length})`
-        })
-      }
       return yield* command("Checkpoints.create", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const id = yield* makeId(idPrefix.checkpoint)
