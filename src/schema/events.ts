@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DateTime, Either, Option, ParseResult, Schema } from "effect"
+import { DateTime, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
 import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
 import type { JsonIssue } from "./json.js"
 import { isPlainJson, jsonIssue, jsonSizeIssue, nestingIssue } from "./json.js"
@@ -272,6 +272,29 @@ const payloadDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown
   ])
 )
 
+// Whether a schema recurses (contains a `Schema.suspend`).
+const recurses = (ast: SchemaAST.AST): boolean => {
+  switch (ast._tag) {
+    case "Suspend":
+      return true
+    case "TypeLiteral":
+      return ast.propertySignatures.some((p) => recurses(p.type)) || ast.indexSignatures.some((i) => recurses(i.type))
+    case "TupleType":
+      return ast.elements.some((e) => recurses(e.type)) || ast.rest.some((r) => recurses(r.type))
+    case "Union":
+      return ast.types.some(recurses)
+    case "Refinement":
+      return recurses(ast.from)
+    case "Transformation":
+      return recurses(ast.from) || recurses(ast.to)
+    default:
+      return false
+  }
+}
+const recursivePayloads: ReadonlySet<string> = new Set(
+  Object.entries(EventPayloads).filter(([, schema]) => recurses(schema.ast)).map(([type]) => type)
+)
+
 /** An event validated for appending: its JSON, and its payload as decoded when the type is known. */
 export interface EncodedEvent {
   readonly json: string
@@ -293,9 +316,9 @@ export const encodeNewEventWithData = (event: NewEvent): Either.Either<EncodedEv
       ? sized({ json: JSON.stringify(event.data), data: undefined, known: false }, event.data)
       : Either.flatMap(decodeJsonData(event.data), (data) => sized({ json: JSON.stringify(data), data: undefined, known: false }, data))
   }
-  // Payload schemas recurse into `JsonValue` fields: data too deep or cyclic must be refused
-  // before it reaches them (a recursive decode would overflow the stack).
-  if (!isPlainJson(event.data, [], seen)) {
+  // A payload schema that recurses (a `JsonValue` field) must not meet data too deep or cyclic: a
+  // recursive decode would overflow the stack. The others descend only as deep as they are.
+  if (recursivePayloads.has(event.type) && !isPlainJson(event.data, [], seen)) {
     const issue = nestingIssue(event.data)
     if (issue !== undefined) return Either.left(issueError(issue, event.data))
   }
