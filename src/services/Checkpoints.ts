@@ -7,11 +7,13 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
+import type { UndecodableRow } from "../errors.js"
 import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent, Text } from "../schema/common.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Checkpoint } from "../schema/flightline.js"
 import { encodeJson, issueField, MAX_JSON_CHARS, MAX_JSON_DEPTH } from "../schema/json.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 /** `context_data` may serialise to at most this many characters of JSON (1 MiB), like all JSON input. */
@@ -64,11 +66,11 @@ export interface CheckpointsShape {
    * given, not checked against their tables, so an error checkpoint can always be written.
    * Appends `checkpoint_created`.
    */
-  readonly create: (input: CreateCheckpoint) => Effect.Effect<Checkpoint, InvalidInput | SqlError>
+  readonly create: (input: CreateCheckpoint) => Effect.Effect<Checkpoint, InvalidInput | UndecodableRow | SqlError>
   /** The newest checkpoint (by `created_at`, then id) matching every given filter. */
-  readonly latest: (filter?: CheckpointFilter) => Effect.Effect<Option.Option<Checkpoint>, InvalidInput | SqlError>
+  readonly latest: (filter?: CheckpointFilter) => Effect.Effect<Option.Option<Checkpoint>, InvalidInput | UndecodableRow | SqlError>
   /** Checkpoints matching every given filter, newest first. */
-  readonly list: (options?: ListCheckpointsOptions) => Effect.Effect<ReadonlyArray<Checkpoint>, InvalidInput | SqlError>
+  readonly list: (options?: ListCheckpointsOptions) => Effect.Effect<ReadonlyArray<Checkpoint>, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Checkpoints service. */
@@ -86,8 +88,8 @@ const ListOptions = Schema.Struct({
 
 const decodeCreate = decodeInput(CreateCheckpoint)
 const decodeList = decodeInput(ListOptions)
-const decodeCheckpoint = Schema.decodeUnknown(Checkpoint)
-const decodeCheckpoints = Schema.decodeUnknown(Schema.Array(Checkpoint))
+const decodeCheckpoint = decodeRow("checkpoints", Checkpoint)
+const decodeCheckpoints = decodeRows("checkpoints", Checkpoint)
 
 // The JSON checker runs before the (recursive) schema decode: a deeply nested or cyclic value must
 // be refused as input, not overflow the stack. Its text is what is stored.
@@ -113,7 +115,7 @@ export const make = Effect.gen(function*() {
               VALUES (${id}, ${projectKey}, ${input.mission_id ?? null}, ${input.sortie_id ?? null}, ${input.callsign},
                       ${input.trigger}, ${input.progress_percent ?? null}, ${input.summary ?? null}, ${json}, ${now})
               RETURNING *`
-          const checkpoint = yield* Effect.orDie(decodeCheckpoint(rows[0]))
+          const checkpoint = yield* decodeCheckpoint(rows[0])
           yield* emit("checkpoint_created", {
             checkpoint_id: checkpoint.id,
             callsign: checkpoint.callsign,
@@ -135,7 +137,7 @@ export const make = Effect.gen(function*() {
       if (options.mission_id !== undefined) where.push(sql`mission_id = ${options.mission_id}`)
       if (options.sortie_id !== undefined) where.push(sql`sortie_id = ${options.sortie_id}`)
       return sql`SELECT * FROM checkpoints WHERE ${sql.and(where)} ORDER BY created_at DESC, id DESC LIMIT ${limit}`.pipe(
-        Effect.flatMap((rows) => Effect.orDie(decodeCheckpoints(rows)))
+        Effect.flatMap((rows) => decodeCheckpoints(rows))
       )
     })
 
