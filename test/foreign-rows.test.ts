@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option } from "effect"
 import {
   Checkpoints,
+  Cursors,
   FleetProject,
   Locks,
   Messages,
@@ -91,7 +92,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("foreign rows on %s", (
       yield* locks.release(held)
     }).pipe(provide))
 
-  it.effect("missions, work orders, messages, recipients, reservations and checkpoints: each names its table, row and column", () =>
+  it.effect("missions, work orders, messages, recipients, reservations, checkpoints and cursors: each names its table, row and column", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const { projectKey } = yield* FleetProject
@@ -157,5 +158,13 @@ describe.each(backends.map((b) => [b.name, b] as const))("foreign rows on %s", (
         column: "context_data"
       })
       expect(Option.map(yield* checkpoints.latest({ callsign: "alpha" }), (c) => c.callsign)).toEqual(Option.some("alpha"))
+
+      const cursors = yield* Cursors
+      const [cursor] = yield* sql<{ id: number }>`INSERT INTO cursors (project_key, consumer_id, position, updated_at)
+        VALUES (${projectKey}, ${"foreign"}, ${"abc"}, ${NOW}) RETURNING id`
+      const expected = { table: "cursors", row_id: String(cursor!.id), column: "position" }
+      expect(yield* undecodable(cursors.get("foreign"))).toMatchObject(expected)
+      expect(yield* undecodable(cursors.reset("foreign", 0))).toMatchObject(expected)
+      expect(yield* cursors.get("mine")).toBe(0)
     }).pipe(provide))
 })

@@ -12,7 +12,7 @@ import { statSync } from "node:fs"
 import { FleetProject } from "../index.js"
 import { latestMigrationId, migrationsTable } from "../migrations/index.js"
 import { Checkpoint, Mission, Sortie, WorkOrder } from "../schema/flightline.js"
-import { Lock, Message, MessageRecipient, Pilot, Reservation } from "../schema/streams.js"
+import { Cursor, Lock, Message, MessageRecipient, Pilot, Reservation } from "../schema/streams.js"
 import { recipientId, rowProblem } from "../services/internal/rows.js"
 
 /** One applied migration. */
@@ -148,7 +148,8 @@ const decodedTables = [
   ["messages", rowProblem("messages", Message)],
   ["message_recipients", rowProblem("message_recipients", MessageRecipient, recipientId)],
   ["reservations", rowProblem("reservations", Reservation)],
-  ["locks", rowProblem("locks", Lock)]
+  ["locks", rowProblem("locks", Lock)],
+  ["cursors", rowProblem("cursors", Cursor)]
 ] as const
 
 const PAGE = 500
