@@ -59,7 +59,10 @@ export interface ListCheckpointsOptions extends CheckpointFilter {
   readonly limit?: number | undefined
 }
 
-/** The Checkpoints service. */
+/**
+ * The Checkpoints service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface CheckpointsShape {
   /**
    * Save a checkpoint (id `chk_…`, created now). The callsign, mission and sortie are recorded as

@@ -32,7 +32,10 @@ export interface Consumed {
   readonly commit: Effect.Effect<number, UndecodableRow | SqlError>
 }
 
-/** The Cursors service. */
+/**
+ * The Cursors service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface CursorsShape {
   /** The consumer's position: the sequence of the last event it committed (0 for a new consumer). */
   readonly get: (consumer_id: string) => Effect.Effect<number, InvalidInput | UndecodableRow | SqlError>

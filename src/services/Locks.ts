@@ -42,7 +42,10 @@ export interface LockLease {
   readonly fence: number
 }
 
-/** The Locks service. */
+/**
+ * The Locks service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface LocksShape {
   /**
    * Take the lock `key` for `holder` for `ttl`. In one write transaction: expired leases on the key

@@ -111,7 +111,10 @@ export interface PendingAck {
   readonly read_at: DateTime.Utc | null
 }
 
-/** The Messages service. */
+/**
+ * The Messages service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface MessagesShape {
   /**
    * Send a message. Every recipient must be a registered pilot of this project, else

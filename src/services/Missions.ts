@@ -62,7 +62,10 @@ export interface MissionProgress {
   readonly percent: number
 }
 
-/** The Missions service. */
+/**
+ * The Missions service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface MissionsShape {
   /** Create a pending mission. Appends `mission_created`. */
   readonly create: (input: CreateMission) => Effect.Effect<Mission, InvalidInput | UndecodableRow | SqlError>

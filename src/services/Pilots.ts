@@ -34,7 +34,10 @@ export interface ListPilotsOptions {
   readonly activeWithin?: Duration.DurationInput | undefined
 }
 
-/** The Pilots service. */
+/**
+ * The Pilots service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface PilotsShape {
   /**
    * Register a pilot, or update a registered one (idempotent upsert on the callsign). Keeps

@@ -68,7 +68,10 @@ export const ActiveReservationsOptions = Schema.Struct({
 })
 export type ActiveReservationsOptions = typeof ActiveReservationsOptions.Encoded
 
-/** The Reservations service. */
+/**
+ * The Reservations service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface ReservationsShape {
   /**
    * Reserve every pattern, or none: if any overlaps an active reservation of another pilot (with

@@ -72,7 +72,10 @@ export const SortieActor = Schema.Struct({
 })
 export type SortieActor = typeof SortieActor.Encoded
 
-/** The Sorties service. */
+/**
+ * The Sorties service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface SortiesShape {
   /** Create an open, unassigned sortie. Appends `sortie_created`. */
   readonly create: (input: CreateSortie) => Effect.Effect<Sortie, MissionNotFound | InvalidInput | UndecodableRow | SqlError>

@@ -53,7 +53,10 @@ export const ListWorkOrders = Schema.Struct({
 })
 export type ListWorkOrders = typeof ListWorkOrders.Encoded
 
-/** The WorkOrders service. */
+/**
+ * The WorkOrders service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface WorkOrdersShape {
   /** Create a pending work order in an existing sortie. Appends `work_order_created`. */
   readonly create: (input: CreateWorkOrder) => Effect.Effect<WorkOrder, SortieNotFound | InvalidInput | UndecodableRow | SqlError>
