@@ -13,6 +13,8 @@ export type RowId = (row: Readonly<Record<string, unknown>>) => string
 
 const byId: RowId = (row) => String(row.id)
 
+const MAX_DETAIL = 300
+
 /** A `message_recipients` row has no id of its own: it is named `message_id/callsign`. */
 export const recipientId: RowId = (row) => `${row.message_id}/${row.callsign}`
 
@@ -27,8 +29,14 @@ const record = (row: unknown): Readonly<Record<string, unknown>> =>
 const decodeWith = <A, I>(table: string, schema: Schema.Schema<A, I>, idOf: RowId) => {
   const decode = Schema.decodeUnknownEither(schema, { errors: "first" })
   const fields: Readonly<Record<string, unknown>> = (schema as { readonly fields?: Record<string, unknown> }).fields ?? {}
+  // The detail quotes the stored value, which may be anything up to a whole body: kept short.
   const fail = (row: unknown, column: string, detail: string) =>
-    new UndecodableRow({ table, row_id: idOf(record(row)), column, detail })
+    new UndecodableRow({
+      table,
+      row_id: idOf(record(row)),
+      column,
+      detail: detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL)}…` : detail
+    })
   const blame = (row: unknown, thrown: unknown): UndecodableRow => {
     for (const [column, field] of Object.entries(fields)) {
       if (!Schema.isSchema(field)) continue
