@@ -209,3 +209,21 @@ export class FleetClosed extends Schema.TaggedError<FleetClosed>()("FleetClosed"
     return `The fleet on ${this.location} is closed`
   }
 }
+
+/**
+ * A stored row that does not decode into its model (another tool or a hand edit wrote a value this
+ * library does not accept: a status it does not know, text where a time belongs…), so the read
+ * that met it cannot return it. Names the table, the row (its id) and the first column that does
+ * not decode; other rows and tables stay readable. `fleet-db doctor` lists every such row.
+ */
+export class UndecodableRow extends Schema.TaggedError<UndecodableRow>()("UndecodableRow", {
+  table: Schema.String,
+  /** The row's id (`message_id/callsign` for a message recipient). */
+  row_id: Schema.String,
+  column: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `Row ${this.row_id} of table "${this.table}" cannot be read: column "${this.column}": ${this.detail}`
+  }
+}

@@ -10,8 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { SqlClient } from "@effect/sql"
 import { bundleCli } from "../scripts/bundle-cli.mjs"
-import { Events, FleetDb, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
+import { Events, FleetDb, FleetProject, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -317,7 +318,7 @@ describe("fleet-db on a project populated by the demo", () => {
       expect(json.code).toBe(0)
       const report = JSON.parse(json.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> }
       expect(report.ok).toBe(true)
-      expect(report.checks.map((c) => c.name)).toEqual(["open", "integrity", "migrations", "wal", "leases", "pilots"])
+      expect(report.checks.map((c) => c.name)).toEqual(["open", "integrity", "migrations", "wal", "leases", "pilots", "rows"])
     }), TEST_TIMEOUT)
 
   it.live("events --follow prints events written after it started, until interrupted", () =>
@@ -477,6 +478,34 @@ describe("fleet-db errors", () => {
       expect(broken.stdout).toMatch(/✗ open .*not a SQLite database/)
       // The other commands refuse it as a usage error.
       expectOneLineError(yield* fleet(["status", "--project", garbage]), 2, /not a SQLite database/)
+    }), TEST_TIMEOUT)
+})
+
+describe("fleet-db doctor and foreign rows", () => {
+  it.live("doctor: rows another tool wrote that do not decode → exit 1 listing table, id and column", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const pilotId = yield* withDb(dir, Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { projectKey } = yield* FleetProject
+        yield* (yield* Pilots).register({ callsign: "good" })
+        yield* (yield* Sorties).create({ title: "fine" })
+        const [pilot] = yield* sql<{ id: number }>`INSERT INTO pilots (project_key, callsign, registered_at, last_active_at)
+          VALUES (${projectKey}, ${"weird"}, ${"yesterday"}, ${Date.now()}) RETURNING id`
+        yield* sql`INSERT INTO sorties (id, project_key, title, status, priority, created_at)
+          VALUES (${"srt_foreign"}, ${projectKey}, ${"f"}, ${"open"}, ${"x"}, ${Date.now()})`
+        return pilot!.id
+      }))
+      const run = yield* fleet(["doctor", "--project", dir])
+      expect(run.code, run.stdout + run.stderr).toBe(1)
+      expect(run.stdout).toMatch(new RegExp(`✗ rows .*pilots ${pilotId} \\(registered_at\\), sorties srt_foreign \\(priority\\)`))
+      const json = yield* fleet(["doctor", "--project", dir, "--json"])
+      const report = JSON.parse(json.stdout) as { checks: Array<{ name: string; status: string; items?: Array<unknown> }> }
+      expect(report.checks.filter((c) => c.status === "fail").map((c) => c.name)).toEqual(["rows"])
+      expect(report.checks.find((c) => c.name === "rows")?.items).toEqual([
+        expect.objectContaining({ table: "pilots", row_id: String(pilotId), column: "registered_at" }),
+        expect.objectContaining({ table: "sorties", row_id: "srt_foreign", column: "priority" })
+      ])
     }), TEST_TIMEOUT)
 })
 

@@ -8,7 +8,8 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Chunk, Effect, Exit, FastCheck as fc, Fiber, Layer, Option, Queue, Stream, TestClock } from "effect"
 import type { FleetEvent, NewEvent } from "../src/index.js"
-import { EventPayloads, Events, FleetProject, InvalidInput } from "../src/index.js"
+import type { JsonValue } from "../src/index.js"
+import { EventPayloads, Events, FleetProject, InvalidInput, MAX_JSON_CHARS, MAX_JSON_DEPTH } from "../src/index.js"
 import * as Project from "../src/Project.js"
 import * as EventsService from "../src/services/Events.js"
 import { randomUUID } from "node:crypto"
@@ -63,6 +64,13 @@ const registered = (callsign: string, first = true) => ({
   type: "pilot_registered" as const,
   data: { callsign, program: "opencode", model: "m", task_description: null, first }
 })
+
+/** `depth` arrays and objects nested in each other around one leaf. */
+const nested = (depth: number): unknown => {
+  let value: unknown = "leaf"
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value }
+  return value
+}
 
 const jsonRoundTrip = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
 
@@ -244,6 +252,53 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
         expect(yield* events.latestSequence).toBe(0)
       }).pipe(provide))
 
+    it.effect("refuses data nested too deep or too large as InvalidInput naming the field, writing nothing", () =>
+      Effect.gen(function*() {
+        const events = yield* Events
+        const checkpoint = (context_data: unknown) => ({
+          type: "checkpoint_created",
+          data: {
+            checkpoint_id: "chk_1",
+            callsign: "a",
+            mission_id: null,
+            sortie_id: null,
+            trigger: "auto",
+            progress_percent: null,
+            summary: null,
+            context_data
+          }
+        }) as NewEvent
+        const cyclic: Record<string, unknown> = {}
+        cyclic.self = cyclic
+        const cases: ReadonlyArray<readonly [Effect.Effect<unknown, unknown>, string]> = [
+          [events.append({ type: "tick", data: nested(10_000) as JsonValue }), "data."],
+          [events.append({ type: "tick", data: nested(MAX_JSON_DEPTH + 1) as JsonValue }), "data."],
+          [events.append(checkpoint(nested(10_000))), "data.context_data."],
+          [events.append(checkpoint(cyclic)), "data.context_data"],
+          [events.append({ type: "tick", data: "x".repeat(MAX_JSON_CHARS) }), "data"],
+          [events.append({ type: "tick", data: Array.from({ length: MAX_JSON_CHARS / 2 }, () => 1) }), "data"],
+          [events.append({ type: "tick", data: "x".repeat(20 * MAX_JSON_CHARS) }), "data"],
+          [events.append(checkpoint("c".repeat(MAX_JSON_CHARS))), "data"],
+          [events.appendAll([{ type: "tick", data: 1 }, { type: "tick", data: nested(10_000) as JsonValue }]), "events.1.data."],
+          [events.appendAll([{ type: "tick", data: 1 }, checkpoint(nested(10_000))]), "events.1.data.context_data."],
+          [events.appendAll([{ type: "tick", data: "x".repeat(MAX_JSON_CHARS) }]), "events.0.data"]
+        ]
+        for (const [attempt, field] of cases) {
+          const error = yield* failure(attempt)
+          expect(error, field).toBeInstanceOf(InvalidInput)
+          expect((error as InvalidInput).field.startsWith(field), (error as InvalidInput).field).toBe(true)
+        }
+        expect(yield* events.latestSequence).toBe(0)
+        // The limits are inclusive.
+        const atLimit = yield* events.appendAll([
+          { type: "tick", data: nested(MAX_JSON_DEPTH) as JsonValue },
+          { type: "tick", data: "x".repeat(MAX_JSON_CHARS - 2) },
+          checkpoint(nested(MAX_JSON_DEPTH - 2))
+        ])
+        expect(atLimit.map((e) => e.known)).toEqual([false, false, true])
+        expect(yield* events.read()).toEqual(atLimit)
+      }).pipe(provide))
+
     it.effect("is one transaction: a database failure in a later chunk leaves nothing written", () =>
       Effect.gen(function*() {
         const events = yield* Events
@@ -332,6 +387,22 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
         expect(Chunk.toReadonlyArray(streamed)).toEqual(log)
         const ok = yield* events.append(registered("after-foreign"))
         expect(ok.known).toBe(true)
+      }).pipe(provide))
+    it.effect("reads another tool's known-type row nested too deep for its payload schema as an unknown event", () =>
+      Effect.gen(function*() {
+        const events = yield* Events
+        const context = `${"[".repeat(10_000)}1${"]".repeat(10_000)}`
+        yield* rawInsert(
+          "checkpoint_created",
+          5,
+          `{"checkpoint_id":"chk_x","callsign":"a","mission_id":null,"sortie_id":null,"trigger":"auto",` +
+            `"progress_percent":null,"summary":null,"context_data":${context}}`
+        )
+        const [event] = yield* events.read()
+        expect(event).toMatchObject({ known: false, type: "checkpoint_created" })
+        let inner = (event!.data as { context_data: unknown }).context_data
+        for (let depth = 0; depth < 10_000; depth++) inner = (inner as ReadonlyArray<unknown>)[0]
+        expect(inner).toBe(1)
       }).pipe(provide))
   })
 

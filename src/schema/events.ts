@@ -6,8 +6,10 @@
  *
  * @module
  */
-import { DateTime, Either, Option, ParseResult, Schema } from "effect"
-import { CheckpointTrigger, Importance, JsonValue, SortieStatus, WellFormedString } from "./common.js"
+import { DateTime, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
+import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
+import type { JsonIssue } from "./json.js"
+import { isPlainJson, jsonIssue, jsonSizeIssue, nestingIssue } from "./json.js"
 
 const Millis = Schema.Number
 const NullableString = Schema.NullOr(Schema.String)
@@ -225,7 +227,14 @@ export const decodeEventRow = (row: {
   }
   const decode = decoders.get(row.type)
   if (decode !== undefined) {
-    const decoded = decode(parsed)
+    let decoded: Option.Option<unknown>
+    try {
+      decoded = decode(parsed)
+    } catch {
+      // Another tool's data nested deeper than a recursive payload schema can follow (this
+      // library refuses such data on append): it reads back as an unknown event.
+      decoded = Option.none()
+    }
     if (Option.isSome(decoded)) {
       return { sequence: row.id, timestamp, project_key: row.project_key, known: true, type: row.type, data: decoded.value } as KnownEvent
     }
@@ -233,86 +242,6 @@ export const decodeEventRow = (row: {
   return { sequence: row.id, timestamp, project_key: row.project_key, known: false, type: row.type, data: parsed }
 }
 
-// Where `value` stops being JSON that round-trips exactly (NaN and ±Infinity become null, lone
-// surrogates cannot be stored as UTF-8 text, functions and undefined vanish, class instances lose
-// their identity, cycles throw), as a filter issue naming the path; undefined when it is JSON.
-const jsonIssue = (
-  value: unknown,
-  path: ReadonlyArray<PropertyKey> = [],
-  ancestors: ReadonlyArray<object> = []
-): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } | undefined => {
-  switch (typeof value) {
-    case "boolean":
-      return undefined
-    case "number":
-      return Number.isFinite(value) ? undefined : { path, message: `must be a finite number, got ${value}` }
-    case "string":
-      return Either.isLeft(checkString(value)) ? { path, message: "must be valid Unicode text (it contains a lone surrogate)" } : undefined
-    case "object": {
-      if (value === null) return undefined
-      if (ancestors.includes(value)) return { path, message: "must not contain a cycle" }
-      const inner = [...ancestors, value]
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const issue = jsonIssue(value[i], [...path, i], inner)
-          if (issue !== undefined) return issue
-        }
-        return undefined
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return { path, message: "must be a plain JSON object" }
-      for (const [key, item] of Object.entries(value)) {
-        if (Either.isLeft(checkString(key))) return { path: [...path, key], message: "keys must be valid Unicode text" }
-        const issue = jsonIssue(item, [...path, key], inner)
-        if (issue !== undefined) return issue
-      }
-      return undefined
-    }
-    default:
-      return { path, message: `must be a JSON value, got ${typeof value}` }
-  }
-}
-const checkString = Schema.decodeUnknownEither(WellFormedString)
-
-// `WellFormedString`'s test (no lone surrogates), without a Schema decode per string.
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-
-// The common case first: data that is plain JSON is accepted without building a path per value
-// (appendAll checks every event of a batch); only data with an issue is walked again by
-// `jsonIssue`, to name where the issue is. Accepts exactly what `jsonIssue` accepts. Notes in
-// `seen` whether a negative zero was met (JSON has none: it reads back as 0).
-const isPlainJson = (value: unknown, ancestors: Array<object>, seen: { negativeZero: boolean }): boolean => {
-  switch (typeof value) {
-    case "boolean":
-      return true
-    case "number":
-      if (Object.is(value, -0)) seen.negativeZero = true
-      return Number.isFinite(value)
-    case "string":
-      return isWellFormed(value)
-    case "object": {
-      if (value === null) return true
-      if (ancestors.includes(value)) return false
-      ancestors.push(value)
-      try {
-        if (Array.isArray(value)) {
-          for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], ancestors, seen)) return false
-          return true
-        }
-        const proto = Object.getPrototypeOf(value)
-        if (proto !== Object.prototype && proto !== null) return false
-        for (const key of Object.keys(value)) {
-          if (!isWellFormed(key) || !isPlainJson((value as Record<string, unknown>)[key], ancestors, seen)) return false
-        }
-        return true
-      } finally {
-        ancestors.pop()
-      }
-    }
-    default:
-      return false
-  }
-}
 const jsonCheck = (u: unknown) => isPlainJson(u, [], { negativeZero: false }) || (jsonIssue(u) ?? true)
 
 const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter(jsonCheck))
@@ -328,13 +257,11 @@ const decodeJsonData = Schema.decodeUnknownEither(JsonData)
 /**
  * Validate an event to append and encode its data as JSON text. Known types must match their
  * payload schema; any type needs data that is JSON and round-trips exactly (finite numbers,
- * well-formed strings, plain objects and arrays). Issues carry the path inside the data.
+ * well-formed strings, plain objects and arrays), nests at most `MAX_JSON_DEPTH` deep and
+ * serialises to at most `MAX_JSON_CHARS` characters. Issues carry the path inside the data.
  */
 export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResult.ParseError> =>
-  Either.map(
-    (dataDecoders.get(event.type) ?? decodeJsonData)(event.data),
-    (data) => JSON.stringify(data)
-  )
+  Either.map(encodeNewEventWithData(event), (encoded) => encoded.json)
 
 // The payload schemas alone: the append path checks JSON with `isPlainJson` itself (one walk, no
 // refinement to run); the filtered decoders above are used only to name an issue.
@@ -343,6 +270,29 @@ const payloadDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown
     type,
     Schema.decodeUnknownEither(schema as unknown as Schema.Schema<unknown>)
   ])
+)
+
+// Whether a schema recurses (contains a `Schema.suspend`).
+const recurses = (ast: SchemaAST.AST): boolean => {
+  switch (ast._tag) {
+    case "Suspend":
+      return true
+    case "TypeLiteral":
+      return ast.propertySignatures.some((p) => recurses(p.type)) || ast.indexSignatures.some((i) => recurses(i.type))
+    case "TupleType":
+      return ast.elements.some((e) => recurses(e.type)) || ast.rest.some((r) => recurses(r.type))
+    case "Union":
+      return ast.types.some(recurses)
+    case "Refinement":
+      return recurses(ast.from)
+    case "Transformation":
+      return recurses(ast.from) || recurses(ast.to)
+    default:
+      return false
+  }
+}
+const recursivePayloads: ReadonlySet<string> = new Set(
+  Object.entries(EventPayloads).filter(([, schema]) => recurses(schema.ast)).map(([type]) => type)
 )
 
 /** An event validated for appending: its JSON, and its payload as decoded when the type is known. */
@@ -363,13 +313,35 @@ export const encodeNewEventWithData = (event: NewEvent): Either.Either<EncodedEv
   const decoder = payloadDecoders.get(event.type)
   if (decoder === undefined) {
     return isPlainJson(event.data, [], seen)
-      ? Either.right({ json: JSON.stringify(event.data), data: undefined, known: false })
-      : Either.map(decodeJsonData(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: false }))
+      ? sized({ json: JSON.stringify(event.data), data: undefined, known: false }, event.data)
+      : Either.flatMap(decodeJsonData(event.data), (data) => sized({ json: JSON.stringify(data), data: undefined, known: false }, data))
+  }
+  // A payload schema that recurses (a `JsonValue` field) must not meet data too deep or cyclic: a
+  // recursive decode would overflow the stack. The others descend only as deep as they are.
+  if (recursivePayloads.has(event.type) && !isPlainJson(event.data, [], seen)) {
+    const issue = nestingIssue(event.data)
+    if (issue !== undefined) return Either.left(issueError(issue, event.data))
   }
   const decoded = decoder(event.data)
   if (Either.isRight(decoded) && isPlainJson(decoded.right, [], seen)) {
     // A negative zero reads back as 0: such a payload is left to be parsed from its JSON.
-    return Either.right({ json: JSON.stringify(decoded.right), data: seen.negativeZero ? undefined : decoded.right, known: true })
+    return sized({ json: JSON.stringify(decoded.right), data: seen.negativeZero ? undefined : decoded.right, known: true }, decoded.right)
   }
-  return Either.map(dataDecoders.get(event.type)!(event.data), (data) => ({ json: JSON.stringify(data), data: undefined, known: true }))
+  return Either.flatMap(
+    dataDecoders.get(event.type)!(event.data),
+    (data) => sized({ json: JSON.stringify(data), data: undefined, known: true }, data)
+  )
+}
+
+// A `ParseError` for an issue of the JSON checker, so every refusal reads the same.
+const issueError = (issue: JsonIssue, actual: unknown): ParseResult.ParseError => {
+  const type = new ParseResult.Type(Schema.Unknown.ast, actual, issue.message)
+  const [head, ...rest] = issue.path
+  return new ParseResult.ParseError({ issue: head === undefined ? type : new ParseResult.Pointer([head, ...rest], actual, type) })
+}
+
+// The encoded event, unless its JSON is longer than `MAX_JSON_CHARS`.
+const sized = (encoded: EncodedEvent, data: unknown): Either.Either<EncodedEvent, ParseResult.ParseError> => {
+  const issue = jsonSizeIssue(encoded.json)
+  return issue === undefined ? Either.right(encoded) : Either.left(issueError(issue, data))
 }

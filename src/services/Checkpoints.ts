@@ -5,19 +5,22 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
+import type { UndecodableRow } from "../errors.js"
 import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent, Text } from "../schema/common.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Checkpoint } from "../schema/flightline.js"
+import { encodeJson, issueField, MAX_JSON_CHARS, MAX_JSON_DEPTH } from "../schema/json.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
-/** `context_data` may serialise to at most this many characters of JSON (1 MiB). */
-export const MAX_CONTEXT_DATA_CHARS = 1_048_576
+/** `context_data` may serialise to at most this many characters of JSON (1 MiB), like all JSON input. */
+export const MAX_CONTEXT_DATA_CHARS = MAX_JSON_CHARS
 
-/** `context_data` may nest arrays and objects at most this deep. */
-export const MAX_CONTEXT_DATA_DEPTH = 64
+/** `context_data` may nest arrays and objects at most this deep, like all JSON input. */
+export const MAX_CONTEXT_DATA_DEPTH = MAX_JSON_DEPTH
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
 const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
@@ -56,18 +59,21 @@ export interface ListCheckpointsOptions extends CheckpointFilter {
   readonly limit?: number | undefined
 }
 
-/** The Checkpoints service. */
+/**
+ * The Checkpoints service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface CheckpointsShape {
   /**
    * Save a checkpoint (id `chk_…`, created now). The callsign, mission and sortie are recorded as
    * given, not checked against their tables, so an error checkpoint can always be written.
    * Appends `checkpoint_created`.
    */
-  readonly create: (input: CreateCheckpoint) => Effect.Effect<Checkpoint, InvalidInput | SqlError>
+  readonly create: (input: CreateCheckpoint) => Effect.Effect<Checkpoint, InvalidInput | UndecodableRow | SqlError>
   /** The newest checkpoint (by `created_at`, then id) matching every given filter. */
-  readonly latest: (filter?: CheckpointFilter) => Effect.Effect<Option.Option<Checkpoint>, InvalidInput | SqlError>
+  readonly latest: (filter?: CheckpointFilter) => Effect.Effect<Option.Option<Checkpoint>, InvalidInput | UndecodableRow | SqlError>
   /** Checkpoints matching every given filter, newest first. */
-  readonly list: (options?: ListCheckpointsOptions) => Effect.Effect<ReadonlyArray<Checkpoint>, InvalidInput | SqlError>
+  readonly list: (options?: ListCheckpointsOptions) => Effect.Effect<ReadonlyArray<Checkpoint>, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Checkpoints service. */
@@ -85,35 +91,16 @@ const ListOptions = Schema.Struct({
 
 const decodeCreate = decodeInput(CreateCheckpoint)
 const decodeList = decodeInput(ListOptions)
-const decodeCheckpoint = Schema.decodeUnknown(Checkpoint)
-const decodeCheckpoints = Schema.decodeUnknown(Schema.Array(Checkpoint))
+const decodeCheckpoint = decodeRow("checkpoints", Checkpoint)
+const decodeCheckpoints = decodeRows("checkpoints", Checkpoint)
 
-/**
- * Depth check without recursion, before the (recursive) schema decode: a deeply nested or cyclic
- * value must be refused as input, not overflow the stack.
- */
-const checkDepth = (value: unknown): Effect.Effect<void, InvalidInput> =>
-  Effect.suspend(() => {
-    const stack: Array<readonly [unknown, number]> = [[value, 0]]
-    let visited = 0
-    while (stack.length > 0) {
-      const [node, depth] = stack.pop()!
-      if (node === null || typeof node !== "object") continue
-      if (depth >= MAX_CONTEXT_DATA_DEPTH) {
-        return Effect.fail(
-          new InvalidInput({ field: "context_data", reason: `must nest at most ${MAX_CONTEXT_DATA_DEPTH} levels deep` })
-        )
-      }
-      // Each array or object costs at least two characters of JSON, so more than this cannot fit.
-      if (++visited > MAX_CONTEXT_DATA_CHARS / 2) {
-        return Effect.fail(
-          new InvalidInput({ field: "context_data", reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON` })
-        )
-      }
-      for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1])
-    }
-    return Effect.void
-  })
+// The JSON checker runs before the (recursive) schema decode: a deeply nested or cyclic value must
+// be refused as input, not overflow the stack. Its text is what is stored.
+const encodeContext = (raw: unknown): Either.Either<string | null, InvalidInput> => {
+  const value = typeof raw === "object" && raw !== null ? (raw as { context_data?: unknown }).context_data : undefined
+  if (value === undefined || value === null) return Either.right(null)
+  return Either.mapLeft(encodeJson(value), (issue) => new InvalidInput({ field: issueField("context_data", issue), reason: issue.message }))
+}
 
 /** Build the Checkpoints service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
@@ -121,15 +108,8 @@ export const make = Effect.gen(function*() {
 
   const create: CheckpointsShape["create"] = (raw) =>
     Effect.gen(function*() {
-      yield* checkDepth(typeof raw === "object" && raw !== null ? (raw as { context_data?: unknown }).context_data : undefined)
+      const json = yield* encodeContext(raw)
       const input = yield* decodeCreate(raw)
-      const json = input.context_data === undefined || input.context_data === null ? null : JSON.stringify(input.context_data)
-      if (json !== null && json.length > MAX_CONTEXT_DATA_CHARS) {
-        return yield* new InvalidInput({
-          field: "context_data",
-          reason: `must serialise to at most ${MAX_CONTEXT_DATA_CHARS} characters of JSON (got ${json.length})`
-        })
-      }
       return yield* command("Checkpoints.create", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const id = yield* makeId(idPrefix.checkpoint)
@@ -138,7 +118,7 @@ export const make = Effect.gen(function*() {
               VALUES (${id}, ${projectKey}, ${input.mission_id ?? null}, ${input.sortie_id ?? null}, ${input.callsign},
                       ${input.trigger}, ${input.progress_percent ?? null}, ${input.summary ?? null}, ${json}, ${now})
               RETURNING *`
-          const checkpoint = yield* Effect.orDie(decodeCheckpoint(rows[0]))
+          const checkpoint = yield* decodeCheckpoint(rows[0])
           yield* emit("checkpoint_created", {
             checkpoint_id: checkpoint.id,
             callsign: checkpoint.callsign,
@@ -160,7 +140,7 @@ export const make = Effect.gen(function*() {
       if (options.mission_id !== undefined) where.push(sql`mission_id = ${options.mission_id}`)
       if (options.sortie_id !== undefined) where.push(sql`sortie_id = ${options.sortie_id}`)
       return sql`SELECT * FROM checkpoints WHERE ${sql.and(where)} ORDER BY created_at DESC, id DESC LIMIT ${limit}`.pipe(
-        Effect.flatMap((rows) => Effect.orDie(decodeCheckpoints(rows)))
+        Effect.flatMap((rows) => decodeCheckpoints(rows))
       )
     })
 

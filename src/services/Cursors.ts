@@ -8,12 +8,14 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Duration } from "effect"
 import { Context, Effect, Layer, Schema, Stream } from "effect"
 import { InvalidInput } from "../errors.js"
+import type { UndecodableRow } from "../errors.js"
 import { ConsumerId, Text } from "../schema/common.js"
 import type { FleetEvent } from "../schema/events.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { latestSequence, pollAfter } from "./internal/eventLog.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
+import { decodeRow } from "./internal/rows.js"
 
 /** Options of `Cursors.consume`. */
 export interface ConsumeOptions {
@@ -27,31 +29,34 @@ export interface ConsumeOptions {
 export interface Consumed {
   readonly event: FleetEvent
   /** Advance the cursor to `event.sequence` (never backwards); returns the cursor's position. */
-  readonly commit: Effect.Effect<number, SqlError>
+  readonly commit: Effect.Effect<number, UndecodableRow | SqlError>
 }
 
-/** The Cursors service. */
+/**
+ * The Cursors service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface CursorsShape {
   /** The consumer's position: the sequence of the last event it committed (0 for a new consumer). */
-  readonly get: (consumer_id: string) => Effect.Effect<number, InvalidInput | SqlError>
+  readonly get: (consumer_id: string) => Effect.Effect<number, InvalidInput | UndecodableRow | SqlError>
   /**
    * Advance the cursor to `position`. Never moves backwards: a lower position changes nothing.
    * Returns the resulting position. Writes no event (cursor moves are event-free). A position
    * beyond this project's newest event is refused (`InvalidInput`), since it would skip events
    * not written yet.
    */
-  readonly commit: (consumer_id: string, position: number) => Effect.Effect<number, InvalidInput | SqlError>
+  readonly commit: (consumer_id: string, position: number) => Effect.Effect<number, InvalidInput | UndecodableRow | SqlError>
   /**
    * Move the cursor to `position`, backwards or forwards (to replay or skip). Appends
    * `cursor_moved` when the position changes. Returns the new position.
    */
-  readonly reset: (consumer_id: string, position: number) => Effect.Effect<number, InvalidInput | SqlError>
+  readonly reset: (consumer_id: string, position: number) => Effect.Effect<number, InvalidInput | UndecodableRow | SqlError>
   /**
    * A live stream of the events after the consumer's cursor (read when the stream starts), each
    * with a `commit` effect. At-least-once: events after the last commit are delivered again to
    * the next stream of this consumer. Never ends on its own.
    */
-  readonly consume: (consumer_id: string, options?: ConsumeOptions) => Stream.Stream<Consumed, InvalidInput | SqlError>
+  readonly consume: (consumer_id: string, options?: ConsumeOptions) => Stream.Stream<Consumed, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Cursors service. */
@@ -66,16 +71,17 @@ const decodeConsumer = decodeInput(ConsumerId, "consumer_id")
 const decodePosition = decodeInput(Position, "position")
 const decodeTypes = decodeInput(Schema.UndefinedOr(Types), "types")
 const decodePoll = decodeDuration("pollInterval")
+const decodeCursorRow = decodeRow("cursors", Schema.Struct({ position: Schema.Int }))
+const decodePositionRow = (row: unknown) => Effect.map(decodeCursorRow(row), (cursor) => cursor.position)
 
 /** Build the Cursors service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, projectKey, query, sql } = yield* makeCommands
 
   const selectPosition = (consumer_id: string) =>
-    Effect.map(
-      sql<{ readonly position: number }>`SELECT position FROM cursors
-          WHERE project_key = ${projectKey} AND consumer_id = ${consumer_id}`,
-      (rows) => rows[0]?.position ?? 0
+    Effect.flatMap(
+      sql`SELECT id, position FROM cursors WHERE project_key = ${projectKey} AND consumer_id = ${consumer_id}`,
+      (rows) => rows.length === 0 ? Effect.succeed(0) : decodePositionRow(rows[0])
     )
 
   const checkInLog = (ctx: CommandContext, position: number) =>
@@ -98,14 +104,14 @@ export const make = Effect.gen(function*() {
         checkInLog(ctx, position),
         // An upsert on the unique (project_key, consumer_id) index; MAX keeps it monotonic even
         // if two processes commit out of order.
-        Effect.map(
-          ctx.sql<{ readonly position: number }>`INSERT INTO cursors (project_key, consumer_id, position, updated_at)
+        Effect.flatMap(
+          ctx.sql`INSERT INTO cursors (project_key, consumer_id, position, updated_at)
               VALUES (${ctx.projectKey}, ${consumer_id}, ${position}, ${ctx.now})
               ON CONFLICT (project_key, consumer_id) DO UPDATE SET
                 updated_at = CASE WHEN excluded.position > cursors.position THEN excluded.updated_at ELSE cursors.updated_at END,
                 position = MAX(cursors.position, excluded.position)
-              RETURNING position`,
-          (rows) => rows[0]!.position
+              RETURNING id, position`,
+          (rows) => decodePositionRow(rows[0])
         )
       ))
 

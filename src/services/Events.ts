@@ -36,7 +36,10 @@ export interface StreamEventsOptions {
 
 /** The Events service. */
 export interface EventsShape {
-  /** Append one event (known types are checked against their payload schema). */
+  /**
+   * Append one event (known types are checked against their payload schema). Data must be JSON
+   * nesting at most `MAX_JSON_DEPTH` levels and serialising to at most `MAX_JSON_CHARS`.
+   */
   readonly append: (event: NewEvent) => Effect.Effect<FleetEvent, InvalidInput | SqlError>
   /** Append several events in one transaction, in order. */
   readonly appendAll: (events: ReadonlyArray<NewEvent>) => Effect.Effect<ReadonlyArray<FleetEvent>, InvalidInput | SqlError>

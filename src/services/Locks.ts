@@ -8,6 +8,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
 import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
+import type { UndecodableRow } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
 import { leaseFields } from "../schema/events.js"
@@ -16,6 +17,7 @@ import { changeProbe } from "../sql/direct.js"
 import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
 
 /** Options of `Locks.acquire` and `Locks.withLock`. */
@@ -40,7 +42,10 @@ export interface LockLease {
   readonly fence: number
 }
 
-/** The Locks service. */
+/**
+ * The Locks service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface LocksShape {
   /**
    * Take the lock `key` for `holder` for `ttl`. In one write transaction: expired leases on the key
@@ -52,12 +57,12 @@ export interface LocksShape {
   readonly acquire: (
     key: string,
     options: AcquireLockOptions
-  ) => Effect.Effect<Lock, LockHeld | LockTimeout | InvalidInput | SqlError>
+  ) => Effect.Effect<Lock, LockHeld | LockTimeout | InvalidInput | UndecodableRow | SqlError>
   /**
    * Give the lock up (`lock_released`, reason `"released"`); returns the released row. Fails with
    * `LockNotHeld` unless this exact lease (id and fence) is still unreleased and unexpired.
    */
-  readonly release: (lock: LockLease) => Effect.Effect<Lock, LockNotHeld | InvalidInput | SqlError>
+  readonly release: (lock: LockLease) => Effect.Effect<Lock, LockNotHeld | InvalidInput | UndecodableRow | SqlError>
   /**
    * Renew the lease to end `ttl` from now (`lock_extended`); returns the updated lock. The fence
    * does not change. Fails with `LockNotHeld` unless the lease is still unreleased and unexpired.
@@ -65,7 +70,7 @@ export interface LocksShape {
   readonly extend: (
     lock: LockLease,
     ttl: Duration.DurationInput
-  ) => Effect.Effect<Lock, LockNotHeld | InvalidInput | SqlError>
+  ) => Effect.Effect<Lock, LockNotHeld | InvalidInput | UndecodableRow | SqlError>
   /**
    * Run `use` while holding `key`: acquire (as `acquire`), extend every `ttl / 3` in a background
    * fiber while `use` runs, release when it ends — by success, failure or interruption. If the
@@ -78,11 +83,11 @@ export interface LocksShape {
     options: AcquireLockOptions
   ) => <A, E, R>(
     use: Effect.Effect<A, E, R> | ((lock: Lock) => Effect.Effect<A, E, R>)
-  ) => Effect.Effect<A, E | LockHeld | LockTimeout | LockNotHeld | InvalidInput | SqlError, R>
+  ) => Effect.Effect<A, E | LockHeld | LockTimeout | LockNotHeld | InvalidInput | UndecodableRow | SqlError, R>
   /** The unreleased, unexpired lease on `key`, if any. */
-  readonly current: (key: string) => Effect.Effect<Option.Option<Lock>, InvalidInput | SqlError>
+  readonly current: (key: string) => Effect.Effect<Option.Option<Lock>, InvalidInput | UndecodableRow | SqlError>
   /** Every unreleased, unexpired lease of the project, by key. */
-  readonly list: () => Effect.Effect<ReadonlyArray<Lock>, SqlError>
+  readonly list: () => Effect.Effect<ReadonlyArray<Lock>, UndecodableRow | SqlError>
 }
 
 /** The Locks service. */
@@ -100,8 +105,8 @@ const decodeHolder = decodeInput(Callsign, "holder")
 const decodeLease = decodeInput(LeaseInput, "lock")
 const decodeTtl = decodeDuration("ttl")
 const decodeWait = decodeDuration("wait")
-const decodeLock = Schema.decodeUnknown(Lock)
-const decodeLocks = Schema.decodeUnknown(Schema.Array(Lock))
+const decodeLock = decodeRow("locks", Lock)
+const decodeLocks = decodeRows("locks", Lock)
 
 /** What a waiter's look found: the live lease (if any) at `now`, and the change probe's value. */
 interface Look {
@@ -181,7 +186,7 @@ export const make = Effect.gen(function*() {
         )
         const row = inserted[0]!
         yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: row.acquired_at, expires_at: row.expires_at })
-        return yield* Effect.orDie(decodeLock(row))
+        return yield* decodeLock(row)
       }), parentSpan)
 
   /**
@@ -269,7 +274,7 @@ export const make = Effect.gen(function*() {
             return yield* new LockNotHeld({ key: lease.lock_key, holder: lease.holder_id, fence: lease.fence })
           }
           yield* event(rows[0]!, ctx)
-          return yield* Effect.orDie(decodeLock(rows[0]))
+          return yield* decodeLock(rows[0])
         })))
 
   const release: LocksShape["release"] = (lock) =>
@@ -310,7 +315,7 @@ export const make = Effect.gen(function*() {
             Effect.catchTag("SqlError", () => Effect.void),
             Effect.catchTag("InvalidInput", (e) => Effect.die(e))
           )
-          const heartbeat: Effect.Effect<never, LockNotHeld> = Effect.forever(
+          const heartbeat: Effect.Effect<never, LockNotHeld | UndecodableRow> = Effect.forever(
             Effect.zipRight(Effect.sleep(every), beat)
           )
           return Effect.raceFirst(body, heartbeat)
@@ -331,7 +336,7 @@ export const make = Effect.gen(function*() {
         sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key}
             AND released_at IS NULL AND expires_at > ${now}`.pipe(
           Effect.flatMap((rows) =>
-            rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(Effect.orDie(decodeLock(rows[0])), Option.some)
+            rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(decodeLock(rows[0]), Option.some)
           )
         )))
 
@@ -340,7 +345,7 @@ export const make = Effect.gen(function*() {
     // the partial index holds only unreleased rows, already in key order.
     query("Locks.list", ({ now, projectKey, sql }) =>
       sql<LockRow>`SELECT * FROM locks INDEXED BY idx_locks_held_unique WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
-          ORDER BY lock_key`.pipe(Effect.flatMap((rows) => Effect.orDie(decodeLocks(rows)))))
+          ORDER BY lock_key`.pipe(Effect.flatMap((rows) => decodeLocks(rows))))
 
   return Locks.of({ acquire, release, extend, withLock, current, list })
 })

@@ -7,13 +7,14 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DateTime } from "effect"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { MessageNotFound, NotARecipient, UnknownRecipient } from "../errors.js"
-import { Callsign, Importance, MAX_BODY_CHARS, Text, Timestamp, Title } from "../schema/common.js"
+import { Callsign, Importance, MAX_BODY_CHARS, Text, Title } from "../schema/common.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Message, MessageRecipient } from "../schema/streams.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows, recipientId } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
@@ -110,19 +111,22 @@ export interface PendingAck {
   readonly read_at: DateTime.Utc | null
 }
 
-/** The Messages service. */
+/**
+ * The Messages service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface MessagesShape {
   /**
    * Send a message. Every recipient must be a registered pilot of this project, else
    * `UnknownRecipient` lists all unknown ones and nothing is written. The sender need not be
    * registered. Appends `message_sent`.
    */
-  readonly send: (input: SendMessage) => Effect.Effect<SentMessage, UnknownRecipient | InvalidInput | SqlError>
+  readonly send: (input: SendMessage) => Effect.Effect<SentMessage, UnknownRecipient | InvalidInput | UndecodableRow | SqlError>
   /**
    * The messages addressed to `callsign`: unread first, then newest first (by id). A pure read:
    * it never marks anything read. A sender sees its own message only if it addressed itself.
    */
-  readonly inbox: (callsign: string, options?: InboxOptions) => Effect.Effect<ReadonlyArray<InboxEntry>, InvalidInput | SqlError>
+  readonly inbox: (callsign: string, options?: InboxOptions) => Effect.Effect<ReadonlyArray<InboxEntry>, InvalidInput | UndecodableRow | SqlError>
   /**
    * Mark the message read by this recipient. Set once: a repeat keeps and returns the first time.
    * Appends `message_read` only when `read_at` was unset.
@@ -130,7 +134,7 @@ export interface MessagesShape {
   readonly markRead: (
     message_id: number,
     callsign: string
-  ) => Effect.Effect<MessageRecipient, MessageNotFound | NotARecipient | InvalidInput | SqlError>
+  ) => Effect.Effect<MessageRecipient, MessageNotFound | NotARecipient | InvalidInput | UndecodableRow | SqlError>
   /**
    * Acknowledge the message (allowed whether or not it requires an ack). Implies read. Set once:
    * a repeat returns the first timestamps and appends nothing. Appends `message_acked` when
@@ -139,9 +143,9 @@ export interface MessagesShape {
   readonly ack: (
     message_id: number,
     callsign: string
-  ) => Effect.Effect<MessageRecipient, MessageNotFound | NotARecipient | InvalidInput | SqlError>
+  ) => Effect.Effect<MessageRecipient, MessageNotFound | NotARecipient | InvalidInput | UndecodableRow | SqlError>
   /** Every message of the thread, oldest first (ascending id); empty for an unknown thread. */
-  readonly thread: (thread_id: string) => Effect.Effect<ReadonlyArray<Message>, InvalidInput | SqlError>
+  readonly thread: (thread_id: string) => Effect.Effect<ReadonlyArray<Message>, InvalidInput | UndecodableRow | SqlError>
   /**
    * Reply to a message: joins its thread (a message without a thread starts a new one), inherits
    * its importance and `ack_required`, goes to the original sender unless `to` is given, and is
@@ -150,12 +154,12 @@ export interface MessagesShape {
   readonly reply: (
     message_id: number,
     input: ReplyMessage
-  ) => Effect.Effect<SentMessage, MessageNotFound | UnknownRecipient | InvalidInput | SqlError>
+  ) => Effect.Effect<SentMessage, MessageNotFound | UnknownRecipient | InvalidInput | UndecodableRow | SqlError>
   /**
    * Acknowledgements still owed: one entry per recipient that has not acked a message requiring
    * an ack, oldest message first.
    */
-  readonly pendingAcks: (options?: PendingAcksOptions) => Effect.Effect<ReadonlyArray<PendingAck>, InvalidInput | SqlError>
+  readonly pendingAcks: (options?: PendingAcksOptions) => Effect.Effect<ReadonlyArray<PendingAck>, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Messages service. */
@@ -184,14 +188,12 @@ const decodePendingOptions = decodeInput(PendingAcksSchema)
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeMessageId = decodeInput(MessageIdInput, "message_id")
 const decodeThreadId = decodeInput(ThreadId, "thread_id")
-const decodeMessage = Schema.decodeUnknown(Message)
-const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
-const decodeRecipient = Schema.decodeUnknown(MessageRecipient)
-const decodeReceipt = Schema.decodeUnknown(Schema.Struct({
-  r_callsign: Schema.String,
-  r_read_at: Schema.NullOr(Timestamp),
-  r_acked_at: Schema.NullOr(Timestamp)
-}))
+const decodeMessage = decodeRow("messages", Message)
+const decodeMessages = decodeRows("messages", Message)
+const decodeRecipient = decodeRow("message_recipients", MessageRecipient, recipientId)
+/** The recipient columns of a joined row (`r_*`), decoded as its `message_recipients` row. */
+const recipientOf = (message_id: number, row: ReceiptRow) =>
+  decodeRecipient({ message_id, callsign: row.r_callsign, read_at: row.r_read_at, acked_at: row.r_acked_at })
 
 interface ReceiptRow {
   readonly r_callsign: string | null
@@ -241,7 +243,7 @@ export const make = Effect.gen(function*() {
           VALUES (${projectKey}, ${input.from}, ${input.subject}, ${input.body}, ${thread_id}, ${input.importance},
                   ${input.ack_required ? 1 : 0}, ${now})
           RETURNING *`
-      const message = yield* Effect.orDie(decodeMessage(rows[0]))
+      const message = yield* decodeMessage(rows[0])
       yield* sql`INSERT INTO message_recipients (message_id, callsign) VALUES ${
         sql.csv(input.recipients.map((callsign) => sql`(${message.id}, ${callsign})`))
       }`
@@ -283,18 +285,18 @@ export const make = Effect.gen(function*() {
             const where = [sql`m.project_key = ${projectKey}`, sql`r.callsign = ${callsign}`]
             if (options.unreadOnly === true) where.push(sql`r.read_at IS NULL`)
             if (options.urgentOnly === true) where.push(sql`m.importance IN (${"high"}, ${"urgent"})`)
-            const rows = yield* sql<ReceiptRow>`SELECT ${columns}, r.callsign AS r_callsign,
+            const rows = yield* sql<ReceiptRow & { readonly id: number }>`SELECT ${columns}, r.callsign AS r_callsign,
                 r.read_at AS r_read_at, r.acked_at AS r_acked_at
               FROM message_recipients r JOIN messages m ON m.id = r.message_id
               WHERE ${sql.and(where)}
               ORDER BY (r.read_at IS NULL) DESC, m.id DESC
               LIMIT ${options.limit ?? DEFAULT_LIMIT}`
             return yield* Effect.forEach(rows, (row) =>
-              Effect.orDie(Effect.zipWith(decodeMessage(row), decodeReceipt(row), (message, receipt) => ({
+              Effect.zipWith(decodeMessage(row), recipientOf(row.id, row), (message, receipt) => ({
                 message,
-                read_at: receipt.r_read_at,
-                acked_at: receipt.r_acked_at
-              }))))
+                read_at: receipt.read_at,
+                acked_at: receipt.acked_at
+              })))
           })))
 
   /** The message (in this project) and this callsign's receipt row, inside the command. */
@@ -313,8 +315,6 @@ export const make = Effect.gen(function*() {
       return row
     })
 
-  const unchanged = (message_id: number, row: ReceiptRow) =>
-    Effect.orDie(decodeRecipient({ message_id, callsign: row.r_callsign, read_at: row.r_read_at, acked_at: row.r_acked_at }))
 
   const markRead: MessagesShape["markRead"] = (rawId, rawCallsign) =>
     Effect.flatMap(
@@ -323,11 +323,11 @@ export const make = Effect.gen(function*() {
         command("Messages.markRead", (ctx) =>
           Effect.gen(function*() {
             const before = yield* receipt(ctx, message_id, callsign)
-            if (before.r_read_at !== null) return yield* unchanged(message_id, before)
+            if (before.r_read_at !== null) return yield* recipientOf(message_id, before)
             const rows = yield* ctx.sql`UPDATE message_recipients SET read_at = COALESCE(read_at, ${ctx.now})
                 WHERE message_id = ${message_id} AND callsign = ${callsign} RETURNING *`
             yield* ctx.emit("message_read", { message_id, callsign })
-            return yield* Effect.orDie(decodeRecipient(rows[0]))
+            return yield* decodeRecipient(rows[0])
           })))
 
   const ack: MessagesShape["ack"] = (rawId, rawCallsign) =>
@@ -337,20 +337,20 @@ export const make = Effect.gen(function*() {
         command("Messages.ack", (ctx) =>
           Effect.gen(function*() {
             const before = yield* receipt(ctx, message_id, callsign)
-            if (before.r_acked_at !== null) return yield* unchanged(message_id, before)
+            if (before.r_acked_at !== null) return yield* recipientOf(message_id, before)
             const rows = yield* ctx.sql`UPDATE message_recipients
                 SET read_at = COALESCE(read_at, ${ctx.now}), acked_at = COALESCE(acked_at, ${ctx.now})
                 WHERE message_id = ${message_id} AND callsign = ${callsign} RETURNING *`
             if (before.r_read_at === null) yield* ctx.emit("message_read", { message_id, callsign })
             yield* ctx.emit("message_acked", { message_id, callsign })
-            return yield* Effect.orDie(decodeRecipient(rows[0]))
+            return yield* decodeRecipient(rows[0])
           })))
 
   const thread: MessagesShape["thread"] = (rawThreadId) =>
     Effect.flatMap(decodeThreadId(rawThreadId), (thread_id) =>
       query("Messages.thread", ({ projectKey, sql }) =>
         sql`SELECT ${columns} FROM messages m WHERE m.project_key = ${projectKey} AND m.thread_id = ${thread_id}
-            ORDER BY m.id`.pipe(Effect.flatMap((rows) => Effect.orDie(decodeMessages(rows))))))
+            ORDER BY m.id`.pipe(Effect.flatMap((rows) => decodeMessages(rows)))))
 
   const reply: MessagesShape["reply"] = (rawId, raw) =>
     Effect.flatMap(
@@ -361,7 +361,7 @@ export const make = Effect.gen(function*() {
             const rows = yield* ctx.sql`SELECT ${columns} FROM messages m
                 WHERE m.project_key = ${ctx.projectKey} AND m.id = ${message_id}`
             if (rows.length === 0) return yield* new MessageNotFound({ id: message_id })
-            const original = yield* Effect.orDie(decodeMessage(rows[0]))
+            const original = yield* decodeMessage(rows[0])
             return yield* insertMessage(ctx, {
               from: input.from,
               recipients: distinct(input.to ?? original.from_callsign),
@@ -381,18 +381,18 @@ export const make = Effect.gen(function*() {
           const where = [sql`m.project_key = ${projectKey}`, sql`m.ack_required = 1`, sql`r.acked_at IS NULL`]
           if (options.callsign !== undefined) where.push(sql`r.callsign = ${options.callsign}`)
           if (options.from !== undefined) where.push(sql`m.from_callsign = ${options.from}`)
-          const rows = yield* sql<ReceiptRow>`SELECT ${columns}, r.callsign AS r_callsign,
+          const rows = yield* sql<ReceiptRow & { readonly id: number }>`SELECT ${columns}, r.callsign AS r_callsign,
               r.read_at AS r_read_at, r.acked_at AS r_acked_at
             FROM message_recipients r JOIN messages m ON m.id = r.message_id
             WHERE ${sql.and(where)}
             ORDER BY m.id, r.callsign
             LIMIT ${options.limit ?? DEFAULT_LIMIT}`
           return yield* Effect.forEach(rows, (row) =>
-            Effect.orDie(Effect.zipWith(decodeMessage(row), decodeReceipt(row), (message, receipt) => ({
+            Effect.zipWith(decodeMessage(row), recipientOf(row.id, row), (message, receipt) => ({
               message,
-              callsign: receipt.r_callsign,
-              read_at: receipt.r_read_at
-            }))))
+              callsign: receipt.callsign,
+              read_at: receipt.read_at
+            })))
         })))
 
   return Messages.of({ send, inbox, markRead, ack, thread, reply, pendingAcks })

@@ -6,13 +6,14 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { InvalidTransition, MissionNotFound } from "../errors.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Title } from "../schema/common.js"
 import { Mission } from "../schema/flightline.js"
 import { idPrefix, makeId, MissionId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
@@ -61,18 +62,21 @@ export interface MissionProgress {
   readonly percent: number
 }
 
-/** The Missions service. */
+/**
+ * The Missions service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface MissionsShape {
   /** Create a pending mission. Appends `mission_created`. */
-  readonly create: (input: CreateMission) => Effect.Effect<Mission, InvalidInput | SqlError>
+  readonly create: (input: CreateMission) => Effect.Effect<Mission, InvalidInput | UndecodableRow | SqlError>
   /** The mission with this id. */
-  readonly get: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidInput | SqlError>
+  readonly get: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   /** Missions matching the filter: most urgent priority first, then oldest, then id. */
-  readonly list: (options?: ListMissions) => Effect.Effect<ReadonlyArray<Mission>, InvalidInput | SqlError>
+  readonly list: (options?: ListMissions) => Effect.Effect<ReadonlyArray<Mission>, InvalidInput | UndecodableRow | SqlError>
   /** pending → in_progress, setting `started_at`. Appends `mission_started`. */
-  readonly start: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | SqlError>
+  readonly start: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → completed, setting `completed_at`. Appends `mission_completed`. */
-  readonly complete: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | SqlError>
+  readonly complete: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** Counts of the mission's sorties by status, and the percentage closed (one consistent read). */
   readonly progress: (id: string) => Effect.Effect<MissionProgress, MissionNotFound | InvalidInput | SqlError>
 }
@@ -83,14 +87,14 @@ export class Missions extends Context.Tag("@fleettools/db/Missions")<Missions, M
 const decodeCreate = decodeInput(CreateMission)
 const decodeList = decodeInput(ListMissions)
 const decodeId = decodeInput(MissionId, "id")
-const decodeMission = Schema.decodeUnknown(Mission)
-const decodeMissions = Schema.decodeUnknown(Schema.Array(Mission))
+const decodeMission = decodeRow("missions", Mission)
+const decodeMissions = decodeRows("missions", Mission)
 
 /** Build the Missions service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
 
-  const toMission = (row: unknown) => Effect.orDie(decodeMission(row))
+  const toMission = (row: unknown) => decodeMission(row)
 
   const create: MissionsShape["create"] = (raw) =>
     Effect.flatMap(decodeCreate(raw), (input) =>
@@ -117,7 +121,8 @@ export const make = Effect.gen(function*() {
       query("Missions.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM missions WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows) => rows.length === 0 ? Effect.fail(new MissionNotFound({ id })) : toMission(rows[0])
+          (rows): Effect.Effect<Mission, MissionNotFound | UndecodableRow> =>
+            rows.length === 0 ? Effect.fail(new MissionNotFound({ id })) : toMission(rows[0])
         )))
 
   const list: MissionsShape["list"] = (raw = {}) =>
@@ -128,7 +133,7 @@ export const make = Effect.gen(function*() {
             ? sql`SELECT * FROM missions WHERE project_key = ${projectKey} ORDER BY priority, created_at, id`
             : sql`SELECT * FROM missions WHERE project_key = ${projectKey} AND status = ${filter.status}
                   ORDER BY priority, created_at, id`,
-          (rows) => Effect.orDie(decodeMissions(rows))
+          (rows) => decodeMissions(rows)
         )))
 
   /** One status move: read the status in the write transaction, check it, update guarded by it, log. */

@@ -5,11 +5,12 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { PilotNotFound } from "../errors.js"
 import { Callsign, Text } from "../schema/common.js"
 import { Pilot } from "../schema/streams.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
@@ -33,19 +34,22 @@ export interface ListPilotsOptions {
   readonly activeWithin?: Duration.DurationInput | undefined
 }
 
-/** The Pilots service. */
+/**
+ * The Pilots service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface PilotsShape {
   /**
    * Register a pilot, or update a registered one (idempotent upsert on the callsign). Keeps
    * `registered_at`, refreshes `last_active_at`. Appends `pilot_registered`.
    */
-  readonly register: (input: RegisterPilot) => Effect.Effect<Pilot, InvalidInput | SqlError>
+  readonly register: (input: RegisterPilot) => Effect.Effect<Pilot, InvalidInput | UndecodableRow | SqlError>
   /** Mark the pilot active now. Writes no event. */
-  readonly heartbeat: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | SqlError>
+  readonly heartbeat: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | UndecodableRow | SqlError>
   /** The pilot with this callsign. */
-  readonly get: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | SqlError>
+  readonly get: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | UndecodableRow | SqlError>
   /** Registered pilots, most recently active first. */
-  readonly list: (options?: ListPilotsOptions) => Effect.Effect<ReadonlyArray<Pilot>, InvalidInput | SqlError>
+  readonly list: (options?: ListPilotsOptions) => Effect.Effect<ReadonlyArray<Pilot>, InvalidInput | UndecodableRow | SqlError>
   /**
    * Declare lost every pilot whose last activity is older than `staleAfter`, one command per
    * pilot: its locks and active reservations are released and its in-progress and blocked
@@ -63,8 +67,8 @@ export class Pilots extends Context.Tag("@fleettools/db/Pilots")<Pilots, PilotsS
 const decodeRegister = decodeInput(RegisterPilot)
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeWithin = decodeDuration("activeWithin")
-const decodePilot = Schema.decodeUnknown(Pilot)
-const decodePilots = Schema.decodeUnknown(Schema.Array(Pilot))
+const decodePilot = decodeRow("pilots", Pilot)
+const decodePilots = decodeRows("pilots", Pilot)
 
 /** Build the Pilots service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
@@ -87,7 +91,7 @@ export const make = Effect.gen(function*() {
                   last_active_at = ${now}
                 WHERE id = ${existing[0]!.id}
                 RETURNING *`
-          const pilot = yield* Effect.orDie(decodePilot(rows[0]))
+          const pilot = yield* decodePilot(rows[0])
           yield* emit("pilot_registered", {
             callsign: pilot.callsign,
             program: pilot.program,
@@ -103,8 +107,8 @@ export const make = Effect.gen(function*() {
       command("Pilots.heartbeat", ({ now, projectKey, sql }) =>
         sql`UPDATE pilots SET last_active_at = MAX(last_active_at, ${now})
             WHERE project_key = ${projectKey} AND callsign = ${callsign} RETURNING *`.pipe(
-          Effect.flatMap((rows) =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : Effect.orDie(decodePilot(rows[0]))
+          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
+            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
           )
         )))
 
@@ -112,8 +116,8 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(decodeCallsign(raw), (callsign) =>
       query("Pilots.get", ({ projectKey, sql }) =>
         sql`SELECT * FROM pilots WHERE project_key = ${projectKey} AND callsign = ${callsign}`.pipe(
-          Effect.flatMap((rows) =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : Effect.orDie(decodePilot(rows[0]))
+          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
+            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
           )
         )))
 
@@ -132,7 +136,7 @@ export const make = Effect.gen(function*() {
                 sql`SELECT * FROM pilots WHERE project_key = ${projectKey} AND last_active_at >= ${now - ms}
                     ORDER BY last_active_at DESC, id`
             }),
-            (rows) => Effect.orDie(decodePilots(rows))
+            (rows) => decodePilots(rows)
           ))
     )
 

@@ -8,13 +8,14 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { ReservationConflict, ReservationNotHeld } from "../errors.js"
 import type { ReservationConflictEntry } from "../errors.js"
 import { compile, normalize, overlapsCompiled, PathPatterns } from "../paths/patterns.js"
 import { Callsign, LongText } from "../schema/common.js"
 import { Reservation } from "../schema/streams.js"
 import { makeCommands } from "./internal/command.js"
+import * as Rows from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
 
 /** Input of `Reservations.reserve`. */
@@ -67,7 +68,10 @@ export const ActiveReservationsOptions = Schema.Struct({
 })
 export type ActiveReservationsOptions = typeof ActiveReservationsOptions.Encoded
 
-/** The Reservations service. */
+/**
+ * The Reservations service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface ReservationsShape {
   /**
    * Reserve every pattern, or none: if any overlaps an active reservation of another pilot (with
@@ -78,13 +82,13 @@ export interface ReservationsShape {
    */
   readonly reserve: (
     input: ReservePaths
-  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationConflict | InvalidInput | SqlError>
+  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationConflict | InvalidInput | UndecodableRow | SqlError>
   /**
    * Release the pilot's active reservations of these patterns (all of them when `paths` is
    * omitted). Patterns not held are ignored. Returns the released rows; appends `file_released`
    * when anything was released.
    */
-  readonly release: (input: ReleasePaths) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | SqlError>
+  readonly release: (input: ReleasePaths) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | UndecodableRow | SqlError>
   /**
    * Set the expiry of the pilot's active reservations of these patterns (all of them when
    * `paths` is omitted) to now + ttl. A named pattern the pilot does not actively hold fails the
@@ -93,7 +97,7 @@ export interface ReservationsShape {
    */
   readonly renew: (
     input: RenewPaths
-  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationNotHeld | InvalidInput | SqlError>
+  ) => Effect.Effect<ReadonlyArray<Reservation>, ReservationNotHeld | InvalidInput | UndecodableRow | SqlError>
   /** What `reserve` would refuse now, without reserving anything (a read, no write lock). */
   readonly conflicts: (
     input: CheckPaths
@@ -101,7 +105,7 @@ export interface ReservationsShape {
   /** Active (unreleased, unexpired) reservations of the project, or of one pilot, oldest first. */
   readonly active: (
     options?: ActiveReservationsOptions
-  ) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | SqlError>
+  ) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Reservations service. */
@@ -113,7 +117,6 @@ const decodeRenew = decodeInput(RenewPaths)
 const decodeCheck = decodeInput(CheckPaths)
 const decodeActive = decodeInput(ActiveReservationsOptions)
 const decodeTtl = decodeDuration("ttl")
-const decodeReservations = Schema.decodeUnknown(Schema.Array(Reservation))
 
 // Rows written by other tools may hold NULL in `exclusive` (the seed's default is true).
 const COLUMNS =
@@ -171,7 +174,7 @@ const ownByPattern = (rows: ReadonlyArray<ActiveRow>, callsign: string): Map<str
   return byPattern
 }
 
-const decodeRows = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeReservations(rows))
+const decodeRows = Rows.decodeRows("reservations", Reservation)
 
 /** Build the Reservations service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {

@@ -9,13 +9,14 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { InvalidTransition, MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Title } from "../schema/common.js"
 import { Sortie } from "../schema/flightline.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
@@ -71,14 +72,17 @@ export const SortieActor = Schema.Struct({
 })
 export type SortieActor = typeof SortieActor.Encoded
 
-/** The Sorties service. */
+/**
+ * The Sorties service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface SortiesShape {
   /** Create an open, unassigned sortie. Appends `sortie_created`. */
-  readonly create: (input: CreateSortie) => Effect.Effect<Sortie, MissionNotFound | InvalidInput | SqlError>
+  readonly create: (input: CreateSortie) => Effect.Effect<Sortie, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   /** The sortie with this id. */
-  readonly get: (id: string) => Effect.Effect<Sortie, SortieNotFound | InvalidInput | SqlError>
+  readonly get: (id: string) => Effect.Effect<Sortie, SortieNotFound | InvalidInput | UndecodableRow | SqlError>
   /** Sorties matching the filters, in claim order: priority, then oldest, then id. */
-  readonly list: (options?: ListSorties) => Effect.Effect<ReadonlyArray<Sortie>, InvalidInput | SqlError>
+  readonly list: (options?: ListSorties) => Effect.Effect<ReadonlyArray<Sortie>, InvalidInput | UndecodableRow | SqlError>
   /**
    * Claim this sortie for `callsign` (open → in_progress) with one guarded `UPDATE`: only an open,
    * unassigned sortie can be claimed, so of several racing claimers exactly one wins; the others
@@ -87,7 +91,7 @@ export interface SortiesShape {
   readonly claim: (
     id: string,
     callsign: string
-  ) => Effect.Effect<Sortie, SortieNotFound | SortieAlreadyClaimed | InvalidInput | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
   /**
    * Pick the most urgent open sortie (lowest priority number, then oldest, then id) and claim it
    * for `callsign` in the same write transaction. `None` when nothing is claimable.
@@ -96,28 +100,28 @@ export interface SortiesShape {
   readonly claimNext: (
     callsign: string,
     options?: ClaimNextOptions
-  ) => Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | SqlError>
+  ) => Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → blocked, recording `reason`. Appends `sortie_blocked`. */
   readonly block: (
     id: string,
     reason: string,
     options?: SortieActor
-  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
   /** blocked → in_progress, clearing the reason. Appends `sortie_unblocked`. */
   readonly unblock: (
     id: string,
     options?: SortieActor
-  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → open, unassigned again (claimable by anyone). Appends `sortie_released`. */
   readonly release: (
     id: string,
     options?: SortieActor
-  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → closed (final). Appends `sortie_completed`. */
   readonly complete: (
     id: string,
     options?: SortieActor
-  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The Sorties service. */
@@ -130,8 +134,8 @@ const decodeActor = decodeInput(SortieActor)
 const decodeId = decodeInput(SortieId, "id")
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeReason = decodeInput(Text({ min: 1, max: 65_536 }).pipe(Schema.filter(noNul)), "reason")
-const decodeSortie = Schema.decodeUnknown(Sortie)
-const decodeSorties = Schema.decodeUnknown(Schema.Array(Sortie))
+const decodeSortie = decodeRow("sorties", Sortie)
+const decodeSorties = decodeRows("sorties", Sortie)
 
 interface CurrentState {
   readonly status: string
@@ -142,7 +146,7 @@ interface CurrentState {
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
 
-  const toSortie = (row: unknown) => Effect.orDie(decodeSortie(row))
+  const toSortie = (row: unknown) => decodeSortie(row)
 
   const missionExists = ({ projectKey, sql }: Pick<CommandContext, "sql" | "projectKey">, missionId: string) =>
     Effect.map(
@@ -181,7 +185,8 @@ export const make = Effect.gen(function*() {
       query("Sorties.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM sorties WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows) => rows.length === 0 ? Effect.fail(new SortieNotFound({ id })) : toSortie(rows[0])
+          (rows): Effect.Effect<Sortie, SortieNotFound | UndecodableRow> =>
+            rows.length === 0 ? Effect.fail(new SortieNotFound({ id })) : toSortie(rows[0])
         )))
 
   const list: SortiesShape["list"] = (raw = {}) =>
@@ -193,7 +198,7 @@ export const make = Effect.gen(function*() {
         if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
         return Effect.flatMap(
           sql`SELECT * FROM sorties WHERE ${sql.and(clauses)} ORDER BY priority, created_at, id`,
-          (rows) => Effect.orDie(decodeSorties(rows))
+          (rows) => decodeSorties(rows)
         )
       }))
 

@@ -7,12 +7,13 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput } from "../errors.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { InvalidTransition, SortieNotFound, WorkOrderNotFound } from "../errors.js"
 import { Callsign, LongText, Title, WorkOrderStatus } from "../schema/common.js"
 import { WorkOrder } from "../schema/flightline.js"
 import { idPrefix, makeId, SortieId, WorkOrderId } from "../schema/ids.js"
 import { makeCommands } from "./internal/command.js"
+import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
@@ -52,21 +53,24 @@ export const ListWorkOrders = Schema.Struct({
 })
 export type ListWorkOrders = typeof ListWorkOrders.Encoded
 
-/** The WorkOrders service. */
+/**
+ * The WorkOrders service. A method that meets a stored row which does not decode into its model
+ * (written by another tool) fails with `UndecodableRow` naming it.
+ */
 export interface WorkOrdersShape {
   /** Create a pending work order in an existing sortie. Appends `work_order_created`. */
-  readonly create: (input: CreateWorkOrder) => Effect.Effect<WorkOrder, SortieNotFound | InvalidInput | SqlError>
+  readonly create: (input: CreateWorkOrder) => Effect.Effect<WorkOrder, SortieNotFound | InvalidInput | UndecodableRow | SqlError>
   /** The work order with this id. */
-  readonly get: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidInput | SqlError>
+  readonly get: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidInput | UndecodableRow | SqlError>
   /** pending → in_progress, optionally (re)assigning it. Appends `work_order_started`. */
   readonly start: (
     id: string,
     options?: StartWorkOrder
-  ) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | SqlError>
+  ) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → completed, setting `completed_at`. Appends `work_order_completed`. */
-  readonly complete: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | SqlError>
+  readonly complete: (id: string) => Effect.Effect<WorkOrder, WorkOrderNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** Work orders matching the filters, oldest first. */
-  readonly list: (options?: ListWorkOrders) => Effect.Effect<ReadonlyArray<WorkOrder>, InvalidInput | SqlError>
+  readonly list: (options?: ListWorkOrders) => Effect.Effect<ReadonlyArray<WorkOrder>, InvalidInput | UndecodableRow | SqlError>
 }
 
 /** The WorkOrders service. */
@@ -76,14 +80,14 @@ const decodeCreate = decodeInput(CreateWorkOrder)
 const decodeStart = decodeInput(StartWorkOrder)
 const decodeList = decodeInput(ListWorkOrders)
 const decodeId = decodeInput(WorkOrderId, "id")
-const decodeWorkOrder = Schema.decodeUnknown(WorkOrder)
-const decodeWorkOrders = Schema.decodeUnknown(Schema.Array(WorkOrder))
+const decodeWorkOrder = decodeRow("work_orders", WorkOrder)
+const decodeWorkOrders = decodeRows("work_orders", WorkOrder)
 
 /** Build the WorkOrders service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
 
-  const toWorkOrder = (row: unknown) => Effect.orDie(decodeWorkOrder(row))
+  const toWorkOrder = (row: unknown) => decodeWorkOrder(row)
 
   const create: WorkOrdersShape["create"] = (raw) =>
     Effect.flatMap(decodeCreate(raw), (input) =>
@@ -112,7 +116,8 @@ export const make = Effect.gen(function*() {
       query("WorkOrders.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows) => rows.length === 0 ? Effect.fail(new WorkOrderNotFound({ id })) : toWorkOrder(rows[0])
+          (rows): Effect.Effect<WorkOrder, WorkOrderNotFound | UndecodableRow> =>
+            rows.length === 0 ? Effect.fail(new WorkOrderNotFound({ id })) : toWorkOrder(rows[0])
         )))
 
   /** Read the status inside the write transaction and refuse any move but `from` → `to`. */
@@ -166,7 +171,7 @@ export const make = Effect.gen(function*() {
         if (filter.status !== undefined) clauses.push(sql`status = ${filter.status}`)
         return Effect.flatMap(
           sql`SELECT * FROM work_orders WHERE ${sql.and(clauses)} ORDER BY created_at, id`,
-          (rows) => Effect.orDie(decodeWorkOrders(rows))
+          (rows) => decodeWorkOrders(rows)
         )
       }))
 

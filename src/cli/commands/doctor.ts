@@ -1,7 +1,7 @@
 /**
  * `fleet-db doctor`: is the database healthy? Integrity, migrations, WAL size, leases that ran out
- * without being released, pilots that went silent; with `--verify`, whether the tables still match
- * the event log. Exit code 1 when something is wrong.
+ * without being released, pilots that went silent, rows that do not decode; with `--verify`,
+ * whether the tables still match the event log. Exit code 1 when something is wrong.
  *
  * @module
  */
@@ -87,6 +87,21 @@ const checks = (
           items: silent
         }
     )
+    const undecodable = yield* Inspect.undecodableRows
+    found.push(
+      undecodable.length === 0
+        ? { name: "rows", status: "ok", detail: "every row decodes into its model" }
+        : {
+          name: "rows",
+          status: "fail",
+          detail: `${undecodable.length} row${undecodable.length === 1 ? " does" : "s do"} not decode (reads meeting ${
+            undecodable.length === 1 ? "it" : "them"
+          } fail with UndecodableRow): ${
+            undecodable.slice(0, 5).map((r) => `${r.table} ${r.row_id} (${r.column})`).join(", ")
+          }${undecodable.length > 5 ? ", …" : ""}`,
+          items: undecodable
+        }
+    )
     if (target.verify) {
       const differences = yield* (yield* Projections).verify()
       found.push(
@@ -155,6 +170,6 @@ export const doctor = Command.make("doctor", {
     if (failures > 0) return yield* new ExitWith({ code: 1 })
   })).pipe(
     Command.withDescription(
-      "Check the database: integrity, migrations, WAL size, expired unreleased leases, silent pilots; --verify: tables against the event log (exit 1 on problems)"
+      "Check the database: integrity, migrations, WAL size, expired unreleased leases, silent pilots, undecodable rows; --verify: tables against the event log (exit 1 on problems)"
     )
   )
