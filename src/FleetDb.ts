@@ -23,6 +23,8 @@ import * as Reservations from "./services/Reservations.js"
 import * as Sorties from "./services/Sorties.js"
 import * as WorkOrders from "./services/WorkOrders.js"
 import * as Sql from "./sql/client.js"
+import type { TimeAuthorityKind } from "./sql/time.js"
+import { TimeAuthority } from "./sql/time.js"
 import { WritePolicy } from "./sql/transaction.js"
 
 /** Everything a `FleetDb` layer provides. */
@@ -48,6 +50,14 @@ export interface CommonOptions {
   readonly busyTimeout?: number | undefined
   /** How often a whole write transaction is retried after SQLITE_BUSY before failing (default 4). */
   readonly busyRetries?: number | undefined
+  /**
+   * Which clock decides leases, reservation expiry, liveness and the sweep's staleness (and stamps
+   * every row and event): `"database"`, the database's clock, read in each command's transaction
+   * (the default for servers and embedded replicas, whose clients may run on machines with skewed
+   * clocks); or `"clock"`, the process's `Clock` (the default for memory and file databases, whose
+   * processes share one machine's clock; also what tests under `TestClock` need).
+   */
+  readonly timeAuthority?: TimeAuthorityKind | undefined
 }
 
 /** Options of `layerMemory`. */
@@ -88,6 +98,13 @@ const policyLayer = (options: CommonOptions) =>
     ? Layer.empty
     : Layer.succeed(WritePolicy, { busyRetries: Math.max(0, Math.floor(options.busyRetries)), busyBackoff: Duration.millis(25) })
 
+/** Servers and replicas serve machines whose clocks may disagree: there, the database's clock decides. */
+const timeAuthorityLayer = (target: Sql.Target, options: CommonOptions) =>
+  Layer.succeed(TimeAuthority, {
+    kind: options.timeAuthority ??
+      (target._tag === "Remote" || target._tag === "Replica" ? "database" : "clock")
+  })
+
 const build = (
   target: Sql.Target,
   projectKey: string,
@@ -102,7 +119,7 @@ const build = (
       Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout }),
       Project.layer({ projectKey, location: Sql.describeTarget(target) })
     )),
-    Layer.provide(policyLayer(options))
+    Layer.provide(Layer.merge(policyLayer(options), timeAuthorityLayer(target, options)))
   )
 
 const checkProjectKey = (target: string, projectKey: string) =>

@@ -57,13 +57,15 @@ export const sqldUrl = (): Effect.Effect<string> => {
 /**
  * A real libSQL server (started by the global setup): each build uses a fresh project key on the
  * shared server, so builds never see each other's rows. A `projectKey` option gets a unique suffix.
+ * The suites drive time with `TestClock`, so this backend takes the process clock as its time
+ * authority (`timeAuthority: "clock"`); the server's own clock is tested in test/time.test.ts.
  */
 export const sqld: Backend = {
   name: "sqld",
   layer: (options = {}) =>
     Layer.unwrapEffect(
       Effect.map(sqldUrl(), (url) =>
-        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}` }))
+        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`, timeAuthority: "clock" }))
     )
 }
 
