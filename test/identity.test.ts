@@ -135,4 +135,41 @@ describe("one file database, one project", () => {
       const meta = yield* raw(severalPath, ["SELECT name, value FROM fleet_meta ORDER BY name"])
       expect(meta[0]!.map((r) => [r.name, r.value])).toEqual([["legacy_project_keys", "2"]])
     }))
+
+  it.scoped("the README's merge makes a database holding several keys one project", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const path = join(dir, ".fleet", "fleet.db")
+      yield* Effect.scoped(Layer.build(FleetDb.layerFile({ projectPath: dir })))
+      yield* beforeProjectIdentity(path, [
+        "INSERT INTO pilots (project_key, callsign, registered_at, last_active_at) VALUES ('alpha', 'viper-1', 1, 1)",
+        "INSERT INTO pilots (project_key, callsign, registered_at, last_active_at) VALUES ('beta', 'viper-1', 2, 2)",
+        "INSERT INTO pilots (project_key, callsign, registered_at, last_active_at) VALUES ('beta', 'viper-2', 3, 3)",
+        "INSERT INTO cursors (project_key, consumer_id, position, updated_at) VALUES ('beta', 'indexer', 0, 3)",
+        "INSERT INTO events (type, project_key, timestamp, data) VALUES ('note', 'beta', 3, '{}')"
+      ])
+      // Migration 0004 runs and marks it; then the merge, as the README gives it.
+      yield* Effect.scoped(Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "alpha" })))
+      const tables = ["events", "pilots", "messages", "reservations", "cursors", "locks", "missions", "sorties", "work_orders", "checkpoints"]
+      yield* Effect.promise(async () => {
+        const client = Libsql.createClient({ url: `file:${path}` })
+        try {
+          const keep = { keep: "alpha" }
+          await client.batch([
+            { sql: "DELETE FROM pilots WHERE project_key <> :keep AND callsign IN (SELECT callsign FROM pilots WHERE project_key = :keep)", args: keep },
+            { sql: "DELETE FROM cursors WHERE project_key <> :keep AND consumer_id IN (SELECT consumer_id FROM cursors WHERE project_key = :keep)", args: keep },
+            ...tables.map((table) => ({ sql: `UPDATE ${table} SET project_key = :keep WHERE project_key <> :keep`, args: keep })),
+            { sql: "INSERT OR REPLACE INTO fleet_meta (name, value) VALUES ('project_key', :keep)", args: keep },
+            "DELETE FROM fleet_meta WHERE name = 'legacy_project_keys'"
+          ], "write")
+        } finally {
+          client.close()
+        }
+      })
+      const merged = FleetDb.layerFile({ projectPath: dir })
+      expect((yield* Effect.provide(FleetProject, merged)).projectKey).toBe("alpha")
+      const pilots = yield* Effect.provide(Effect.flatMap(Pilots, (p) => p.list()), merged)
+      expect(pilots.map((p) => p.callsign).sort()).toEqual(["viper-1", "viper-2"])
+      expect((yield* openFailure(FleetDb.layerFile({ projectPath: dir, projectKey: "beta" }))).reason).toBe("project-key")
+    }))
 })
