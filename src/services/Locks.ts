@@ -216,6 +216,8 @@ export const make = Effect.gen(function*() {
           if (result._tag === "Right") return result.right
           if (!(result.left instanceof LockHeld)) return yield* result.left
         }
+        // Read before the look, as the look's own `now` is: the wait is not charged for the read.
+        const local = yield* Clock.currentTimeMillis
         yield* pull
         const look = yield* poll(key, previous)
         previous = look
@@ -224,7 +226,6 @@ export const make = Effect.gen(function*() {
           tryWrite = true
           continue
         }
-        const local = yield* Clock.currentTimeMillis
         if (local >= deadline) {
           return yield* new LockTimeout({ key, waited_ms: local - start, holder: live.holder_id })
         }
