@@ -4,12 +4,11 @@
  *
  * @module
  */
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { basename, join, resolve } from "node:path"
 import { DatabaseOpenError } from "./errors.js"
 import { FleetProject } from "./Project.js"
-import * as Project from "./Project.js"
 import * as Replica from "./Replica.js"
 import * as Checkpoints from "./services/Checkpoints.js"
 import * as Cursors from "./services/Cursors.js"
@@ -23,6 +22,10 @@ import * as Reservations from "./services/Reservations.js"
 import * as Sorties from "./services/Sorties.js"
 import * as WorkOrders from "./services/WorkOrders.js"
 import * as Sql from "./sql/client.js"
+import type { KeyRequest } from "./sql/identity.js"
+import { canonicalPath, resolveProjectKey } from "./sql/identity.js"
+import type { TimeAuthorityKind } from "./sql/time.js"
+import { TimeAuthority } from "./sql/time.js"
 import { WritePolicy } from "./sql/transaction.js"
 
 /** Everything a `FleetDb` layer provides. */
@@ -48,6 +51,14 @@ export interface CommonOptions {
   readonly busyTimeout?: number | undefined
   /** How often a whole write transaction is retried after SQLITE_BUSY before failing (default 4). */
   readonly busyRetries?: number | undefined
+  /**
+   * Which clock decides leases, reservation expiry, liveness and the sweep's staleness (and stamps
+   * every row and event): `"database"`, the database's clock, read in each command's transaction
+   * (the default for servers and embedded replicas, whose clients may run on machines with skewed
+   * clocks); or `"clock"`, the process's `Clock` (the default for memory and file databases, whose
+   * processes share one machine's clock; also what tests under `TestClock` need).
+   */
+  readonly timeAuthority?: TimeAuthorityKind | undefined
 }
 
 /** Options of `layerMemory`. */
@@ -62,7 +73,12 @@ export interface FileOptions extends CommonOptions {
   readonly projectPath: string
   /** The database file name inside `.fleet/` (default `"fleet.db"`). */
   readonly filename?: string | undefined
-  /** The project key (default: the absolute project path). */
+  /**
+   * The project key. Default: the key stored in the database, which is the canonical project path
+   * (symlinks resolved) of whoever created it. One file database is one project, however its path
+   * is spelled: a key that disagrees with the stored one fails with `DatabaseOpenError`
+   * (`"project-key"`).
+   */
   readonly projectKey?: string | undefined
 }
 
@@ -78,7 +94,12 @@ export interface RemoteOptions extends CommonOptions {
   readonly syncInterval?: number | undefined
   /** Servers and replicas: how long reaching the server may take when the layer opens, in ms (default 10000). */
   readonly connectTimeout?: number | undefined
-  readonly projectKey: string
+  /**
+   * The project key: on a server, which of its projects this is. On a `file:` database, as for
+   * `layerFile`: default the stored key, and a disagreeing one is a `DatabaseOpenError`.
+   * Default (servers, and a new file): the canonical current directory.
+   */
+  readonly projectKey?: string | undefined
 }
 
 const services = Layer.mergeAll(Events.layer, Locks.layer, Pilots.layer, Reservations.layer, Missions.layer, Sorties.layer, WorkOrders.layer, Messages.layer, Cursors.layer, Checkpoints.layer, Projections.layer)
@@ -88,9 +109,30 @@ const policyLayer = (options: CommonOptions) =>
     ? Layer.empty
     : Layer.succeed(WritePolicy, { busyRetries: Math.max(0, Math.floor(options.busyRetries)), busyBackoff: Duration.millis(25) })
 
+/** Servers and replicas serve machines whose clocks may disagree: there, the database's clock decides. */
+const timeAuthorityLayer = (target: Sql.Target, options: CommonOptions) =>
+  Layer.succeed(TimeAuthority, {
+    kind: options.timeAuthority ??
+      (target._tag === "Remote" || target._tag === "Replica" ? "database" : "clock")
+  })
+
+/** A file database's key is its own (stored in it); a server's or a private memory database's is the caller's. */
+const projectLayer = (target: Sql.Target, request: KeyRequest) => {
+  const location = Sql.describeTarget(target)
+  const resolved = target._tag === "File"
+    ? Effect.flatMap(SqlClient.SqlClient, (sql) => resolveProjectKey(sql, location, request))
+    : Effect.sync(() => request.explicit ?? request.fallback())
+  return Layer.effect(
+    FleetProject,
+    Effect.tap(resolved, (projectKey) => checkProjectKey(location, projectKey)).pipe(
+      Effect.map((projectKey) => FleetProject.of({ projectKey, location }))
+    )
+  )
+}
+
 const build = (
   target: Sql.Target,
-  projectKey: string,
+  projectKey: KeyRequest,
   options: CommonOptions & { readonly connectTimeout?: number | undefined }
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
@@ -98,17 +140,22 @@ const build = (
     Layer.provideMerge(Replica.layer(
       target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
     )),
-    Layer.provideMerge(Layer.mergeAll(
-      Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout }),
-      Project.layer({ projectKey, location: Sql.describeTarget(target) })
-    )),
-    Layer.provide(policyLayer(options))
+    Layer.provideMerge(projectLayer(target, projectKey).pipe(Layer.provideMerge(
+      Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout })
+    ))),
+    Layer.provide(Layer.merge(policyLayer(options), timeAuthorityLayer(target, options)))
   )
 
 const checkProjectKey = (target: string, projectKey: string) =>
   projectKey.length === 0 || projectKey.length > 4096
     ? Effect.fail(new DatabaseOpenError({ target, reason: "other", detail: "projectKey must be 1 to 4096 characters" }))
     : Effect.void
+
+const fixedKey = (projectKey: string): KeyRequest => ({
+  explicit: projectKey,
+  fallback: () => projectKey,
+  legacy: () => projectKey
+})
 
 /**
  * A private in-memory database, fresh on every build: two builds never share data. For tests.
@@ -117,7 +164,7 @@ export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServi
   Layer.unwrapEffect(
     Effect.as(
       checkProjectKey(":memory:", options.projectKey ?? "default"),
-      build({ _tag: "Memory" }, options.projectKey ?? "default", options)
+      build({ _tag: "Memory" }, fixedKey(options.projectKey ?? "default"), options)
     )
   ).pipe(Layer.fresh)
 
@@ -129,7 +176,6 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
   const projectPath = resolve(options.projectPath)
   const filename = options.filename ?? "fleet.db"
   const path = join(projectPath, ".fleet", filename)
-  const projectKey = options.projectKey ?? projectPath
   return Layer.unwrapEffect(
     Effect.gen(function*() {
       if (filename.length === 0 || basename(filename) !== filename || filename === "." || filename === "..") {
@@ -139,8 +185,14 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
           detail: `filename must be a plain file name inside .fleet/, got ${JSON.stringify(filename)}`
         })
       }
-      yield* checkProjectKey(path, projectKey)
-      return build({ _tag: "File", path }, projectKey, options)
+      if (options.projectKey !== undefined) yield* checkProjectKey(path, options.projectKey)
+      return build({ _tag: "File", path }, {
+        explicit: options.projectKey,
+        // Resolved once the layer has created `.fleet/`, so the directory exists.
+        fallback: () => canonicalPath(projectPath),
+        // What keyed rows before keys were stored.
+        legacy: () => projectPath
+      }, options)
     })
   )
 }
@@ -184,15 +236,19 @@ export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, Databa
   Layer.unwrapEffect(
     Effect.gen(function*() {
       const target = yield* targetOf(options)
-      yield* checkProjectKey(Sql.describeTarget(target), options.projectKey)
-      return build(target, options.projectKey, options)
+      if (options.projectKey !== undefined) yield* checkProjectKey(Sql.describeTarget(target), options.projectKey)
+      return build(target, {
+        explicit: options.projectKey,
+        fallback: () => canonicalPath("."),
+        legacy: () => resolve(".")
+      }, options)
     })
   )
 
 /**
  * `layer` configured from the environment: `FLEET_DB_URL` (required), `FLEET_DB_AUTH_TOKEN`,
- * `FLEET_DB_SYNC_URL`, `FLEET_DB_SYNC_INTERVAL` (seconds), `FLEET_PROJECT_KEY` (default: the
- * absolute current directory).
+ * `FLEET_DB_SYNC_URL`, `FLEET_DB_SYNC_INTERVAL` (seconds), `FLEET_PROJECT_KEY` (default: as for
+ * `layer`: a file's stored key, else the canonical current directory).
  */
 export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(
@@ -201,7 +257,7 @@ export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigE
       authToken: Config.option(Config.redacted("FLEET_DB_AUTH_TOKEN")),
       syncUrl: Config.option(Config.string("FLEET_DB_SYNC_URL")),
       syncInterval: Config.option(Config.number("FLEET_DB_SYNC_INTERVAL")),
-      projectKey: Config.string("FLEET_PROJECT_KEY").pipe(Config.withDefault(resolve(".")))
+      projectKey: Config.option(Config.string("FLEET_PROJECT_KEY"))
     }),
     (config) =>
       layer({
@@ -209,7 +265,7 @@ export const layerConfig: Layer.Layer<FleetServices, DatabaseOpenError | ConfigE
         authToken: Option.getOrUndefined(config.authToken),
         syncUrl: Option.getOrUndefined(config.syncUrl),
         syncInterval: Option.getOrUndefined(config.syncInterval),
-        projectKey: config.projectKey
+        projectKey: Option.getOrUndefined(config.projectKey)
       })
   )
 )

@@ -188,12 +188,13 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
  * usable FleetTools database (`"not-a-database"`: not SQLite at all, damaged or truncated, or
  * another application's SQLite file, left untouched), the URL is refused, the server is
  * unreachable or refuses the auth token
- * (`"auth"`), or the schema is newer than this library. `target` is the path or URL (never a
+ * (`"auth"`), the schema is newer than this library, or the `projectKey` asked for is not the
+ * key the file database was created with (`"project-key"`). `target` is the path or URL (never a
  * credential).
  */
 export class DatabaseOpenError extends Schema.TaggedError<DatabaseOpenError>()("DatabaseOpenError", {
   target: Schema.String,
-  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "auth", "schema-too-new", "migration", "other"),
+  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "auth", "schema-too-new", "migration", "project-key", "other"),
   detail: Schema.String
 }) {
   override get message() {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime, TestClock } from "effect"
 import type { CreateCheckpoint, JsonValue } from "../src/index.js"
 import { Checkpoints, Events, FleetDb, FleetProject, MAX_CONTEXT_DATA_CHARS, MAX_CONTEXT_DATA_DEPTH } from "../src/index.js"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 
 /** This project's checkpoint rows and newest event, to prove that a failed call wrote nothing. */
 const counts = Effect.gen(function*() {
@@ -251,7 +251,7 @@ describe("Checkpoints on one file", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const a = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-a" }))
-      const b = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-b" }))
+      const b = yield* projectOn(a, "project-b")
       const create = (callsign: string) =>
         Effect.flatMap(Checkpoints, (c) => c.create({ callsign, trigger: "auto", mission_id: "shared" }))
       const inA = yield* Effect.provide(create("alpha"), a)

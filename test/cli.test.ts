@@ -4,6 +4,7 @@
  * database, and the error contract (one line on stderr, no stack trace, exit code 2; doctor 1).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Libsql from "@libsql/client"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
@@ -318,7 +319,7 @@ describe("fleet-db on a project populated by the demo", () => {
       expect(json.code).toBe(0)
       const report = JSON.parse(json.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> }
       expect(report.ok).toBe(true)
-      expect(report.checks.map((c) => c.name)).toEqual(["open", "integrity", "migrations", "wal", "leases", "pilots", "rows"])
+      expect(report.checks.map((c) => c.name)).toEqual(["open", "integrity", "migrations", "wal", "projects", "leases", "pilots", "rows"])
     }), TEST_TIMEOUT)
 
   it.live("events --follow prints events written after it started, until interrupted", () =>
@@ -450,6 +451,28 @@ describe("fleet-db errors", () => {
       ], { concurrency: 2 })
       expectOneLineError(inbox, 2, /nobody/)
       expectOneLineError(within, 2, /activeWithin/)
+    }), TEST_TIMEOUT)
+
+  it.live("doctor: a file database holding rows under several project keys → exit 1 naming them and how to merge", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      yield* withDb(dir, Effect.flatMap(Pilots, (p) => p.register({ callsign: "viper-1" })))
+      // Written before keys were stored: the same project reached through another path.
+      const client = Libsql.createClient({ url: `file:${join(dir, ".fleet", "fleet.db")}` })
+      yield* Effect.promise(() =>
+        client.execute({
+          sql: "INSERT INTO pilots (project_key, callsign, registered_at, last_active_at) VALUES (?, 'viper-2', 1, 1)",
+          args: ["/old/checkout"]
+        }).finally(() => client.close())
+      )
+      const run = yield* fleet(["doctor", "--project", dir])
+      expect(run.code, run.stdout + run.stderr).toBe(1)
+      expect(run.stdout).toMatch(/✗ projects +2 project keys in one file database/)
+      expect(run.stdout).toContain("\"/old/checkout\" (1 rows)")
+      expect(run.stdout).toContain("One project, one key")
+      const json = yield* fleet(["doctor", "--project", dir, "--json"])
+      const report = JSON.parse(json.stdout) as { checks: Array<{ name: string; status: string; items?: unknown }> }
+      expect(report.checks.filter((c) => c.status === "fail").map((c) => c.name)).toEqual(["projects"])
     }), TEST_TIMEOUT)
 
   it.live("doctor: expired but unreleased lock → exit 1 naming it; a file that is not a database → exit 1", () =>

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, FastCheck as fc, Fiber, Layer, Runtime, Stream, TestClock } from "effect"
 import type { Consumed } from "../src/index.js"
 import { Cursors, Events, FleetDb, FleetProject } from "../src/index.js"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 
 /** Append `n` events of `type` (one transaction) and return their sequences. */
 const appendN = (n: number, type = "test.tick") =>
@@ -208,7 +208,7 @@ describe("Cursors on one file", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const a = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-a" }))
-      const b = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-b" }))
+      const b = yield* projectOn(a, "project-b")
       const seqsB = yield* Effect.provide(appendN(2, "b"), b)
       const seqsA = yield* Effect.provide(appendN(4, "a"), a)
       yield* Effect.provide(Effect.flatMap(Cursors, (c) => c.commit("shared-name", seqsA[2]!)), a)

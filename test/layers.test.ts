@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DatabaseOpenError, FleetDb, FleetProject, Pilots } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
@@ -33,7 +33,7 @@ describe("layerFile", () => {
       yield* register("viper-1").pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir })))
       expect(existsSync(join(dir, ".fleet", "fleet.db"))).toBe(true)
       const project = yield* FleetProject.pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir })))
-      expect(project.projectKey).toBe(dir)
+      expect(project.projectKey).toBe(realpathSync(dir))
       expect(yield* callsigns.pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir })))).toEqual(["viper-1"])
       const raw = Libsql.createClient({ url: `file:${join(dir, ".fleet", "fleet.db")}` })
       const mode = yield* Effect.promise(() => raw.execute("PRAGMA journal_mode"))
@@ -49,16 +49,13 @@ describe("layerFile", () => {
       expect(existsSync(join(dir, ".fleet", "fleet.db"))).toBe(false)
     }))
 
-  it.scoped("two project keys on one file see none of each other's rows", () =>
+  it.scoped("a second project key on one file is refused: one file database, one project (test/identity.test.ts)", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const alpha = FleetDb.layerFile({ projectPath: dir, projectKey: "alpha" })
-      const beta = FleetDb.layerFile({ projectPath: dir, projectKey: "beta" })
-      yield* register("shared-name").pipe(Effect.provide(alpha))
-      yield* register("alpha-only").pipe(Effect.provide(alpha))
-      yield* register("shared-name").pipe(Effect.provide(beta))
-      expect(yield* callsigns.pipe(Effect.provide(alpha))).toEqual(["alpha-only", "shared-name"])
-      expect(yield* callsigns.pipe(Effect.provide(beta))).toEqual(["shared-name"])
+      yield* register("alpha-only").pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir, projectKey: "alpha" })))
+      const error = openError(yield* Effect.exit(Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "beta" })).pipe(Effect.scoped)))
+      expect(error.reason).toBe("project-key")
+      expect(yield* callsigns.pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir })))).toEqual(["alpha-only"])
     }))
 
   it.effect("refuses a filename that leaves .fleet/", () =>

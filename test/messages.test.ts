@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime, TestClock } from "effect"
 import type { SendMessage } from "../src/index.js"
 import { Events, FleetDb, FleetProject, MAX_BODY_CHARS, Messages, Pilots } from "../src/index.js"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 
 const millis = (dt: DateTime.Utc | null) => (dt === null ? null : DateTime.toEpochMillis(dt))
 
@@ -432,7 +432,7 @@ describe("Messages project isolation", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const a = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-a" }))
-      const b = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "project-b" }))
+      const b = yield* projectOn(a, "project-b")
       const inA = <X, E>(effect: Effect.Effect<X, E, Messages | Pilots>) => Effect.provide(effect, a)
       const inB = <X, E>(effect: Effect.Effect<X, E, Messages | Pilots>) => Effect.provide(effect, b)
 

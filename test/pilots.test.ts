@@ -13,7 +13,7 @@ import * as Project from "../src/Project.js"
 import * as EventsService from "../src/services/Events.js"
 import * as PilotsService from "../src/services/Pilots.js"
 import { randomUUID } from "node:crypto"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 
 /** The Pilots and Events services of another project on the same database. */
 const otherProject = (projectKey: string) =>
@@ -456,18 +456,18 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
   })
 })
 
-describe("two projects on one file, each with its own client", () => {
+describe("two projects on one database, each with its own client", () => {
   it.effect("never see each other's pilots or events", () =>
     Effect.gen(function*() {
       const projectPath = yield* tempDir
-      // Both layers stay built (in this test's scope) at once: two clients on one file.
-      const services = (projectKey: string) =>
-        Effect.map(
-          Layer.build(FleetDb.layerFile({ projectPath, projectKey })),
-          (context) => [Context.get(context, Pilots), Context.get(context, Events)] as const
-        )
-      const [pilotsA, eventsA] = yield* services("alpha")
-      const [pilotsB, eventsB] = yield* services("bravo")
+      // A file database is one project: the other one is hand-composed on a second client of the
+      // same file (as two projects on a server, each with its own client).
+      const services = (context: Context.Context<FleetDb.FleetServices>) =>
+        [Context.get(context, Pilots), Context.get(context, Events)] as const
+      const [pilotsA, eventsA] = services(yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "alpha" })))
+      const [pilotsB, eventsB] = services(
+        yield* projectOn(yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "alpha" })), "bravo")
+      )
       yield* pilotsA.register({ callsign: "viper", model: "a" })
       yield* pilotsB.register({ callsign: "viper", model: "b" })
       yield* pilotsB.register({ callsign: "only-bravo" })

@@ -5,10 +5,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, TestClock } from "effect"
+import { Effect, Exit, Layer, TestClock } from "effect"
 import type { ProjectionProgress } from "../src/index.js"
 import { Cursors, Events, FleetDb, FleetProject, Pilots, Projections, Sorties, uncheckedColumns } from "../src/index.js"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 import { dumpProjections, fullWorkload, stagingTables } from "./support/recovery.js"
 
 describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_, backend) => {
@@ -176,8 +176,9 @@ describe("Projections on a shared file", () => {
   it.scoped("a rebuild touches only its own project", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const alpha = FleetDb.layerFile({ projectPath: dir, projectKey: "alpha" })
-      const beta = FleetDb.layerFile({ projectPath: dir, projectKey: "beta" })
+      // A file database is one project: the second is hand-composed on the same file.
+      const alpha = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, projectKey: "alpha" }))
+      const beta = yield* projectOn(alpha, "beta")
       yield* fullWorkload.pipe(Effect.provide(beta))
       const betaBefore = yield* dumpProjections.pipe(Effect.provide(beta))
       yield* fullWorkload.pipe(Effect.provide(alpha))

@@ -16,7 +16,7 @@ import {
   Reservations
 } from "../src/index.js"
 import type { FleetEvent } from "../src/index.js"
-import { backends, tempDir } from "./support/backends.js"
+import { backends, projectOn, tempDir } from "./support/backends.js"
 
 const MINUTE = 60_000
 
@@ -319,11 +319,12 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
 })
 
 describe("Reservations across projects and connections", () => {
-  it.scoped("two project keys on one file never see each other's reservations", () =>
+  it.scoped("two project keys on one database never see each other's reservations", () =>
     Effect.gen(function*() {
       const projectPath = yield* tempDir
+      // A file database is one project: the second is hand-composed on the same file.
       const alpha = yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "alpha" }))
-      const beta = yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "beta" }))
+      const beta = yield* projectOn(alpha, "beta")
       const inAlpha = <A, E>(effect: Effect.Effect<A, E, Reservations>) => Effect.provide(effect, alpha)
       const inBeta = <A, E>(effect: Effect.Effect<A, E, Reservations>) => Effect.provide(effect, beta)
 

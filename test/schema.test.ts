@@ -219,7 +219,8 @@ describe("schema", () => {
       const tables = (await client.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'effect_sql_migrations' ORDER BY name"
       )).rows.map((r) => String(r.name))
-      expect(tables).toEqual(Object.keys(seedTables).sort())
+      // Beyond the seed: the database's own facts (its project key), migration 0004.
+      expect(tables).toEqual([...Object.keys(seedTables), "fleet_meta"].sort())
       for (const [index, [table, columns]] of Object.entries(seedIndexes)) {
         expect(await indexTable(client, index), index).toBe(table)
         expect(await indexColumns(client, index), index).toEqual(columns)
@@ -312,7 +313,10 @@ describe("schema", () => {
       const lock = (await client.execute("SELECT fence FROM locks")).rows[0]
       expect(Number(lock?.fence)).toBe(0)
       const applied = (await client.execute("SELECT migration_id FROM effect_sql_migrations ORDER BY migration_id")).rows
-      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2, 3])
+      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2, 3, 4])
+      // The seed's rows were all under one key: the database adopted it as its project key.
+      const meta = (await client.execute("SELECT name, value FROM fleet_meta")).rows
+      expect(meta.map((r) => [r.name, r.value])).toEqual([["project_key", "/test/project"]])
     } finally {
       client.close()
     }

@@ -24,7 +24,8 @@ export type Target =
   | {
     readonly _tag: "Url"
     readonly url: string
-    readonly projectKey: string
+    /** `FLEET_PROJECT_KEY`; without it, a file's stored key or the canonical current directory. */
+    readonly projectKey: Option.Option<string>
     /** The local file a `file:` URL names (checked for existence by read commands). */
     readonly file: Option.Option<string>
   }
@@ -61,7 +62,7 @@ export const resolveTarget = (connection: Connection): Effect.Effect<Target, Usa
       return {
         _tag: "Url" as const,
         url: url.value,
-        projectKey: Option.getOrElse(settings.projectKey, () => resolve(".")),
+        projectKey: settings.projectKey,
         file: filePathOfUrl(url.value)
       }
     }
@@ -103,7 +104,11 @@ export const databaseLayer = (target: Target, options: { readonly mustExist: boo
       Config.option(Config.redacted("FLEET_DB_AUTH_TOKEN")),
       () => Option.none()
     )
-    return FleetDb.layer({ url: target.url, projectKey: target.projectKey, authToken: Option.getOrUndefined(authToken) })
+    return FleetDb.layer({
+      url: target.url,
+      projectKey: Option.getOrUndefined(target.projectKey),
+      authToken: Option.getOrUndefined(authToken)
+    })
   }))
 }
 

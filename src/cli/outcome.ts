@@ -34,6 +34,8 @@ const openHint = (error: DatabaseOpenError): string => {
       return "check that the directory exists and is writable"
     case "not-a-database":
       return "point --project / --url at a FleetTools database"
+    case "project-key":
+      return "unset FLEET_PROJECT_KEY (the database's own key is used), or set it to the key it names"
     case "schema-too-new":
     case "migration":
     case "other":

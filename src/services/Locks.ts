@@ -64,8 +64,8 @@ export interface LocksShape {
    */
   readonly release: (lock: LockLease) => Effect.Effect<Lock, LockNotHeld | InvalidInput | UndecodableRow | SqlError>
   /**
-   * Renew the lease to end `ttl` from now (`lock_extended`); returns the updated lock. The fence
-   * does not change. Fails with `LockNotHeld` unless the lease is still unreleased and unexpired.
+   * Renew the lease to end `ttl` from now, or keep its expiry if that is later: an extension never
+   * shortens a lease (`lock_extended`); returns the updated lock. The fence does not change. Fails with `LockNotHeld` unless the lease is still unreleased and unexpired.
    */
   readonly extend: (
     lock: LockLease,
@@ -207,6 +207,8 @@ export const make = Effect.gen(function*() {
 
   const acquireWaiting = (key: string, holder: string, ttl: number, wait: number) =>
     Effect.gen(function*() {
+      // How long this caller waits is its own clock's business; whether a lease is live is the
+      // time authority's (`look.now`), which may be another machine's clock.
       const start = yield* Clock.currentTimeMillis
       const deadline = start + wait
       let backoff = POLL_BASE_MS
@@ -219,6 +221,8 @@ export const make = Effect.gen(function*() {
           if (result._tag === "Right") return result.right
           if (!(result.left instanceof LockHeld)) return yield* result.left
         }
+        // Read before the look, as the look's own `now` is: the wait is not charged for the read.
+        const local = yield* Clock.currentTimeMillis
         yield* pull
         const look = yield* poll(key, previous)
         previous = look
@@ -227,13 +231,13 @@ export const make = Effect.gen(function*() {
           tryWrite = true
           continue
         }
-        if (now >= deadline) {
-          return yield* new LockTimeout({ key, waited_ms: now - start, holder: live.holder_id })
+        if (local >= deadline) {
+          return yield* new LockTimeout({ key, waited_ms: local - start, holder: live.holder_id })
         }
         tryWrite = false
         const jitter = yield* Random.nextRange(0.5, 1.5)
         // Never sleep past the deadline or past the holder's expiry: either may change the answer.
-        const delay = Math.max(1, Math.min(Math.round(backoff * jitter), deadline - now, live.expires_at - now))
+        const delay = Math.max(1, Math.min(Math.round(backoff * jitter), deadline - local, live.expires_at - now))
         backoff = Math.min(pollMax, backoff * POLL_GROWTH)
         yield* Effect.sleep(Duration.millis(delay))
       }
@@ -291,7 +295,8 @@ export const make = Effect.gen(function*() {
       ownLease(
         "Locks.extend",
         lock,
-        ({ now, sql }) => sql`expires_at = ${now + ttl}`,
+        // Never shortens: an extension computed on a clock running behind must not cut the lease.
+        ({ now, sql }) => sql`expires_at = MAX(expires_at, ${now + ttl})`,
         (row, { emit }) =>
           emit("lock_extended", { ...leaseFields(row), expires_at: row.expires_at })
       ))

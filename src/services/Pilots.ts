@@ -41,10 +41,11 @@ export interface ListPilotsOptions {
 export interface PilotsShape {
   /**
    * Register a pilot, or update a registered one (idempotent upsert on the callsign). Keeps
-   * `registered_at`, refreshes `last_active_at`. Appends `pilot_registered`.
+   * `registered_at`, refreshes `last_active_at` (never backwards; a lost pilot is active again).
+   * Appends `pilot_registered`.
    */
   readonly register: (input: RegisterPilot) => Effect.Effect<Pilot, InvalidInput | UndecodableRow | SqlError>
-  /** Mark the pilot active now. Writes no event. */
+  /** Mark the pilot active now (never backwards; a lost pilot is active again). Writes no event. */
   readonly heartbeat: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | UndecodableRow | SqlError>
   /** The pilot with this callsign. */
   readonly get: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | UndecodableRow | SqlError>
@@ -84,11 +85,14 @@ export const make = Effect.gen(function*() {
                 VALUES (${projectKey}, ${input.callsign}, ${input.program ?? "opencode"}, ${input.model ?? "unknown"},
                         ${input.task_description ?? null}, ${now}, ${now})
                 RETURNING *`
+            // `last_active_at` never goes backwards (a clock behind must not make a live pilot look
+            // stale), and activity after a `pilot_lost` ends the lost state (`lost_at > last_active_at`)
+            // even when this clock is behind the sweeper's: it is at least as late as the declaration.
             : yield* sql`UPDATE pilots SET
                   program = COALESCE(${input.program ?? null}, program),
                   model = COALESCE(${input.model ?? null}, model),
                   task_description = COALESCE(${input.task_description ?? null}, task_description),
-                  last_active_at = ${now}
+                  last_active_at = MAX(last_active_at, ${now}, COALESCE(lost_at, 0))
                 WHERE id = ${existing[0]!.id}
                 RETURNING *`
           const pilot = yield* decodePilot(rows[0])
@@ -105,7 +109,8 @@ export const make = Effect.gen(function*() {
   const heartbeat: PilotsShape["heartbeat"] = (raw) =>
     Effect.flatMap(decodeCallsign(raw), (callsign) =>
       command("Pilots.heartbeat", ({ now, projectKey, sql }) =>
-        sql`UPDATE pilots SET last_active_at = MAX(last_active_at, ${now})
+        // As in `register`: never backwards, and it ends a lost state.
+        sql`UPDATE pilots SET last_active_at = MAX(last_active_at, ${now}, COALESCE(lost_at, 0))
             WHERE project_key = ${projectKey} AND callsign = ${callsign} RETURNING *`.pipe(
           Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
             rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])

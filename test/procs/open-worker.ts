@@ -1,12 +1,12 @@
 /**
  * Opens `{projectPath}/.fleet/fleet.db` with FleetDb.layerFile (running the migrations) and
  * prints one JSON line: `{ ok: true, pid }` or `{ ok: false, tag, reason, target, message }`.
- * Usage: open-worker.ts <projectPath> [startAtEpochMs]
+ * Usage: open-worker.ts <projectPath> [startAtEpochMs] [projectKey]
  */
 import { Effect } from "effect"
 import { FleetDb, Pilots } from "../../src/index.js"
 
-const [projectPath, startAt] = process.argv.slice(2)
+const [projectPath, startAt, projectKey] = process.argv.slice(2)
 if (startAt !== undefined) {
   // Line the workers up so they really open the fresh file at the same moment.
   while (Date.now() < Number(startAt)) {
@@ -17,7 +17,7 @@ if (startAt !== undefined) {
 const program = Effect.gen(function*() {
   const pilots = yield* Pilots
   yield* pilots.register({ callsign: `opener-${process.pid}` })
-}).pipe(Effect.provide(FleetDb.layerFile({ projectPath: projectPath! })))
+}).pipe(Effect.provide(FleetDb.layerFile({ projectPath: projectPath!, projectKey: projectKey || undefined })))
 
 const exit = await Effect.runPromiseExit(program)
 if (exit._tag === "Success") {

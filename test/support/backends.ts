@@ -3,13 +3,25 @@
  * `describe.each(backends)("…", (backend) => …)`. Each `backend.layer()` build is a fresh,
  * private database (a temp file for "file", a fresh project key on a shared server for "sqld").
  */
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DatabaseOpenError } from "../../src/index.js"
 import { FleetDb } from "../../src/index.js"
+import * as Project from "../../src/Project.js"
+import * as Checkpoints from "../../src/services/Checkpoints.js"
+import * as Cursors from "../../src/services/Cursors.js"
+import * as Events from "../../src/services/Events.js"
+import * as Locks from "../../src/services/Locks.js"
+import * as Messages from "../../src/services/Messages.js"
+import * as Missions from "../../src/services/Missions.js"
+import * as Pilots from "../../src/services/Pilots.js"
+import * as Projections from "../../src/services/Projections.js"
+import * as Reservations from "../../src/services/Reservations.js"
+import * as Sorties from "../../src/services/Sorties.js"
+import * as WorkOrders from "../../src/services/WorkOrders.js"
 import type { FleetServices } from "../../src/FleetDb.js"
 import { inject } from "vitest"
 import type { SqldContext } from "./sqld-setup.js"
@@ -57,13 +69,15 @@ export const sqldUrl = (): Effect.Effect<string> => {
 /**
  * A real libSQL server (started by the global setup): each build uses a fresh project key on the
  * shared server, so builds never see each other's rows. A `projectKey` option gets a unique suffix.
+ * The suites drive time with `TestClock`, so this backend takes the process clock as its time
+ * authority (`timeAuthority: "clock"`); the server's own clock is tested in test/time.test.ts.
  */
 export const sqld: Backend = {
   name: "sqld",
   layer: (options = {}) =>
     Layer.unwrapEffect(
       Effect.map(sqldUrl(), (url) =>
-        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}` }))
+        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`, timeAuthority: "clock" }))
     )
 }
 
@@ -74,3 +88,22 @@ export const sqld: Backend = {
 export const backends: ReadonlyArray<Backend> = sqldContext().status === "unsupported"
   ? [memory, file]
   : [memory, file, sqld]
+
+const allServices = Layer.mergeAll(
+  Events.layer, Locks.layer, Pilots.layer, Reservations.layer, Missions.layer, Sorties.layer,
+  WorkOrders.layer, Messages.layer, Cursors.layer, Checkpoints.layer, Projections.layer
+)
+
+/**
+ * Another project on the database of `base`, as on a server holding several (a file database is
+ * one project: `layerFile` refuses a second key): every service bound to `projectKey`, over the
+ * same connection.
+ */
+export const projectOn = (base: Context.Context<FleetServices>, projectKey: string) =>
+  Effect.map(
+    Layer.build(allServices.pipe(
+      Layer.provideMerge(Project.layer({ projectKey, location: "test" })),
+      Layer.provide(Layer.succeedContext(base))
+    )),
+    (built) => Context.merge(base, built)
+  )

@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import type { FleetEvent } from "../../src/index.js"
 import { Events, FleetDb, FleetProject } from "../../src/index.js"
-import { tempDir } from "./backends.js"
+import { projectOn, tempDir } from "./backends.js"
 
 /**
  * Everything a test can observe of its own project: the newest sequence and every work-tracking
@@ -64,11 +64,14 @@ export const expectFailure = <A, E extends { readonly _tag: string }, R>(effect:
     return error
   })
 
-/** Two projects (`alpha`, `beta`) sharing one temp database file; scoped. */
+/**
+ * Two projects (`alpha`, `beta`) sharing one temp database, as on a server (a file database is
+ * one project: `beta` is hand-composed on `alpha`'s connection); scoped.
+ */
 export const twoProjects = Effect.gen(function*() {
   const projectPath = yield* tempDir
   const alpha = yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "alpha" }))
-  const beta = yield* Layer.build(FleetDb.layerFile({ projectPath, projectKey: "beta" }))
+  const beta = yield* projectOn(alpha, "beta")
   return {
     projectPath,
     alpha: <A, E>(effect: Effect.Effect<A, E, FleetDb.FleetServices>) => Effect.provide(effect, alpha),

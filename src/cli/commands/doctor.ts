@@ -6,6 +6,7 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Option } from "effect"
 import { DatabaseOpenError, FleetProject, Projections } from "../../index.js"
 import { common } from "../options.js"
@@ -13,6 +14,7 @@ import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
 import { ExitWith } from "../errors.js"
 import * as Inspect from "../inspect.js"
 import * as Render from "../render.js"
+import { keysInUse } from "../../sql/identity.js"
 
 /** One finding: `fail` makes the exit code 1, `warn` is worth a look. */
 export interface Check {
@@ -26,8 +28,34 @@ const WAL_WARN_BYTES = 64 * 1024 * 1024
 
 const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 0)} MB`
 
+/**
+ * A file database is one project: rows under several keys (written before keys were stored, e.g.
+ * through a symlink or from a moved checkout) are one project seen as several fleets.
+ */
+const projectKeys = Effect.gen(function*() {
+  const { projectKey } = yield* FleetProject
+  const keys = yield* keysInUse(yield* SqlClient.SqlClient)
+  if (keys.every((k) => k.projectKey === projectKey)) {
+    return { name: "projects", status: "ok", detail: `one project key: ${projectKey}` } satisfies Check
+  }
+  return {
+    name: "projects",
+    status: "fail",
+    detail: `${keys.length} project keys in one file database, seen as separate fleets: ${
+      keys.map((k) => `${JSON.stringify(k.projectKey)} (${k.rows} rows)`).join(", ")
+    }; merge them into one (README: "One project, one key")`,
+    items: keys
+  } satisfies Check
+})
+
 const checks = (
-  target: { readonly walPath: Option.Option<string>; readonly silentMs: number; readonly verify: boolean }
+  target: {
+    readonly walPath: Option.Option<string>
+    readonly silentMs: number
+    readonly verify: boolean
+    /** A server hosts several projects: only a file database must hold one key. */
+    readonly isFile: boolean
+  }
 ) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
@@ -55,6 +83,7 @@ const checks = (
           : { name: "wal", status: "ok" as const, detail: megabytes(size) }
       }
     }))
+    if (target.isFile) found.push(yield* projectKeys)
     const leases = yield* Inspect.expiredLeases
     found.push(
       leases.length === 0
@@ -121,7 +150,7 @@ const checks = (
   })
 
 // A file that exists but cannot be used is a finding of doctor, not a usage error.
-const unusable = new Set<DatabaseOpenError["reason"]>(["not-a-database", "migration", "schema-too-new", "other"])
+const unusable = new Set<DatabaseOpenError["reason"]>(["not-a-database", "migration", "schema-too-new", "project-key", "other"])
 
 /** `fleet-db doctor` */
 export const doctor = Command.make("doctor", {
@@ -144,7 +173,12 @@ export const doctor = Command.make("doctor", {
       const project = yield* FleetProject
       return [
         { name: "open", status: "ok" as const, detail: `opened ${project.location}` },
-        ...(yield* checks({ walPath, silentMs: Math.max(0, options.silentMinutes) * 60_000, verify: options.verify }))
+        ...(yield* checks({
+          walPath,
+          silentMs: Math.max(0, options.silentMinutes) * 60_000,
+          verify: options.verify,
+          isFile: target._tag === "File" || Option.isSome(target.file)
+        }))
       ]
     }).pipe(
       Effect.provide(databaseLayer(target, { mustExist: true })),

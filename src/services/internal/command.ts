@@ -1,24 +1,25 @@
 /**
- * The command pattern shared by every service: one write transaction that reads `now` from
- * `Clock`, checks invariants, changes rows and appends its events — all or nothing — retried as
+ * The command pattern shared by every service: one write transaction that reads `now` from the
+ * time authority (the database's clock or `Clock`, see sql/time.ts), checks invariants, changes rows and appends its events — all or nothing — retried as
  * a whole on SQLITE_BUSY, inside a span named after the method.
  *
  * @module
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import type { Tracer } from "effect"
 import { FleetProject } from "../../Project.js"
 import type { EventPayload, EventType } from "../../schema/events.js"
 import { directClient } from "../../sql/direct.js"
+import { nowOf, TimeAuthority } from "../../sql/time.js"
 import { makeWriteTransaction, WritePolicy } from "../../sql/transaction.js"
 
 /** What a command body works with. */
 export interface CommandContext {
   readonly sql: SqlClient.SqlClient
   readonly projectKey: string
-  /** Epoch milliseconds, read from `Clock` at the start of this attempt. */
+  /** Epoch milliseconds, read from the time authority at the start of this attempt (inside its transaction). */
   readonly now: number
   /** Append one event in this transaction; returns its sequence. */
   readonly emit: <T extends EventType>(type: T, data: EventPayload<T>) => Effect.Effect<number, SqlError>
@@ -48,6 +49,9 @@ export const makeCommands = Effect.gen(function*() {
   const sql = directClient(yield* SqlClient.SqlClient)
   const { projectKey } = yield* FleetProject
   const writeTransaction = makeWriteTransaction(sql, yield* WritePolicy)
+  // Without a `TimeAuthority` (services composed by hand), the fiber's `Clock` decides.
+  const authority = yield* Effect.serviceOption(TimeAuthority)
+  const currentTime = nowOf(authority._tag === "Some" ? authority.value.kind : "clock", sql)
   const emit = (now: number) => <T extends EventType>(type: T, data: EventPayload<T>) =>
     insertEvent(sql, projectKey, now, type, JSON.stringify(data))
 
@@ -62,20 +66,20 @@ export const makeCommands = Effect.gen(function*() {
     // body runs) rather than `withSpan`: the same span, for a third of the bookkeeping.
     Effect.useSpan(span, parentSpan === undefined ? spanOptions : { ...spanOptions, parent: parentSpan }, (parent) =>
       writeTransaction(
-        Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now, emit: emit(now) })),
+        Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now, emit: emit(now) })),
         parent
       ))
 
   /**
-   * Run a read-only `body` (no transaction) with `now` from `Clock`, in a span. Query bodies are
+   * Run a read-only `body` (no transaction) with `now` from the time authority, in a span. Query bodies are
    * plain reads, so the span times the body without becoming the parent span inside it (which
    * would cost more than the read).
    */
   const query = <A, E>(
     span: string,
     body: (ctx: Omit<CommandContext, "emit">) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E> =>
-    Effect.useSpan(span, spanOptions, () => Effect.flatMap(Clock.currentTimeMillis, (now) => body({ sql, projectKey, now })))
+  ): Effect.Effect<A, E | SqlError> =>
+    Effect.useSpan(span, spanOptions, () => Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now })))
 
-  return { sql, projectKey, command, query } as const
+  return { sql, projectKey, command, query, currentTime } as const
 })
