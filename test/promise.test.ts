@@ -4,6 +4,7 @@
  * instance, `withLock` releasing on a thrown error, streams consumed with `for await`, and close.
  */
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest"
+import { createClient } from "@libsql/client"
 import { Cause, Context, Effect, Layer, Option } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { randomUUID } from "node:crypto"
@@ -34,7 +35,8 @@ afterEach(async () => {
 /** Tags of the public face that are not services with methods, and where the fleet has them instead. */
 const NOT_SERVICES: Record<string, string> = {
   FleetProject: "fleet.projectKey and fleet.location",
-  WritePolicy: "configuration with a default, not a service"
+  WritePolicy: "configuration with a default, not a service",
+  TimeAuthority: "configuration (which clock decides), not a service"
 }
 
 const propertyName = (exportName: string) => exportName[0]!.toLowerCase() + exportName.slice(1)
@@ -174,6 +176,16 @@ describe("errors reject with the same tagged instances", () => {
       return fleet.messages.ack(sent.message.id, "viper-1")
     },
     InvalidInput: (fleet) => fleet.pilots.register({ callsign: "" }),
+    // A row another tool wrote that does not decode: written with raw libSQL beside the fleet.
+    UndecodableRow: async () => {
+      const dir = freshDir()
+      const fleet = await open({ projectPath: dir })
+      await fleet.pilots.register({ callsign: "viper-1" })
+      const raw = createClient({ url: `file:${join(dir, ".fleet", "fleet.db")}` })
+      await raw.execute({ sql: "UPDATE pilots SET registered_at = ? WHERE callsign = ?", args: ["yesterday", "viper-1"] })
+      raw.close()
+      return fleet.pilots.get("viper-1")
+    },
     FleetClosed: async (fleet) => {
       await fleet.close()
       return fleet.pilots.list()
