@@ -279,9 +279,36 @@ const checkpointAndClose = (client: GuardedClient) =>
     Effect.ensuring(Effect.sync(() => client.close()))
   )
 
-const migrate = (target: Target) =>
+/**
+ * The newest migration recorded in the database (0 for a new one). A plain read: it takes no
+ * write lock, so it answers while another process is in the middle of a long write.
+ */
+const appliedMigration = (target: Target) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+    if (tables.length === 0) return 0
+    const rows = yield* sql<{ readonly id: number | null }>`SELECT MAX(migration_id) AS id FROM ${sql(migrationsTable)}`
+    return rows[0]?.id ?? 0
+  }).pipe(Effect.mapError((error) => classify(target, innermost(error))))
+
+const tooNew = (target: Target, applied: number) =>
+  openError(
+    target,
+    "schema-too-new",
+    `its schema is at migration ${applied}, newer than this version of @fleettools/db knows (${latestMigrationId}); upgrade @fleettools/db`
+  )
+
+/**
+ * Bring the schema up to date. A read decides first: an up-to-date database is opened without
+ * the write lock (the migrator's transaction is `BEGIN IMMEDIATE`), so a process can start while
+ * another holds a long write.
+ */
+const migrate = (target: Target) =>
+  Effect.gen(function*() {
+    const before = yield* appliedMigration(target)
+    if (before > latestMigrationId) return yield* Effect.fail(tooNew(target, before))
+    if (before === latestMigrationId) return
     const exit = yield* Effect.exit(LibsqlMigrator.run({ loader, table: migrationsTable }))
     if (Exit.isFailure(exit)) {
       const error = innermost(causeError(exit.cause))
@@ -290,15 +317,7 @@ const migrate = (target: Target) =>
         ? Effect.fail(openError(target, "migration", `migrating the schema failed: ${errorText(error)}`))
         : Effect.fail(classified)
     }
-    const rows = yield* sql<{ readonly id: number }>`SELECT MAX(migration_id) AS id FROM ${sql(migrationsTable)}`.pipe(
-      Effect.mapError((error) => classify(target, innermost(error)))
-    )
-    const applied = rows[0]?.id ?? 0
-    if (applied > latestMigrationId) {
-      return yield* Effect.fail(openError(
-        target,
-        "schema-too-new",
-        `its schema is at migration ${applied}, newer than this version of @fleettools/db knows (${latestMigrationId}); upgrade @fleettools/db`
-      ))
-    }
+    // Another process may have migrated further in the meantime.
+    const applied = yield* appliedMigration(target)
+    if (applied > latestMigrationId) return yield* Effect.fail(tooNew(target, applied))
   })
