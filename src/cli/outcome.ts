@@ -34,6 +34,8 @@ const openHint = (error: DatabaseOpenError): string => {
       return "check that the directory exists and is writable"
     case "not-a-database":
       return "point --project / --url at a FleetTools database"
+    case "read-only":
+      return "open it once from a user that can write it, or without read-only mode"
     case "schema-too-new":
     case "migration":
     case "other":
