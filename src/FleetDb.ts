@@ -64,6 +64,11 @@ export interface FileOptions extends CommonOptions {
   readonly filename?: string | undefined
   /** The project key (default: the absolute project path). */
   readonly projectKey?: string | undefined
+  /**
+   * Open the existing database without writing to it (default false): nothing is created or
+   * migrated, and every command fails with a `SqlError` whose cause is `ReadOnlyDatabase`.
+   */
+  readonly readOnly?: boolean | undefined
 }
 
 /** Options of `layer`. */
@@ -78,6 +83,11 @@ export interface RemoteOptions extends CommonOptions {
   readonly syncInterval?: number | undefined
   /** Servers and replicas: how long reaching the server may take when the layer opens, in ms (default 10000). */
   readonly connectTimeout?: number | undefined
+  /**
+   * Servers: how long one statement may wait for the server's answer, in ms (default 30000). Past
+   * it the command fails with a `SqlError` whose cause is `StatementTimeout`.
+   */
+  readonly statementTimeout?: number | undefined
   readonly projectKey: string
 }
 
@@ -91,7 +101,10 @@ const policyLayer = (options: CommonOptions) =>
 const build = (
   target: Sql.Target,
   projectKey: string,
-  options: CommonOptions & { readonly connectTimeout?: number | undefined }
+  options: CommonOptions & {
+    readonly connectTimeout?: number | undefined
+    readonly statementTimeout?: number | undefined
+  }
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
     // Services see the Replica (Locks pulls before polling on an embedded replica).
@@ -99,7 +112,11 @@ const build = (
       target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
     )),
     Layer.provideMerge(Layer.mergeAll(
-      Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout }),
+      Sql.layer(target, {
+        busyTimeout: options.busyTimeout,
+        connectTimeout: options.connectTimeout,
+        statementTimeout: options.statementTimeout
+      }),
       Project.layer({ projectKey, location: Sql.describeTarget(target) })
     )),
     Layer.provide(policyLayer(options))
@@ -140,7 +157,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
         })
       }
       yield* checkProjectKey(path, projectKey)
-      return build({ _tag: "File", path }, projectKey, options)
+      return build({ _tag: "File", path, readOnly: options.readOnly === true }, projectKey, options)
     })
   )
 }
@@ -158,9 +175,16 @@ const targetOf = (options: RemoteOptions): Effect.Effect<Sql.Target, DatabaseOpe
   }
   if (url.startsWith("file:")) {
     const path = resolve(decodeURIComponent(url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "").replace(/\?.*$/, "")))
+    // SQLite's `mode=ro` (read-only); other query parameters are ignored, as before.
+    const readOnly = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "").get("mode") === "ro"
+    if (readOnly && options.syncUrl !== undefined) {
+      return Effect.fail(
+        new DatabaseOpenError({ target: path, reason: "url", detail: "?mode=ro is for a file database, not an embedded replica" })
+      )
+    }
     return Effect.succeed(
       options.syncUrl === undefined
-        ? { _tag: "File", path }
+        ? { _tag: "File", path, readOnly }
         : { _tag: "Replica", path, syncUrl: options.syncUrl, authToken: token, syncInterval: options.syncInterval }
     )
   }

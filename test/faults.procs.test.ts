@@ -8,13 +8,15 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
 import { Context, Effect, Exit, Layer } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { FleetDb, Pilots } from "../src/index.js"
+import { DatabaseOpenError, FleetDb, Pilots, ReadOnlyDatabase } from "../src/index.js"
 import { primaryCode } from "../src/sql/errors.js"
 import { releaseClosedConnections, REPLACED_CONNECTIONS_KEPT } from "../src/sql/release.js"
+import { runWorker } from "./support/procs.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -163,4 +165,94 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
       }
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
+})
+
+describe("read-only mode", () => {
+  const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex")
+
+  /** A closed FleetTools database with pilot "alpha" under `{dir}/project`. */
+  const database = Effect.gen(function*() {
+    const dir = yield* tempDir
+    const project = join(dir, "project")
+    yield* Pilots.pipe(
+      Effect.flatMap((pilots) => pilots.register({ callsign: "alpha" })),
+      Effect.provide(FleetDb.layerFile({ projectPath: project }))
+    )
+    return { dir, project, path: join(project, ".fleet", "fleet.db") }
+  })
+
+  const readOnlyCause = (exit: Exit.Exit<unknown, unknown>) => {
+    const failure = failureOf(exit) as { readonly _tag?: string; readonly cause?: unknown } | undefined
+    expect(failure?._tag).toBe("SqlError")
+    return failure?.cause
+  }
+
+  it.live("layerFile({ readOnly: true }) reads; every write fails with ReadOnlyDatabase; the file is unchanged", () =>
+    Effect.gen(function*() {
+      const { path, project } = yield* database
+      const before = sha(path)
+      yield* Effect.gen(function*() {
+        const pilots = yield* Pilots
+        const sql = yield* SqlClient.SqlClient
+        expect((yield* pilots.list()).map((pilot) => pilot.callsign)).toEqual(["alpha"])
+        const command = readOnlyCause(yield* Effect.exit(pilots.register({ callsign: "bravo" })))
+        expect(command).toBeInstanceOf(ReadOnlyDatabase)
+        expect((command as ReadOnlyDatabase).message).toContain("read-only mode")
+        // A statement outside any transaction too.
+        const raw = readOnlyCause(yield* Effect.exit(sql`DELETE FROM pilots`))
+        expect(raw).toBeInstanceOf(ReadOnlyDatabase)
+        expect((yield* pilots.list()).map((pilot) => pilot.callsign)).toEqual(["alpha"])
+      }).pipe(Effect.provide(FleetDb.layerFile({ projectPath: project, readOnly: true })))
+      expect(sha(path)).toBe(before)
+    }).pipe(Effect.scoped))
+
+  it.live("layer({ url: 'file:…?mode=ro' }) is read-only too", () =>
+    Effect.gen(function*() {
+      const { path } = yield* database
+      yield* Effect.gen(function*() {
+        const pilots = yield* Pilots
+        expect((yield* pilots.list()).map((pilot) => pilot.callsign)).toEqual(["alpha"])
+        expect(readOnlyCause(yield* Effect.exit(pilots.register({ callsign: "bravo" })))).toBeInstanceOf(ReadOnlyDatabase)
+      }).pipe(Effect.provide(FleetDb.layer({ url: `file:${path}?mode=ro`, projectKey: join(path, "..", "..") })))
+    }).pipe(Effect.scoped))
+
+  it.live("no database, or one that needs migrating: a typed error, nothing created", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const missing = failureOf(yield* Effect.exit(Layer.build(FleetDb.layerFile({ projectPath: dir, readOnly: true })).pipe(Effect.scoped)))
+      expect(missing).toMatchObject({ _tag: "DatabaseOpenError", reason: "read-only" })
+      expect(existsSync(join(dir, ".fleet"))).toBe(false)
+      const { path, project } = yield* database
+      yield* Effect.promise(async () => {
+        const raw = Libsql.createClient({ url: `file:${path}` })
+        await raw.execute("DELETE FROM effect_sql_migrations WHERE migration_id = (SELECT MAX(migration_id) FROM effect_sql_migrations)")
+        raw.close()
+        await releaseClosedConnections()
+      })
+      const old = failureOf(yield* Effect.exit(Layer.build(FleetDb.layerFile({ projectPath: project, readOnly: true })).pipe(Effect.scoped)))
+      expect(old).toMatchObject({ _tag: "DatabaseOpenError", reason: "read-only" })
+      expect((old as DatabaseOpenError).detail).toContain("needs migrating")
+    }).pipe(Effect.scoped))
+
+  // Root ignores file permissions, so the reader runs as an unprivileged user (nobody) then.
+  it.live("a 0444 file in a 0555 directory, read by a user who cannot write either", () =>
+    Effect.gen(function*() {
+      const { dir, project, path } = yield* database
+      chmodSync(dir, 0o755)
+      chmodSync(path, 0o444)
+      chmodSync(join(project, ".fleet"), 0o555)
+      expect(readdirSync(join(project, ".fleet"))).toEqual(["fleet.db"])
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+      const readOnly = yield* Effect.promise(() => runWorker("read-only-worker.ts", [project, "true"], {}, asUser))
+      expect(readOnly.lines[0], readOnly.stderr).toMatchObject({
+        ok: true,
+        callsigns: ["alpha"],
+        write: { tag: "SqlError", cause: "ReadOnlyDatabase" }
+      })
+      // Without read-only mode the same user cannot open it at all.
+      const readWrite = yield* Effect.promise(() => runWorker("read-only-worker.ts", [project, "false"], {}, asUser))
+      expect(readWrite.lines[0], readWrite.stderr).toMatchObject({ ok: false, tag: "DatabaseOpenError" })
+      expect(readdirSync(join(project, ".fleet"))).toEqual(["fleet.db"])
+      chmodSync(join(project, ".fleet"), 0o755)
+    }).pipe(Effect.scoped))
 })
