@@ -312,6 +312,9 @@ export const layer = (
         })
       }
       const statementTimeout = options.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT_MS
+      if (!(Number.isFinite(statementTimeout) && statementTimeout > 0)) {
+        return yield* Effect.fail(openError(target, "other", `statementTimeout must be a positive number of ms, got ${statementTimeout}`))
+      }
       const readOnly = target._tag === "File" && target.readOnly === true
       if (!readOnly) yield* ensureDirectory(target)
       const guarded = target._tag === "File" && readOnly
