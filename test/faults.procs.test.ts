@@ -15,7 +15,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { DatabaseOpenError, FleetDb, Pilots, ReadOnlyDatabase } from "../src/index.js"
 import { primaryCode } from "../src/sql/errors.js"
-import { releaseClosedConnections, REPLACED_CONNECTIONS_KEPT } from "../src/sql/release.js"
+import { lastRelease, releaseClosedConnections, REPLACED_CONNECTIONS_KEPT } from "../src/sql/release.js"
 import { runWorker } from "./support/procs.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -109,6 +109,8 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         expect(peak).toBeLessThanOrEqual(bound(baseline))
         expect(descriptorsUnder(dir)).toBeLessThanOrEqual(bound(baseline))
       }))
+      // Closing the layer released everything (on the next turn of the event loop).
+      yield* Effect.promise(lastRelease)
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
 
@@ -135,6 +137,8 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         expect(peak).toBeLessThanOrEqual(bound(baseline))
         expect(descriptorsUnder(dir)).toBeLessThanOrEqual(bound(baseline))
       }))
+      // Closing the layer released everything (on the next turn of the event loop).
+      yield* Effect.promise(lastRelease)
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
 
@@ -163,6 +167,7 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         const failure = failureOf(yield* Effect.exit(Layer.build(FleetDb.layerFile({ projectPath })).pipe(Effect.scoped)))
         expect(failure?._tag).toBe("DatabaseOpenError")
       }
+      yield* Effect.promise(lastRelease)
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
 })
@@ -178,6 +183,8 @@ describe("read-only mode", () => {
       Effect.flatMap((pilots) => pilots.register({ callsign: "alpha" })),
       Effect.provide(FleetDb.layerFile({ projectPath: project }))
     )
+    // Closed for real: its last close folded the WAL in and removed -wal and -shm.
+    yield* Effect.promise(lastRelease)
     return { dir, project, path: join(project, ".fleet", "fleet.db") }
   })
 

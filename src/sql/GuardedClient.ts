@@ -267,12 +267,15 @@ export class GuardedClient implements Libsql.Client {
     this.#inner.close()
   }
 
-  /** Close, and release the closed connections' descriptors before resolving. */
-  async closeAndRelease(): Promise<void> {
+  /**
+   * Close, and have the closed connections' descriptors released on the next turn of the event
+   * loop (in the background: a process that is exiting does not wait for it).
+   */
+  closeAndRelease(): void {
     try {
       this.close()
     } finally {
-      if (this.#options.holdsFiles === true) await releaseClosedConnections()
+      if (this.#options.holdsFiles === true) void releaseClosedConnections({ background: true })
     }
   }
 

@@ -263,7 +263,7 @@ const openReadOnly = (
     const attempt = (immutable: boolean) =>
       Effect.acquireRelease(
         createGuarded(target, { ...options, immutable }),
-        (client) => Effect.promise(() => client.closeAndRelease())
+        (client) => Effect.sync(() => client.closeAndRelease())
       ).pipe(Effect.tap((client) =>
         Effect.tryPromise({
           try: () => client.inner.execute("SELECT count(*) FROM sqlite_master"),
@@ -321,7 +321,7 @@ export const layer = (
         ? yield* openReadOnly(target, { busyTimeout, statementTimeout })
         : yield* Effect.acquireRelease(
           createGuarded(target, { busyTimeout, statementTimeout, immutable: false }),
-          (client) => Effect.promise(() => client.closeAndRelease())
+          (client) => Effect.sync(() => client.closeAndRelease())
         )
       if (target._tag === "File") {
         yield* refuseForeignFile(target, guarded)

@@ -41,18 +41,29 @@ const collectGarbage = (): void => {
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 // A collection asked for but not started yet: later callers join it. Once it starts, a caller
-// that closed a connection since gets a new one.
-let waiting: Promise<void> | undefined
+// that closed a connection since gets a new one. `start` is its first turn: unreferenced while
+// only background callers wait for it, so it never keeps a finishing process alive.
+let waiting: { readonly promise: Promise<void>; readonly start: NodeJS.Immediate } | undefined
+// The latest collection, until its finalisers have had their turn.
+let current: Promise<void> = Promise.resolve()
 
 /**
  * Release the descriptors of every connection closed so far, with a full garbage collection
- * (tens of milliseconds in a large heap). Never rejects.
+ * (tens of milliseconds in a large heap). `background`: do not keep the process alive for it (a
+ * process that is about to exit loses its descriptors anyway). Never rejects.
  */
-export const releaseClosedConnections = (): Promise<void> => {
-  if (waiting !== undefined) return waiting
-  const collection = (async () => {
+export const releaseClosedConnections = (options: { readonly background?: boolean } = {}): Promise<void> => {
+  if (waiting !== undefined) {
+    if (options.background !== true) waiting.start.ref()
+    return waiting.promise
+  }
+  let start!: NodeJS.Immediate
+  const begun = new Promise<void>((resolve) => {
     // Let the current turn's callers drop their last references first.
-    await nextTurn()
+    start = setImmediate(resolve)
+  })
+  if (options.background === true) start.unref()
+  const promise = begun.then(async () => {
     waiting = undefined
     try {
       collectGarbage()
@@ -62,10 +73,14 @@ export const releaseClosedConnections = (): Promise<void> => {
     // The binding's finalisers run on a later turn.
     await nextTurn()
     await nextTurn()
-  })()
-  waiting = collection
-  return collection
+  })
+  waiting = { promise, start }
+  current = promise
+  return promise
 }
+
+/** The collection asked for last (e.g. by a layer that closed), once it is done; for tests. */
+export const lastRelease = (): Promise<void> => current
 
 /** At most this many replaced connections wait for a collection (about 2 descriptors each). */
 export const REPLACED_CONNECTIONS_KEPT = 8
