@@ -80,6 +80,11 @@ export interface FileOptions extends CommonOptions {
    * (`"project-key"`).
    */
   readonly projectKey?: string | undefined
+  /**
+   * Open the existing database without writing to it (default false): nothing is created or
+   * migrated, and every command fails with a `SqlError` whose cause is `ReadOnlyDatabase`.
+   */
+  readonly readOnly?: boolean | undefined
 }
 
 /** Options of `layer`. */
@@ -94,6 +99,11 @@ export interface RemoteOptions extends CommonOptions {
   readonly syncInterval?: number | undefined
   /** Servers and replicas: how long reaching the server may take when the layer opens, in ms (default 10000). */
   readonly connectTimeout?: number | undefined
+  /**
+   * Servers: how long one statement may wait for the server's answer, in ms (default 30000). Past
+   * it the command fails with a `SqlError` whose cause is `StatementTimeout`.
+   */
+  readonly statementTimeout?: number | undefined
   /**
    * The project key: on a server, which of its projects this is. On a `file:` database, as for
    * `layerFile`: default the stored key, and a disagreeing one is a `DatabaseOpenError`.
@@ -120,7 +130,7 @@ const timeAuthorityLayer = (target: Sql.Target, options: CommonOptions) =>
 const projectLayer = (target: Sql.Target, request: KeyRequest) => {
   const location = Sql.describeTarget(target)
   const resolved = target._tag === "File"
-    ? Effect.flatMap(SqlClient.SqlClient, (sql) => resolveProjectKey(sql, location, request))
+    ? Effect.flatMap(SqlClient.SqlClient, (sql) => resolveProjectKey(sql, location, { ...request, readOnly: target.readOnly }))
     : Effect.sync(() => request.explicit ?? request.fallback())
   return Layer.effect(
     FleetProject,
@@ -133,7 +143,10 @@ const projectLayer = (target: Sql.Target, request: KeyRequest) => {
 const build = (
   target: Sql.Target,
   projectKey: KeyRequest,
-  options: CommonOptions & { readonly connectTimeout?: number | undefined }
+  options: CommonOptions & {
+    readonly connectTimeout?: number | undefined
+    readonly statementTimeout?: number | undefined
+  }
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
     // Services see the Replica (Locks pulls before polling on an embedded replica).
@@ -141,7 +154,11 @@ const build = (
       target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
     )),
     Layer.provideMerge(projectLayer(target, projectKey).pipe(Layer.provideMerge(
-      Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout })
+      Sql.layer(target, {
+        busyTimeout: options.busyTimeout,
+        connectTimeout: options.connectTimeout,
+        statementTimeout: options.statementTimeout
+      })
     ))),
     Layer.provide(Layer.merge(policyLayer(options), timeAuthorityLayer(target, options)))
   )
@@ -186,7 +203,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
         })
       }
       if (options.projectKey !== undefined) yield* checkProjectKey(path, options.projectKey)
-      return build({ _tag: "File", path }, {
+      return build({ _tag: "File", path, readOnly: options.readOnly === true }, {
         explicit: options.projectKey,
         // Resolved once the layer has created `.fleet/`, so the directory exists.
         fallback: () => canonicalPath(projectPath),
@@ -210,9 +227,16 @@ const targetOf = (options: RemoteOptions): Effect.Effect<Sql.Target, DatabaseOpe
   }
   if (url.startsWith("file:")) {
     const path = resolve(decodeURIComponent(url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "").replace(/\?.*$/, "")))
+    // SQLite's `mode=ro` (read-only); other query parameters are ignored, as before.
+    const readOnly = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "").get("mode") === "ro"
+    if (readOnly && options.syncUrl !== undefined) {
+      return Effect.fail(
+        new DatabaseOpenError({ target: path, reason: "url", detail: "?mode=ro is for a file database, not an embedded replica" })
+      )
+    }
     return Effect.succeed(
       options.syncUrl === undefined
-        ? { _tag: "File", path }
+        ? { _tag: "File", path, readOnly }
         : { _tag: "Replica", path, syncUrl: options.syncUrl, authToken: token, syncInterval: options.syncInterval }
     )
   }

@@ -189,12 +189,13 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
  * another application's SQLite file, left untouched), the URL is refused, the server is
  * unreachable or refuses the auth token
  * (`"auth"`), the schema is newer than this library, or the `projectKey` asked for is not the
- * key the file database was created with (`"project-key"`). `target` is the path or URL (never a
- * credential).
+ * key the file database was created with (`"project-key"`), or a read-only open is impossible (`"read-only"`: no file, a
+ * schema that needs migrating, or a WAL the process cannot share). `target` is the path or URL
+ * (never a credential).
  */
 export class DatabaseOpenError extends Schema.TaggedError<DatabaseOpenError>()("DatabaseOpenError", {
   target: Schema.String,
-  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "auth", "schema-too-new", "migration", "project-key", "other"),
+  reason: Schema.Literal("directory", "not-a-database", "url", "unreachable", "auth", "schema-too-new", "migration", "project-key", "read-only", "other"),
   detail: Schema.String
 }) {
   override get message() {
@@ -208,6 +209,27 @@ export class FleetClosed extends Schema.TaggedError<FleetClosed>()("FleetClosed"
 }) {
   override get message() {
     return `The fleet on ${this.location} is closed`
+  }
+}
+
+/**
+ * A statement to a libSQL server got no answer within the layer's `statementTimeout`: the server
+ * is frozen, overloaded or cut off. It reaches callers as the `cause` of a `SqlError`. The
+ * connection was abandoned (the next statement uses a fresh one) and the transaction it belonged
+ * to was given up, so nothing of it is committed — unless the timeout hit the `COMMIT` itself
+ * (`during_commit`), whose outcome the server alone knows. Retryable (`isRetryable`) when not
+ * `during_commit`.
+ */
+export class StatementTimeout extends Schema.TaggedError<StatementTimeout>()("StatementTimeout", {
+  target: Schema.String,
+  timeout_ms: Schema.Number,
+  during_commit: Schema.Boolean
+}) {
+  override get message() {
+    return `No answer from ${this.target} within ${this.timeout_ms} ms` +
+      (this.during_commit
+        ? "; the timeout hit the commit, so whether the transaction was applied is unknown"
+        : "; the transaction was abandoned, nothing of it was applied")
   }
 }
 
@@ -226,5 +248,18 @@ export class UndecodableRow extends Schema.TaggedError<UndecodableRow>()("Undeco
 }) {
   override get message() {
     return `Row ${this.row_id} of table "${this.table}" cannot be read: column "${this.column}": ${this.detail}`
+  }
+}
+
+/**
+ * The database was opened in read-only mode (`readOnly: true`, or `?mode=ro` in a `file:` URL)
+ * and a write was attempted. It reaches callers as the `cause` of a `SqlError`; nothing was
+ * written.
+ */
+export class ReadOnlyDatabase extends Schema.TaggedError<ReadOnlyDatabase>()("ReadOnlyDatabase", {
+  target: Schema.String
+}) {
+  override get message() {
+    return `${this.target} is open in read-only mode: writes are refused`
   }
 }

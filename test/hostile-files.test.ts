@@ -10,6 +10,7 @@ import { createHash } from "node:crypto"
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DatabaseOpenError, FleetDb, Pilots, Sorties } from "../src/index.js"
+import { releaseClosedConnections } from "../src/sql/release.js"
 import { tempDir } from "./support/backends.js"
 
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex")
@@ -42,6 +43,9 @@ const raw = async (path: string, statements: ReadonlyArray<string>) => {
     return results
   } finally {
     client.close()
+    // Really closed (so a WAL database's last close folds its WAL in now, not at some later
+    // garbage collection, e.g. the one after our own layer closes).
+    await releaseClosedConnections()
   }
 }
 

@@ -198,7 +198,9 @@ describe("errors reject with the same tagged instances", () => {
 
   it("covers every error class of the public face", () => {
     expect(classes.length).toBeGreaterThan(15)
-    const untested = classes.map(([name]) => name).filter((name) => !(name in cases) && name !== "DatabaseOpenError")
+    const untested = classes.map(([name]) => name).filter((name) =>
+      !(name in cases) && !(name in SQL_CAUSES) && name !== "DatabaseOpenError"
+    )
     expect(untested, "error classes without a case in test/promise.test.ts").toEqual([])
   })
 
@@ -210,6 +212,21 @@ describe("errors reject with the same tagged instances", () => {
       expect((error as { _tag: string })._tag).toBe(name)
     })
   }
+
+  // Errors that reach callers as the `cause` of a `SqlError`, never on their own.
+  const SQL_CAUSES: Record<string, true> = { ReadOnlyDatabase: true, StatementTimeout: true }
+
+  it("a write in read-only mode rejects with the SqlError whose cause is ReadOnlyDatabase", async () => {
+    const dir = freshDir()
+    const writer = await open({ projectPath: dir })
+    await writer.pilots.register({ callsign: "viper-1" })
+    await writer.close()
+    const reader = await open({ projectPath: dir, readOnly: true })
+    expect((await reader.pilots.list()).map((p) => p.callsign)).toEqual(["viper-1"])
+    const error = await rejection(reader.pilots.register({ callsign: "viper-2" }))
+    expect((error as { _tag: string })._tag).toBe("SqlError")
+    expect((error as { cause: unknown }).cause).toBeInstanceOf(Errors.ReadOnlyDatabase)
+  })
 
   it("DatabaseOpenError from openFleet", async () => {
     const dir = freshDir()

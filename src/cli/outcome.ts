@@ -36,6 +36,8 @@ const openHint = (error: DatabaseOpenError): string => {
       return "point --project / --url at a FleetTools database"
     case "project-key":
       return "unset FLEET_PROJECT_KEY (the database's own key is used), or set it to the key it names"
+    case "read-only":
+      return "open it once from a user that can write it, or without read-only mode"
     case "schema-too-new":
     case "migration":
     case "other":

@@ -14,10 +14,17 @@
  * All calls are serialised (FIFO): a transaction holds the queue until it settles. Per-connection
  * pragmas are applied to every new connection before its first statement.
  *
+ * A replaced connection is closed and its descriptors released (see `release.ts`); with a
+ * `statementTimeout` (servers), a statement that gets no answer in time fails with
+ * `StatementTimeout` and its connection is abandoned; with `readOnly`, write transactions and
+ * writes fail with `ReadOnlyDatabase`.
+ *
  * @module
  */
 import type * as Libsql from "@libsql/client"
-import { isTransactionTimeout, poisonsConnection } from "./errors.js"
+import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
+import { isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
+import { releaseClosedConnections, releaseReplacedConnection } from "./release.js"
 
 /** How to (re)create the underlying client. */
 export interface GuardedClientOptions {
@@ -26,7 +33,17 @@ export interface GuardedClientOptions {
   readonly connectionPragmas: ReadonlyArray<string>
   /** Whether a poisoned connection may be replaced (false for `:memory:`, which would lose its data). */
   readonly replaceable: boolean
+  /** Whether connections hold files whose descriptors must be released after a close (local files). */
+  readonly holdsFiles?: boolean | undefined
+  /** How long one statement (or BEGIN, or COMMIT) may wait for an answer, in ms; none when absent. */
+  readonly statementTimeout?: number | undefined
+  /** Set for a read-only database: its printable name, for `ReadOnlyDatabase` errors. */
+  readonly readOnly?: string | undefined
+  /** The printable name of the database, for `StatementTimeout` errors. */
+  readonly target?: string | undefined
 }
+
+const SQLITE_READONLY = 8
 
 /**
  * A FIFO lock. Uncontended (the common case: one fiber at a time), taking it costs no promise
@@ -136,6 +153,7 @@ export class GuardedClient implements Libsql.Client {
       } catch {
         // the old connection is being discarded because it is broken
       }
+      if (this.#options.holdsFiles === true) await releaseReplacedConnection()
     }
     if (this.#needsPragmas) {
       for (const pragma of this.#options.connectionPragmas) {
@@ -146,14 +164,47 @@ export class GuardedClient implements Libsql.Client {
     return this.#inner
   }
 
+  /**
+   * `promise`, or a `StatementTimeout` once the statement timeout passes. A timed-out connection
+   * is abandoned: the next statement gets a fresh one. Whatever the abandoned promise settles
+   * with later is ignored.
+   */
+  bounded<A>(promise: Promise<A>, duringCommit = false): Promise<A> {
+    const ms = this.#options.statementTimeout
+    if (ms === undefined) return promise
+    return new Promise<A>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#poisoned = true
+        reject(new StatementTimeout({ target: this.#options.target ?? this.#inner.protocol, timeout_ms: ms, during_commit: duringCommit }))
+      }, ms)
+      promise.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        }
+      )
+    })
+  }
+
+  /** In read-only mode, SQLite's "attempt to write a readonly database" as `ReadOnlyDatabase`. */
+  readOnlyError(error: unknown): unknown {
+    const readOnly = this.#options.readOnly
+    return readOnly !== undefined && primaryCode(error) === SQLITE_READONLY ? new ReadOnlyDatabase({ target: readOnly }) : error
+  }
+
   async #run<A>(f: (client: Libsql.Client) => Promise<A>): Promise<A> {
     const release = await this.#queue.acquire()
     try {
       const ready = this.#ready()
-      return await f(ready instanceof Promise ? await ready : ready)
+      return await this.bounded(f(ready instanceof Promise ? await ready : ready))
     } catch (error) {
-      this.noteError(error)
-      throw error
+      const mapped = this.readOnlyError(error)
+      if (mapped === error) this.noteError(error)
+      throw mapped
     } finally {
       release()
     }
@@ -189,10 +240,19 @@ export class GuardedClient implements Libsql.Client {
   transaction(mode?: Libsql.TransactionMode): Promise<Libsql.Transaction> {
     return this.#queue.acquire().then(async (releaseQueue) => {
       const release = once(releaseQueue)
+      if (this.#options.readOnly !== undefined && mode !== "read") {
+        release()
+        return new FailedTransaction(new ReadOnlyDatabase({ target: this.#options.readOnly }))
+      }
       try {
         const ready = this.#ready()
         const client = ready instanceof Promise ? await ready : ready
-        const tx = await client.transaction(mode ?? "write")
+        const pending = client.transaction(mode ?? "write")
+        const tx = await this.bounded(pending).catch((error: unknown) => {
+          // A transaction that opens after its timeout is closed at once.
+          if (error instanceof StatementTimeout) pending.then((late) => late.close(), () => undefined)
+          throw error
+        })
         return new GuardedTransaction(tx, this, release)
       } catch (error) {
         this.noteError(error)
@@ -205,6 +265,18 @@ export class GuardedClient implements Libsql.Client {
   close(): void {
     this.closed = true
     this.#inner.close()
+  }
+
+  /**
+   * Close, and have the closed connections' descriptors released on the next turn of the event
+   * loop (in the background: a process that is exiting does not wait for it).
+   */
+  closeAndRelease(): void {
+    try {
+      this.close()
+    } finally {
+      if (this.#options.holdsFiles === true) void releaseClosedConnections({ background: true })
+    }
   }
 
   reconnect(): void {
@@ -234,11 +306,11 @@ class GuardedTransaction implements Libsql.Transaction {
 
   // The caller gets the driver's own promise (one step less per statement than wrapping it); a
   // failure is noted by a handler registered first, so before the caller sees it.
-  #guard<A>(f: () => Promise<A>): Promise<A> {
+  #guard<A>(f: () => Promise<A>, duringCommit = false): Promise<A> {
     if (this.#killed !== undefined) return Promise.reject(this.#killed.error)
     let promise: Promise<A>
     try {
-      promise = f()
+      promise = this.#client.bounded(f(), duringCommit)
     } catch (error) {
       this.#failed(error)
       return Promise.reject(error)
@@ -247,16 +319,18 @@ class GuardedTransaction implements Libsql.Transaction {
     return promise
   }
 
+  // A statement timeout abandons the transaction like a server kill: nothing later of it may run.
   #failed(error: unknown): void {
-    if (isTransactionTimeout(error)) this.#killed = { error }
+    if (isTransactionTimeout(error) || error instanceof StatementTimeout) this.#killed = { error }
     this.#client.noteError(error)
   }
 
-  async #settle(f: () => Promise<void>): Promise<void> {
+  async #settle(f: () => Promise<void>, duringCommit: boolean): Promise<void> {
     try {
-      await this.#guard(f)
+      await this.#guard(f, duringCommit)
     } finally {
-      this.#release()
+      if (this.#killed !== undefined) this.close()
+      else this.#release()
     }
   }
 
@@ -273,14 +347,14 @@ class GuardedTransaction implements Libsql.Transaction {
     return this.#settle(async () => {
       await this.#tx.commit()
       this.#client.noteCommit()
-    })
+    }, true)
   }
   rollback(): Promise<void> {
     if (this.#killed !== undefined) {
       this.close()
       return Promise.resolve()
     }
-    return this.#settle(() => this.#tx.rollback())
+    return this.#settle(() => this.#tx.rollback(), false)
   }
   close(): void {
     try {

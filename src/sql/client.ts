@@ -8,11 +8,14 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
 import * as Libsql from "@libsql/client"
+import { _createClient } from "@libsql/client/sqlite3"
 import { Cause, Context, Effect, Exit, identity, Layer, Redacted } from "effect"
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync } from "node:fs"
 import { dirname } from "node:path"
+import { pathToFileURL } from "node:url"
 import { DatabaseOpenError } from "../errors.js"
 import { latestMigrationId, loader, migrationsTable } from "../migrations/index.js"
+import { primaryCode } from "./errors.js"
 import { GuardedClient } from "./GuardedClient.js"
 import { inspectFile } from "./inspect.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
@@ -20,7 +23,12 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
 /** Where the database is and how to reach it. */
 export type Target =
   | { readonly _tag: "Memory" }
-  | { readonly _tag: "File"; readonly path: string }
+  | {
+    readonly _tag: "File"
+    readonly path: string
+    /** Open without writing anything, file or sidecars (`mode=ro`); writes fail with `ReadOnlyDatabase`. */
+    readonly readOnly?: boolean | undefined
+  }
   | {
     readonly _tag: "Remote"
     readonly url: string
@@ -40,9 +48,14 @@ export interface ConnectionOptions {
   readonly busyTimeout?: number | undefined
   /** Servers only: how long reaching the server may take when the layer opens, in ms (default 10000). */
   readonly connectTimeout?: number | undefined
+  /** Servers only: how long one statement may wait for an answer once open, in ms (default 30000). */
+  readonly statementTimeout?: number | undefined
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000
+
+/** Default bound on one statement to a server, in ms. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 /** A printable name for the target: the path or URL, never a credential. */
 export const describeTarget = (target: Target): string => {
@@ -89,10 +102,10 @@ export const clientOptions = (target: Target, busyTimeout: number): {
       return { config: { url: ":memory:" }, pragmas: [], replaceable: false }
     case "File":
       // One connection: Effect serialises transactions anyway, and per-connection pragmas stay
-      // in force on the only connection there is.
+      // in force on the only connection there is. Read-only: no pragma (each would write).
       return {
         config: { url: fileUrl(target.path), timeout: busyTimeout, concurrency: 1 },
-        pragmas: filePragmas,
+        pragmas: target.readOnly === true ? [] : filePragmas,
         replaceable: true
       }
     case "Remote":
@@ -183,17 +196,97 @@ const ensureDirectory = (target: Target): Effect.Effect<void, DatabaseOpenError>
     })
     : Effect.void
 
-const createGuarded = (target: Target, busyTimeout: number): Effect.Effect<GuardedClient, DatabaseOpenError> =>
+/**
+ * A read-only connection: a SQLite URI with `mode=ro` (`@libsql/client` refuses query parameters
+ * in its URLs, the engine takes them in the path). `immutable` also skips the `-shm` file and all
+ * locking: only for a file no one is using in WAL mode (see `openReadOnly`).
+ */
+const readOnlyClient = (path: string, busyTimeout: number, immutable: boolean): Libsql.Client =>
+  _createClient({
+    scheme: "file",
+    tls: false,
+    authority: undefined,
+    path: `${pathToFileURL(path).href}?mode=ro${immutable ? "&immutable=1" : ""}`,
+    authToken: undefined,
+    encryptionKey: undefined,
+    remoteEncryptionKey: undefined,
+    syncUrl: undefined,
+    syncInterval: undefined,
+    readYourWrites: undefined,
+    offline: undefined,
+    intMode: "number",
+    fetch: undefined,
+    concurrency: 1,
+    timeout: busyTimeout
+  })
+
+const createGuarded = (
+  target: Target,
+  options: { readonly busyTimeout: number; readonly statementTimeout: number; readonly immutable: boolean }
+): Effect.Effect<GuardedClient, DatabaseOpenError> =>
   Effect.try({
     try: () => {
-      const { config, pragmas, replaceable } = clientOptions(target, busyTimeout)
+      const { config, pragmas, replaceable } = clientOptions(target, options.busyTimeout)
+      const readOnly = target._tag === "File" && target.readOnly === true
       return new GuardedClient({
-        create: () => Libsql.createClient(config),
+        create: readOnly
+          ? () => readOnlyClient(target.path, options.busyTimeout, options.immutable)
+          : () => Libsql.createClient(config),
         connectionPragmas: pragmas,
-        replaceable
+        replaceable,
+        holdsFiles: target._tag === "File" || target._tag === "Replica",
+        statementTimeout: target._tag === "Remote" ? options.statementTimeout : undefined,
+        readOnly: readOnly ? describeTarget(target) : undefined,
+        target: describeTarget(target)
       })
     },
     catch: (error) => classify(target, error)
+  })
+
+const SQLITE_READONLY = 8
+const SQLITE_CANTOPEN = 14
+
+/**
+ * Open a file read-only. With `mode=ro` SQLite still needs the `-shm` file of a WAL database, and
+ * creates it when missing: in a directory the process cannot write, that fails. If no `-wal` file
+ * exists, no one is using the database in WAL mode, and it is opened `immutable` (no `-shm`, no
+ * locks); otherwise it cannot be read safely and the error says so.
+ */
+const openReadOnly = (
+  target: Target & { readonly _tag: "File" },
+  options: { readonly busyTimeout: number; readonly statementTimeout: number }
+) =>
+  Effect.gen(function*() {
+    if (!existsSync(target.path)) {
+      return yield* Effect.fail(openError(target, "read-only", "there is no database file, and read-only mode does not create one"))
+    }
+    const attempt = (immutable: boolean) =>
+      Effect.acquireRelease(
+        createGuarded(target, { ...options, immutable }),
+        (client) => Effect.sync(() => client.closeAndRelease())
+      ).pipe(Effect.tap((client) =>
+        Effect.tryPromise({
+          try: () => client.inner.execute("SELECT count(*) FROM sqlite_master"),
+          catch: (error) => error
+        })
+      ))
+    return yield* attempt(false).pipe(
+      Effect.catchAll((error) => {
+        const code = primaryCode(error instanceof DatabaseOpenError ? undefined : error)
+        if (code !== SQLITE_READONLY && code !== SQLITE_CANTOPEN) {
+          return Effect.fail(error instanceof DatabaseOpenError ? error : classify(target, error))
+        }
+        if (existsSync(`${target.path}-wal`)) {
+          return Effect.fail(openError(
+            target,
+            "read-only",
+            `the database is in use in WAL mode (its -wal file exists) and this process cannot open its -shm file (${errorText(error)}); ` +
+              "read it as a user who can write its directory, or once its writers have closed it"
+          ))
+        }
+        return attempt(true).pipe(Effect.mapError((error) => error instanceof DatabaseOpenError ? error : classify(target, error)))
+      })
+    )
   })
 
 /**
@@ -218,12 +311,23 @@ export const layer = (
           timeoutMs: connectTimeout
         })
       }
-      yield* ensureDirectory(target)
-      if (target._tag === "File") yield* refuseForeignFile(target, busyTimeout)
-      const guarded = yield* Effect.acquireRelease(
-        createGuarded(target, busyTimeout),
-        (client) => target._tag === "File" ? checkpointAndClose(client) : Effect.sync(() => client.close())
-      )
+      const statementTimeout = options.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT_MS
+      if (!(Number.isFinite(statementTimeout) && statementTimeout > 0)) {
+        return yield* Effect.fail(openError(target, "other", `statementTimeout must be a positive number of ms, got ${statementTimeout}`))
+      }
+      const readOnly = target._tag === "File" && target.readOnly === true
+      if (!readOnly) yield* ensureDirectory(target)
+      const guarded = target._tag === "File" && readOnly
+        ? yield* openReadOnly(target, { busyTimeout, statementTimeout })
+        : yield* Effect.acquireRelease(
+          createGuarded(target, { busyTimeout, statementTimeout, immutable: false }),
+          (client) => Effect.sync(() => client.closeAndRelease())
+        )
+      if (target._tag === "File") {
+        yield* refuseForeignFile(target, guarded)
+        // Runs before the close above; never on a refused file, which stays untouched.
+        if (!readOnly) yield* Effect.addFinalizer(() => checkpoint(guarded))
+      }
       // Touch the database now so a bad file or an unreachable server fails the layer here.
       yield* Effect.tryPromise({
         try: () => guarded.execute("SELECT 1"),
@@ -237,7 +341,7 @@ export const layer = (
           : identity
       )
       const client = yield* LibsqlClient.make({ liveClient: guarded })
-      yield* migrate(target).pipe(Effect.provideService(SqlClient.SqlClient, client))
+      yield* (readOnly ? checkSchemaReadOnly(target) : migrate(target)).pipe(Effect.provideService(SqlClient.SqlClient, client))
       return Context.make(LibsqlClient.LibsqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
     })
   ).pipe(Layer.provide(Reactivity.layer))
@@ -246,9 +350,9 @@ export const layer = (
  * Before anything is written (opening sets WAL mode in the file's header), make sure an existing
  * file is a FleetTools database: another application's SQLite file is refused, untouched.
  */
-const refuseForeignFile = (target: Target & { readonly _tag: "File" }, busyTimeout: number) =>
+const refuseForeignFile = (target: Target & { readonly _tag: "File" }, guarded: GuardedClient) =>
   Effect.tryPromise({
-    try: () => inspectFile(target.path, busyTimeout),
+    try: () => inspectFile(target.path, guarded.inner),
     catch: (error) => classify(target, error)
   }).pipe(
     Effect.flatMap((contents) =>
@@ -269,19 +373,59 @@ const refuseForeignFile = (target: Target & { readonly _tag: "File" }, busyTimeo
  * middle of a transaction the checkpoint gives up at once (busy timeout 0), and the WAL is left to
  * the automatic checkpoints, `journal_size_limit` and the last process to close.
  */
-const checkpointAndClose = (client: GuardedClient) =>
+const checkpoint = (client: GuardedClient) =>
   Effect.tryPromise(async () => {
     await client.execute("PRAGMA busy_timeout = 0")
     await client.execute("PRAGMA wal_checkpoint(TRUNCATE)")
   }).pipe(
     Effect.timeout(2_000),
-    Effect.ignore,
-    Effect.ensuring(Effect.sync(() => client.close()))
+    Effect.ignore
   )
 
-const migrate = (target: Target) =>
+/**
+ * The newest migration recorded in the database (0 for a new one). A plain read: it takes no
+ * write lock, so it answers while another process is in the middle of a long write.
+ */
+const appliedMigration = (target: Target) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+    if (tables.length === 0) return 0
+    const rows = yield* sql<{ readonly id: number | null }>`SELECT MAX(migration_id) AS id FROM ${sql(migrationsTable)}`
+    return rows[0]?.id ?? 0
+  }).pipe(Effect.mapError((error) => classify(target, innermost(error))))
+
+const tooNew = (target: Target, applied: number) =>
+  openError(
+    target,
+    "schema-too-new",
+    `its schema is at migration ${applied}, newer than this version of @fleettools/db knows (${latestMigrationId}); upgrade @fleettools/db`
+  )
+
+/** Read-only: nothing can be migrated, so the schema must already be this library's. */
+const checkSchemaReadOnly = (target: Target) =>
+  Effect.gen(function*() {
+    const applied = yield* appliedMigration(target)
+    if (applied > latestMigrationId) return yield* Effect.fail(tooNew(target, applied))
+    if (applied < latestMigrationId) {
+      return yield* Effect.fail(openError(
+        target,
+        "read-only",
+        `its schema is at migration ${applied} and needs migrating to ${latestMigrationId}, which read-only mode cannot do; open it once for writing`
+      ))
+    }
+  })
+
+/**
+ * Bring the schema up to date. A read decides first: an up-to-date database is opened without
+ * the write lock (the migrator's transaction is `BEGIN IMMEDIATE`), so a process can start while
+ * another holds a long write.
+ */
+const migrate = (target: Target) =>
+  Effect.gen(function*() {
+    const before = yield* appliedMigration(target)
+    if (before > latestMigrationId) return yield* Effect.fail(tooNew(target, before))
+    if (before === latestMigrationId) return
     const exit = yield* Effect.exit(LibsqlMigrator.run({ loader, table: migrationsTable }))
     if (Exit.isFailure(exit)) {
       const error = innermost(causeError(exit.cause))
@@ -290,15 +434,7 @@ const migrate = (target: Target) =>
         ? Effect.fail(openError(target, "migration", `migrating the schema failed: ${errorText(error)}`))
         : Effect.fail(classified)
     }
-    const rows = yield* sql<{ readonly id: number }>`SELECT MAX(migration_id) AS id FROM ${sql(migrationsTable)}`.pipe(
-      Effect.mapError((error) => classify(target, innermost(error)))
-    )
-    const applied = rows[0]?.id ?? 0
-    if (applied > latestMigrationId) {
-      return yield* Effect.fail(openError(
-        target,
-        "schema-too-new",
-        `its schema is at migration ${applied}, newer than this version of @fleettools/db knows (${latestMigrationId}); upgrade @fleettools/db`
-      ))
-    }
+    // Another process may have migrated further in the meantime.
+    const applied = yield* appliedMigration(target)
+    if (applied > latestMigrationId) return yield* Effect.fail(tooNew(target, applied))
   })

@@ -6,6 +6,7 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import { Predicate } from "effect"
+import { StatementTimeout } from "../errors.js"
 
 interface DriverError {
   readonly code?: unknown
@@ -59,11 +60,14 @@ export const isTransactionTimeout = (error: unknown): boolean => {
 
 /**
  * True for a database failure that is safe to retry as a whole: SQLITE_BUSY past the busy
- * timeout, or a write transaction killed by a libSQL server. Commands already retry these a
- * bounded number of times (`WritePolicy`); one that still surfaces as a `SqlError` can be retried
- * by the caller.
+ * timeout, a write transaction killed by a libSQL server, or a `StatementTimeout` that did not
+ * hit a commit. Commands already retry the first two a bounded number of times (`WritePolicy`);
+ * one that still surfaces as a `SqlError` can be retried by the caller.
  */
-export const isRetryable = (error: unknown): boolean => isBusy(error)
+export const isRetryable = (error: unknown): boolean => {
+  const cause = driverCause(error)
+  return isBusy(error) || (cause instanceof StatementTimeout && !cause.during_commit)
+}
 
 /** True for a unique or primary-key violation. */
 export const isUniqueViolation = (error: unknown): boolean => {

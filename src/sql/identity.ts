@@ -47,6 +47,8 @@ export interface KeyRequest {
    * (`fleet-db doctor` reports it): what this library used before (e.g. the path as given).
    */
   readonly legacy: () => string
+  /** A read-only open claims nothing: without a stored key it uses the explicit or fallback key. */
+  readonly readOnly?: boolean | undefined
 }
 
 const storedKey = (sql: SqlClient.SqlClient) =>
@@ -73,6 +75,9 @@ export const resolveProjectKey = (
 ): Effect.Effect<string, DatabaseOpenError> =>
   Effect.gen(function*() {
     let stored = yield* storedKey(sql)
+    if (stored.key === undefined && !stored.legacy && request.readOnly === true) {
+      return request.explicit ?? request.fallback()
+    }
     if (stored.key === undefined && !stored.legacy) {
       const candidate = request.explicit ?? request.fallback()
       // Not when rows under another key exist (written by services composed by hand): then the

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as Libsql from "@libsql/client"
+import type * as Libsql from "@libsql/client"
 import { closeSync, openSync, readSync, statSync } from "node:fs"
 import { migrationsTable } from "../migrations/index.js"
 
@@ -46,11 +46,12 @@ const checkWholePages = (path: string, size: number): void => {
 }
 
 /**
- * Classify the file at `path` with a read-only look (no pragmas, no writes). Rejects with the
- * driver's error when the file is not a SQLite database or is damaged (e.g. truncated).
- * A missing or empty (0-byte) file is `Absent`: SQLite treats both as a new database.
+ * Classify the file at `path` with a read-only look through `client`, a fresh connection to it
+ * on which nothing has run yet (no pragmas, no writes). Rejects with the driver's error when the
+ * file is not a SQLite database or is damaged (e.g. truncated). A missing or empty (0-byte) file
+ * is `Absent`: SQLite treats both as a new database.
  */
-export const inspectFile = async (path: string, busyTimeout: number): Promise<FileContents> => {
+export const inspectFile = async (path: string, client: Pick<Libsql.Client, "execute">): Promise<FileContents> => {
   let size: number
   try {
     size = statSync(path).size
@@ -59,20 +60,15 @@ export const inspectFile = async (path: string, busyTimeout: number): Promise<Fi
   }
   if (size === 0) return { _tag: "Absent" }
   checkWholePages(path, size)
-  const client = Libsql.createClient({ url: `file:${path}`, timeout: busyTimeout })
-  try {
-    const tables = (await client.execute(
-      "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-    )).rows.map((row) => String(row.name))
-    // The migrator creates its table before its migration transaction, so a file another process
-    // is migrating right now can hold only that table: it is ours, mid-creation.
-    if (tables.every((table) => table === migrationsTable)) return { _tag: "Fleet" }
-    if (tables.includes("events")) {
-      const columns = new Set((await client.execute("PRAGMA table_xinfo(events)")).rows.map((row) => String(row.name)))
-      if (EVENTS_COLUMNS.every((column) => columns.has(column))) return { _tag: "Fleet" }
-    }
-    return { _tag: "Foreign", tables }
-  } finally {
-    client.close()
+  const tables = (await client.execute(
+    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+  )).rows.map((row) => String(row.name))
+  // The migrator creates its table before its migration transaction, so a file another process
+  // is migrating right now can hold only that table: it is ours, mid-creation.
+  if (tables.every((table) => table === migrationsTable)) return { _tag: "Fleet" }
+  if (tables.includes("events")) {
+    const columns = new Set((await client.execute("PRAGMA table_xinfo(events)")).rows.map((row) => String(row.name)))
+    if (EVENTS_COLUMNS.every((column) => columns.has(column))) return { _tag: "Fleet" }
   }
+  return { _tag: "Foreign", tables }
 }
