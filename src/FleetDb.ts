@@ -6,6 +6,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { lstatSync, mkdirSync, realpathSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
 import { DatabaseOpenError } from "./errors.js"
 import { FleetProject } from "./Project.js"
@@ -48,10 +49,22 @@ export interface CommonOptions {
   readonly busyTimeout?: number | undefined
   /** How often a whole write transaction is retried after SQLITE_BUSY before failing (default 4). */
   readonly busyRetries?: number | undefined
+  /**
+   * Compare reservation paths case-insensitively. Only decides a project that has no case rule
+   * stored yet (default: what the project directory's filesystem does for a file database,
+   * case-sensitive otherwise); the stored rule wins from then on.
+   */
+  readonly caseInsensitive?: boolean | undefined
+}
+
+/** Options of layers without a project directory of their own (memory, server). */
+export interface RootOptions {
+  /** The project root absolute path patterns are resolved against; absent: absolute paths are refused. */
+  readonly projectRoot?: string | undefined
 }
 
 /** Options of `layerMemory`. */
-export interface MemoryOptions extends CommonOptions {
+export interface MemoryOptions extends CommonOptions, RootOptions {
   /** The project key (default `"default"`). */
   readonly projectKey?: string | undefined
 }
@@ -67,7 +80,7 @@ export interface FileOptions extends CommonOptions {
 }
 
 /** Options of `layer`. */
-export interface RemoteOptions extends CommonOptions {
+export interface RemoteOptions extends CommonOptions, RootOptions {
   /** `libsql://`, `http(s)://`, `ws(s)://` for a server; `file:` for a local file (or an embedded replica with `syncUrl`). */
   readonly url: string
   /** The server's auth token. Never logged. */
@@ -88,10 +101,51 @@ const policyLayer = (options: CommonOptions) =>
     ? Layer.empty
     : Layer.succeed(WritePolicy, { busyRetries: Math.max(0, Math.floor(options.busyRetries)), busyBackoff: Duration.millis(25) })
 
+/** The canonical spelling of a directory (after symlinks), or its absolute path when it cannot be read. */
+const realpathOr = (path: string): string => {
+  try {
+    return realpathSync.native(path)
+  } catch {
+    return resolve(path)
+  }
+}
+
+/**
+ * Does the project directory's filesystem fold case? `.fleet` and `.FLEET` are the same entry
+ * there exactly when it does. (`.fleet/` is created here when missing, as opening does anyway.)
+ */
+const probeCaseInsensitive = (root: string): boolean => {
+  try {
+    mkdirSync(join(root, ".fleet"), { recursive: true })
+    const lower = lstatSync(join(root, ".fleet"))
+    const upper = lstatSync(join(root, ".FLEET"), { throwIfNoEntry: false })
+    return upper !== undefined && upper.ino === lower.ino && upper.dev === lower.dev
+  } catch {
+    return false
+  }
+}
+
+/** The root and default case rule of a project (see `FleetProjectShape`). */
+const projectPlace = (
+  given: string | undefined,
+  options: CommonOptions,
+  probe: boolean
+): Pick<Project.FleetProjectShape, "root" | "rootAliases" | "caseInsensitive"> => {
+  if (given === undefined) return { root: undefined, rootAliases: [], caseInsensitive: options.caseInsensitive ?? false }
+  const root = realpathOr(given)
+  const asGiven = resolve(given)
+  return {
+    root,
+    rootAliases: asGiven === root ? [] : [asGiven],
+    caseInsensitive: options.caseInsensitive ?? (probe && probeCaseInsensitive(root))
+  }
+}
+
 const build = (
   target: Sql.Target,
   projectKey: string,
-  options: CommonOptions & { readonly connectTimeout?: number | undefined }
+  options: CommonOptions & { readonly connectTimeout?: number | undefined },
+  place: Pick<Project.FleetProjectShape, "root" | "rootAliases" | "caseInsensitive">
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
     // Services see the Replica (Locks pulls before polling on an embedded replica).
@@ -100,7 +154,7 @@ const build = (
     )),
     Layer.provideMerge(Layer.mergeAll(
       Sql.layer(target, { busyTimeout: options.busyTimeout, connectTimeout: options.connectTimeout }),
-      Project.layer({ projectKey, location: Sql.describeTarget(target) })
+      Project.layer({ projectKey, location: Sql.describeTarget(target), ...place })
     )),
     Layer.provide(policyLayer(options))
   )
@@ -115,9 +169,13 @@ const checkProjectKey = (target: string, projectKey: string) =>
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServices, DatabaseOpenError> =>
   Layer.unwrapEffect(
-    Effect.as(
+    Effect.zipRight(
       checkProjectKey(":memory:", options.projectKey ?? "default"),
-      build({ _tag: "Memory" }, options.projectKey ?? "default", options)
+      Effect.suspend(() =>
+        Effect.succeed(
+          build({ _tag: "Memory" }, options.projectKey ?? "default", options, projectPlace(options.projectRoot, options, false))
+        )
+      )
     )
   ).pipe(Layer.fresh)
 
@@ -140,7 +198,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
         })
       }
       yield* checkProjectKey(path, projectKey)
-      return build({ _tag: "File", path }, projectKey, options)
+      return build({ _tag: "File", path }, projectKey, options, projectPlace(projectPath, options, true))
     })
   )
 }
@@ -185,7 +243,7 @@ export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, Databa
     Effect.gen(function*() {
       const target = yield* targetOf(options)
       yield* checkProjectKey(Sql.describeTarget(target), options.projectKey)
-      return build(target, options.projectKey, options)
+      return build(target, options.projectKey, options, projectPlace(options.projectRoot, options, false))
     })
   )
 

@@ -12,6 +12,18 @@ export interface FleetProjectShape {
   readonly projectKey: string
   /** Where the database lives: a file path, `:memory:`, or the server URL (without credentials). */
   readonly location: string
+  /**
+   * The project root: the directory absolute path patterns are resolved against (for a file
+   * database, the directory holding `.fleet/`, after symlinks). Absent: absolute paths are refused.
+   */
+  readonly root?: string | undefined
+  /** Other spellings of the root that absolute paths may use (e.g. the path as given, before symlinks). */
+  readonly rootAliases?: ReadonlyArray<string> | undefined
+  /**
+   * The case rule a project gets when it has none stored yet (what its filesystem does, or the
+   * layer's explicit option). Once stored, the project's setting wins (see README, Reservations).
+   */
+  readonly caseInsensitive?: boolean | undefined
 }
 
 /** The project identity a `FleetDb` layer was built for. */

@@ -116,25 +116,29 @@ describe("Paths.normalize and Paths.validate", () => {
 
   it.each([
     ["a/b/../c", "a/c"],
-    ["\\src\\a.ts", "src/a.ts"],
-    ["src/**", "src/**"]
+    ["src/**", "src/**"],
+    ["  src/a.ts\n", "src/a.ts"],
+    ["src/e\u0301.ts", "src/\u00e9.ts"]
   ])("validate(%j) = right(%j)", (raw, expected) => {
     expect(validate(raw)).toEqual(Either.right(expected))
   })
 
   it.each([
     ["", "empty"],
-    [".", "inside the repository"],
-    ["./", "inside the repository"],
-    ["a/..", "inside the repository"],
-    ["../x", "inside the repository"],
-    ["a/../../x", "inside the repository"],
-    ["..\\x", "inside the repository"],
+    ["   ", "empty"],
+    [".", "inside the project"],
+    ["./", "inside the project"],
+    ["a/..", "inside the project"],
+    ["../x", "inside the project"],
+    ["a/../../x", "inside the project"],
+    ["..\\x", "inside the project"],
     ["src/**/../x", "wildcard"],
     ["src/*/../x", "wildcard"],
-    ["C:\\repo\\x.ts", "Windows"],
-    ["c:/repo/x.ts", "Windows"],
-    ["\\\\server\\share\\x", "Windows"],
+    ["C:\\repo\\x.ts", "absolute"],
+    ["c:/repo/x.ts", "absolute"],
+    ["\\\\server\\share\\x", "absolute"],
+    ["/src/a.ts", "absolute"],
+    ["\\src\\a.ts", "absolute"],
     ["a\u0000b", "control"],
     ["a\nb", "control"],
     ["a\u007fb", "control"],

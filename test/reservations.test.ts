@@ -274,7 +274,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       expect(yield* field(res.reserve({ ...ok, paths: [""] }))).toBe("paths.0")
       expect(yield* field(res.reserve({ ...ok, paths: ["src/a.ts", "../x"] }))).toBe("paths.1")
       const escaping = yield* failure(res.reserve({ ...ok, paths: ["src/a.ts", "../x"] }))
-      expect(escaping.message).toBe("Invalid paths.1: must stay inside the repository (a \"..\" goes above the root)")
+      expect(escaping.message).toBe("Invalid paths.1: must stay inside the project (a \"..\" goes above the project root)")
       const tooMany = yield* failure(res.reserve({ ...ok, paths: Array.from({ length: 101 }, (_, i) => `f${i}`) }))
       expect(tooMany.message).toBe("Invalid paths: must list at most 100 path patterns")
       expect(yield* field(res.reserve({ ...ok, paths: ["a/../../x"] }))).toBe("paths.0")

@@ -25,8 +25,11 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 
-/** Longest accepted pattern, in UTF-16 code units. */
+/** Longest accepted pattern, in UTF-16 code units, once canonical (project-relative). */
 export const MAX_PATTERN_LENGTH = 1024
+
+/** Longest accepted input before canonicalisation (an absolute path also spells out the root). */
+export const MAX_INPUT_LENGTH = 4096
 
 /** Most patterns accepted in one request. */
 export const MAX_PATTERNS = 100
@@ -35,7 +38,7 @@ const WILDCARD = /[*?[\]{}]/
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const DRIVE = /^[A-Za-z]:/
+const DRIVE = /^[A-Za-z]:(?=\/|$)/
 
 /** True when the pattern has a wildcard or a `[`/`{` construct, i.e. it is not one literal path. */
 export const isGlob = (pattern: string): boolean => WILDCARD.test(pattern)
@@ -46,10 +49,14 @@ interface Normalised {
   readonly problem: string | undefined
 }
 
-const resolveSegments = (pattern: string): Normalised => {
+/**
+ * Resolve `.`, `..` and empty segments of a `/`-separated path. `absolute`: a `..` at the top
+ * stays at the top (as `/..` is `/`); otherwise it is a problem (it leaves the project).
+ */
+const resolveSegments = (path: string, absolute = false): Normalised => {
   const out: Array<string> = []
   let problem: string | undefined
-  for (const segment of pattern.replace(/\\/g, "/").split("/")) {
+  for (const segment of path.split("/")) {
     if (segment === "" || segment === ".") continue
     if (segment !== "..") {
       out.push(segment)
@@ -57,7 +64,7 @@ const resolveSegments = (pattern: string): Normalised => {
     }
     const last = out.pop()
     if (last === undefined) {
-      problem ??= "must stay inside the repository (a \"..\" goes above the root)"
+      if (!absolute) problem ??= "must stay inside the project (a \"..\" goes above the project root)"
     } else if (/^\*{2,}$/.test(last)) {
       // `a/b/**/..` is `a` (zero segments) or any directory under `a/b`: keep the superset `a/**`.
       problem ??= "must not use \"..\" after a wildcard segment"
@@ -71,50 +78,126 @@ const resolveSegments = (pattern: string): Normalised => {
 }
 
 /**
- * The canonical form of a pattern: `\` becomes `/`, `.` and empty segments are dropped, `..` is
- * resolved, and there is no leading or trailing `/`. Total: a `..` above the root is dropped
- * (use `validate` to refuse such patterns). Idempotent.
+ * The normalised form of a relative pattern: `\` becomes `/`, `.` and empty segments are
+ * dropped, `..` is resolved, and there is no leading or trailing `/`. Total: a `..` above the
+ * root is dropped, and an absolute path is read as relative (use `canonicalize` to relativise or
+ * refuse it). Idempotent. Does not trim or apply NFC (`canonicalize` does).
  */
-export const normalize = (pattern: string): string => resolveSegments(pattern).segments.join("/")
+export const normalize = (pattern: string): string => resolveSegments(pattern.replace(/\\/g, "/")).segments.join("/")
+
+/** Where patterns are resolved: the project root (and the rules to compare paths under it). */
+export interface PathContext {
+  /**
+   * The project root as an absolute path (`/`-separated, or `C:/…` on Windows), first the
+   * canonical one (after symlinks), then any other spelling of it that absolute patterns may use
+   * (e.g. the path the layer was opened with). Empty: absolute patterns are refused.
+   */
+  readonly roots?: ReadonlyArray<string> | undefined
+  /** Compare paths case-insensitively (the project's case rule). */
+  readonly caseInsensitive?: boolean | undefined
+}
+
+/** The form paths are compared in: the canonical pattern, lower-cased on a case-insensitive project. */
+export const comparisonForm = (canonical: string, caseInsensitive: boolean | undefined): string =>
+  caseInsensitive === true ? canonical.toLowerCase() : canonical
 
 /**
- * Validate and normalise a pattern a caller asked for: `Either.right(normalised)`, or
- * `Either.left(reason)` when it is empty, longer than 1024 characters, contains control
- * characters or invalid Unicode, is an absolute Windows path (`C:\…`, `\\server\…`), or leaves
- * the repository through `..`.
+ * The comparison form of a pattern as stored in a row, whenever it was written: rows written
+ * before canonicalisation may be padded, decomposed (NFD) or carry `./`, `//`, `\`; they compare
+ * like their canonical form. (Such rows never hold an absolute path: those were read as relative.)
  */
-export const validate = (pattern: string): Either.Either<string, string> => {
+export const storedComparisonForm = (stored: string, caseInsensitive: boolean | undefined): string =>
+  comparisonForm(normalize(stored.trim().normalize("NFC")), caseInsensitive)
+
+const isAbsolute = (path: string): boolean => path.startsWith("/") || DRIVE.test(path)
+
+/** Split an absolute path into its segments after the first `/` (a drive letter is one segment). */
+const absoluteSegments = (path: string): Normalised => resolveSegments(path, true)
+
+const rootSegments = (root: string): ReadonlyArray<string> =>
+  absoluteSegments(root.normalize("NFC").replace(/\\/g, "/")).segments
+
+/**
+ * The canonical form of a path pattern, or why it is refused (`Either.left(reason)`):
+ *
+ * 1. surrounding whitespace (spaces, tabs, newlines) is trimmed, then the pattern must be
+ *    non-empty, free of control characters and valid Unicode;
+ * 2. Unicode NFC; `\` becomes `/`;
+ * 3. `.` and empty segments are dropped and `..` is resolved: a `..` above the project root, or
+ *    after a wildcard segment, is refused;
+ * 4. an absolute path (`/…`, `C:/…`, `//server/…`) inside the project root becomes
+ *    project-relative; outside it (or with no root in `context`) it is refused, naming the root;
+ * 5. the result (no leading or trailing `/`) must be 1 to 1024 characters.
+ *
+ * Case is kept (see `comparisonForm`). Idempotent: a canonical pattern is its own canonical form.
+ */
+export const canonicalize = (pattern: string, context: PathContext = {}): Either.Either<string, string> =>
+  place(pattern, context, false)
+
+const tooLong = (length: number) => Either.left(`must be at most ${MAX_PATTERN_LENGTH} characters (got ${length})`)
+
+/** `canonicalize`; with `keepAbsolute`, an absolute path is returned resolved but not placed. */
+const place = (pattern: string, context: PathContext, keepAbsolute: boolean): Either.Either<string, string> => {
   if (typeof pattern !== "string") return Either.left("must be a string")
-  if (pattern.length === 0) return Either.left("must not be empty")
-  if (pattern.length > MAX_PATTERN_LENGTH) {
-    return Either.left(`must be at most ${MAX_PATTERN_LENGTH} characters (got ${pattern.length})`)
+  const trimmed = pattern.trim()
+  if (trimmed.length === 0) return Either.left("must not be empty")
+  if (trimmed.length > MAX_INPUT_LENGTH) return tooLong(trimmed.length)
+  if (CONTROL.test(trimmed)) return Either.left("must not contain NUL or other control characters")
+  if (LONE_SURROGATE.test(trimmed)) return Either.left("must be valid Unicode text (it contains a lone surrogate)")
+  const text = trimmed.normalize("NFC").replace(/\\/g, "/")
+  let segments: ReadonlyArray<string>
+  if (isAbsolute(text)) {
+    const resolved = absoluteSegments(text)
+    if (resolved.problem !== undefined) return Either.left(resolved.problem)
+    if (keepAbsolute) return Either.right((DRIVE.test(text) ? "" : "/") + resolved.segments.join("/"))
+    const roots = context.roots ?? []
+    if (roots.length === 0) {
+      return Either.left(
+        "is an absolute path, but this project has no root directory to resolve it against " +
+          "(give a project-relative path, or open the layer with projectRoot)"
+      )
+    }
+    const fold = (s: string) => comparisonForm(s, context.caseInsensitive)
+    const inside = roots.map(rootSegments).find((root) =>
+      root.length <= resolved.segments.length && root.every((segment, i) => fold(segment) === fold(resolved.segments[i]!))
+    )
+    if (inside === undefined) return Either.left(`must be inside the project root ${roots[0]} (got an absolute path outside it)`)
+    segments = resolved.segments.slice(inside.length)
+  } else {
+    const resolved = resolveSegments(text)
+    if (resolved.problem !== undefined) return Either.left(resolved.problem)
+    segments = resolved.segments
   }
-  if (CONTROL.test(pattern)) return Either.left("must not contain NUL or other control characters")
-  if (LONE_SURROGATE.test(pattern)) return Either.left("must be valid Unicode text (it contains a lone surrogate)")
-  if (DRIVE.test(pattern) || pattern.startsWith("\\\\")) {
-    return Either.left("must be relative to the repository, not an absolute Windows path")
-  }
-  const { problem, segments } = resolveSegments(pattern)
-  if (problem !== undefined) return Either.left(problem)
-  if (segments.length === 0) return Either.left("must name a path inside the repository (use \"**\" for all of it)")
-  return Either.right(segments.join("/"))
+  if (segments.length === 0) return Either.left("must name a path inside the project (use \"**\" for all of it)")
+  const canonical = segments.join("/")
+  return canonical.length > MAX_PATTERN_LENGTH ? tooLong(canonical.length) : Either.right(canonical)
 }
 
 /**
- * A path pattern as service input: validated, and decoded to its normalised form. A bad pattern
- * fails with the reason from `validate`.
+ * Validate and canonicalise a pattern without a project root: `canonicalize(pattern)`, so an
+ * absolute path is refused.
+ */
+export const validate = (pattern: string): Either.Either<string, string> => canonicalize(pattern)
+
+/**
+ * A path pattern as service input: checked, and decoded to its canonical form — or, for an
+ * absolute path, to its resolved absolute form, which the service places under the project root
+ * with `canonicalize`. A bad pattern fails with the reason from `canonicalize`.
  */
 export const PathPattern: Schema.Schema<string, string> = Schema.transformOrFail(Schema.String, Schema.String, {
   strict: true,
   decode: (raw, _, ast) =>
-    Either.match(validate(raw), {
+    Either.match(place(raw, {}, true), {
       onLeft: (reason) => ParseResult.fail(new ParseResult.Type(ast, raw, reason)),
       onRight: ParseResult.succeed
     }),
   encode: ParseResult.succeed
 })
 
-/** 1 to 100 patterns, normalised, duplicates (after normalisation) removed, in first-seen order. */
+/**
+ * 1 to 100 patterns, decoded with `PathPattern`, exact duplicates removed, in first-seen order.
+ * (The service removes the duplicates that appear once paths are placed under the root.)
+ */
 export const PathPatterns: Schema.Schema<ReadonlyArray<string>, ReadonlyArray<string>> = Schema.Array(PathPattern).pipe(
   Schema.minItems(1, { message: () => "must list at least one path pattern" }),
   Schema.maxItems(MAX_PATTERNS, { message: () => `must list at most ${MAX_PATTERNS} path patterns` }),
