@@ -143,15 +143,21 @@ describe("Paths.normalize and Paths.validate", () => {
     ["a\nb", "control"],
     ["a\u007fb", "control"],
     ["a\uD800b", "Unicode"],
-    ["x".repeat(1025), "at most 1024"]
+    [`${"x".repeat(200)}/`.repeat(6), "at most 1024"],
+    ["x".repeat(256), "longer than 255"],
+    ["a/".repeat(65), "at most 64 segments"],
+    [`src/${"x".repeat(256)}/a.ts`, "longer than 255"]
   ])("validate(%j) is refused (%s)", (raw, reason) => {
     const result = validate(raw)
     expect(Either.isLeft(result)).toBe(true)
     expect(Either.getLeft(result).pipe((o) => o._tag === "Some" ? o.value : "")).toContain(reason)
   })
 
-  it("accepts a pattern of exactly 1024 characters", () => {
-    expect(Either.isRight(validate("x".repeat(1024)))).toBe(true)
+  it("accepts a pattern of exactly 1024 characters, and segments of 255", () => {
+    const longest = `${"x".repeat(254)}/`.repeat(4) + "y".repeat(4)
+    expect(longest).toHaveLength(1024)
+    expect(Either.isRight(validate(longest))).toBe(true)
+    expect(Either.isRight(validate("x".repeat(255)))).toBe(true)
   })
 })
 

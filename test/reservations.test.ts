@@ -5,12 +5,13 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, TestClock, Tracer } from "effect"
 import {
   Events,
   FleetDb,
   FleetProject,
   InvalidInput,
+  Paths,
   ReservationConflict,
   ReservationNotHeld,
   Reservations,
@@ -512,4 +513,80 @@ describe("one canonical path per file", () => {
       const bad = yield* failure(sorties.create({ title: "t", files: ["src/a.rs", "/etc/passwd"] }))
       expect(bad).toMatchObject({ _tag: "InvalidInput", field: "files.1" })
     }).pipe(Effect.provide(fileLayer()())))
+})
+
+/**
+ * Issue 15, hostile globs: a reserve at the allowed maxima (100 patterns against 100 held) with
+ * adversarial patterns spends a bounded amount of overlap work inside its write transaction,
+ * counted in `Paths.Meter` steps (read from the `fleet.overlap_steps` attribute of each
+ * `Reservations.reserve` span, one per transaction attempt), and still answers exactly.
+ */
+describe("hostile globs", () => {
+  const a = (n: number) => "a".repeat(n)
+  /** Single segments like `*a*aa*a…*aX`, literal runs of `a`, long fragments, `**` chains. */
+  const hostile = (side: "held" | "wanted"): Array<string> =>
+    Array.from({ length: 100 }, (_, i) => {
+      const tag = `${side === "held" ? "X" : "Y"}${i}`
+      switch (i % 4) {
+        case 0:
+          return ("*" + a(1 + (i % 3))).repeat(120).slice(0, 250) + "*" + tag
+        case 1:
+          return side === "held"
+            ? Array.from({ length: 4 }, () => a(250) + "b").join("/")
+            : Array.from({ length: 4 }, () => `*${a(100 + i)}c*`).join("/")
+        case 2:
+          return side === "held"
+            ? `${"**/a*/".repeat(31)}${tag}.ts`
+            : `${"a/".repeat(63)}${tag}.ts`
+        default:
+          return `${("*" + a(2)).repeat(80)}*/`.repeat(4) + tag
+      }
+    }).map((p) => p.slice(0, 1024).replace(/\/$/, ""))
+
+  const recordSteps = Effect.gen(function*() {
+    const steps: Array<number> = []
+    const base = yield* Effect.tracer
+    const tracer = Tracer.make({
+      span: (name, ...rest) => {
+        const span = base.span(name, ...rest)
+        if (name !== "Reservations.reserve") return span
+        const attribute = span.attribute.bind(span)
+        span.attribute = (key, value) => {
+          if (key === "fleet.overlap_steps") steps.push(Number(value))
+          attribute(key, value)
+        }
+        return span
+      },
+      context: (f, fiber) => base.context(f, fiber)
+    })
+    return { tracer, steps }
+  })
+
+  it.effect("100 × 100 adversarial patterns: bounded work inside the transaction, exact answers", () =>
+    Effect.gen(function*() {
+      const held = hostile("held")
+      const wanted = hostile("wanted")
+      for (const p of [...held, ...wanted]) expect(Either.isRight(Paths.validate(p)), p).toBe(true)
+      const reservations = yield* Reservations
+      yield* reservations.reserve({ callsign: "alpha", paths: held, ttl: MINUTE })
+
+      const { steps, tracer } = yield* recordSteps
+      const taken = yield* reservations.reserve({ callsign: "bravo", paths: wanted, ttl: MINUTE, exclusive: false }).pipe(
+        Effect.withTracer(tracer),
+        Effect.either
+      )
+      // Every attempt's transaction stayed within its allowance (a step may overshoot by one
+      // comparison run), and the first gave up: the patterns are costly enough to need the bound.
+      for (const spent of steps) expect(spent).toBeLessThanOrEqual(Paths.TRANSACTION_OVERLAP_STEPS + 1_100)
+      expect(steps.length).toBeGreaterThanOrEqual(2)
+      expect(Paths.overlapWork()).toBeGreaterThan(Paths.TRANSACTION_OVERLAP_STEPS)
+      // The answer is the exact one.
+      const expected = wanted.flatMap((w) => [...new Set(held)].filter((h) => Paths.overlaps(w, h)).map((h) => `${w}|${h}`))
+      if (expected.length === 0) expect(taken._tag).toBe("Right")
+      else {
+        expect(taken).toMatchObject({ _tag: "Left", left: { _tag: "ReservationConflict" } })
+        const found = taken._tag === "Left" && taken.left._tag === "ReservationConflict" ? taken.left.conflicts : []
+        expect(found.map((c) => `${c.path}|${c.pattern}`)).toEqual(expected)
+      }
+    }).pipe(Effect.provide(FleetDb.layerMemory())), 120_000)
 })

@@ -28,11 +28,27 @@ import { Either, ParseResult, Schema } from "effect"
 /** Longest accepted pattern, in UTF-16 code units, once canonical (project-relative). */
 export const MAX_PATTERN_LENGTH = 1024
 
+/** Longest accepted segment (between two `/`), like a file name's limit on common filesystems. */
+export const MAX_SEGMENT_LENGTH = 255
+
+/**
+ * Most segments in a pattern: deeper than any real tree, and it bounds the automaton two patterns
+ * make together (65 × 65 states).
+ */
+export const MAX_SEGMENTS = 64
+
 /** Longest accepted input before canonicalisation (an absolute path also spells out the root). */
 export const MAX_INPUT_LENGTH = 4096
 
 /** Most patterns accepted in one request. */
 export const MAX_PATTERNS = 100
+
+/**
+ * The most overlap work, in `Meter` steps, `Reservations.reserve` spends inside its write
+ * transaction (measured at roughly 5 ms; see bench/README.md). A check that needs more is worked
+ * out before the transaction and only looked up inside it.
+ */
+export const TRANSACTION_OVERLAP_STEPS = 1_000_000
 
 const WILDCARD = /[*?[\]{}]/
 // eslint-disable-next-line no-control-regex
@@ -127,7 +143,9 @@ const rootSegments = (root: string): ReadonlyArray<string> =>
  *    after a wildcard segment, is refused;
  * 4. an absolute path (`/…`, `C:/…`, `//server/…`) inside the project root becomes
  *    project-relative; outside it (or with no root in `context`) it is refused, naming the root;
- * 5. the result (no leading or trailing `/`) must be 1 to 1024 characters.
+ * 5. the result (no leading or trailing `/`) must be 1 to 1024 characters, each segment at most
+ *    255, and at most 64 segments (no real path is longer or deeper; the limits keep the
+ *    overlap test cheap).
  *
  * Case is kept (see `comparisonForm`). Idempotent: a canonical pattern is its own canonical form.
  */
@@ -169,6 +187,13 @@ const place = (pattern: string, context: PathContext, keepAbsolute: boolean): Ei
     segments = resolved.segments
   }
   if (segments.length === 0) return Either.left("must name a path inside the project (use \"**\" for all of it)")
+  if (segments.length > MAX_SEGMENTS) {
+    return Either.left(`must have at most ${MAX_SEGMENTS} segments (got ${segments.length})`)
+  }
+  const long = segments.find((segment) => segment.length > MAX_SEGMENT_LENGTH)
+  if (long !== undefined) {
+    return Either.left(`must not have a segment longer than ${MAX_SEGMENT_LENGTH} characters (got ${long.length})`)
+  }
   const canonical = segments.join("/")
   return canonical.length > MAX_PATTERN_LENGTH ? tooLong(canonical.length) : Either.right(canonical)
 }
@@ -227,6 +252,8 @@ const ANY_SEGMENT: Token = { _tag: "AnySegment" }
 
 /** A pattern compiled for overlap tests. */
 export interface CompiledPattern {
+  /** Unique per compilation: the key of remembered overlap answers. */
+  readonly id: number
   /** The normalised pattern. */
   readonly pattern: string
   /** Its `/`-separated segments. */
@@ -303,8 +330,10 @@ const compileUncached = (pattern: string): CompiledPattern => {
   }
   // Adjacent `**` are one `**`.
   const merged = tokens.filter((t, i) => !(t._tag === "Globstar" && tokens[i - 1]?._tag === "Globstar"))
-  return { pattern: normalised, segments, tokens: merged }
+  return { id: nextId++, pattern: normalised, segments, tokens: merged }
 }
+
+let nextId = 0
 
 const cache = new Map<string, CompiledPattern>()
 const CACHE_SIZE = 2048
@@ -321,45 +350,101 @@ export const compile = (pattern: string): CompiledPattern => {
 
 // ---------------------------------------------------------------------------------------------
 // Overlap
+//
+// The work of one overlap test is metered in steps (a state of the segment automaton visited, or
+// one character compared), so that a caller can bound it: a hostile pattern costs at most
+// linear-times-linear work, never exponential, but at the allowed maxima that is still too much
+// to spend while holding the write lock (see `overlapsWithin`).
 
-/** Is there one segment string matched by both segment globs? A product automaton over both. */
-const atomsIntersect = (a: ReadonlyArray<Atom>, b: ReadonlyArray<Atom>): boolean => {
-  const width = b.length + 1
-  const seen = new Uint8Array((a.length + 1) * width)
-  const stack: Array<number> = [0]
-  seen[0] = 1
-  const push = (p: number, q: number) => {
-    const key = p * width + q
-    if (seen[key] === 0) {
-      seen[key] = 1
-      stack.push(key)
-    }
-  }
-  while (stack.length > 0) {
-    const key = stack.pop()!
-    const p = Math.floor(key / width)
-    const q = key % width
-    // Both patterns consumed at once. A string both accept that is empty means both are all `*`,
-    // and then any one-character segment is a witness too, so segments stay non-empty.
-    if (p === a.length && q === b.length) return true
-    const x = a[p]
-    const y = b[q]
-    if (x === ANY_RUN) push(p + 1, q)
-    if (y === ANY_RUN) push(p, q + 1)
-    if (x === undefined || y === undefined) continue
-    if (x === ANY_RUN && y === ANY_RUN) continue
-    if (typeof x === "string" && typeof y === "string" && x !== y) continue
-    push(x === ANY_RUN ? p : p + 1, y === ANY_RUN ? q : q + 1)
-  }
-  return false
+/** A work allowance in steps, spent by `overlapsWithin`. */
+export interface Meter {
+  remaining: number
 }
 
-const segmentsIntersect = (x: Token, y: Token): boolean =>
+/** Thrown (and caught here) when a meter runs out mid-test. */
+const OUT_OF_STEPS: unique symbol = Symbol("OutOfSteps")
+
+let totalSteps = 0
+
+/** Every step spent by overlap tests in this process so far (for tests and benchmarks). */
+export const overlapWork = (): number => totalSteps
+
+const spend = (meter: Meter | undefined, steps: number): void => {
+  totalSteps += steps
+  if (meter !== undefined && (meter.remaining -= steps) < 0) throw OUT_OF_STEPS
+}
+
+const compatible = (x: Atom, y: Atom): boolean => x === ANY_CHAR || y === ANY_CHAR || x === y
+
+/** Do `a[from, from + length)` and `b[at, at + length)` match position by position? */
+const compatibleRun = (
+  a: ReadonlyArray<Atom>,
+  from: number,
+  b: ReadonlyArray<Atom>,
+  at: number,
+  length: number,
+  meter: Meter | undefined
+): boolean => {
+  let i = 0
+  while (i < length && compatible(a[from + i]!, b[at + i]!)) i++
+  spend(meter, i + 1)
+  return i === length
+}
+
+/**
+ * Does the star-free `fixed` (literal characters and `?`) match some string of `glob` (which has
+ * at least one `*`)? Prefix and suffix align with the ends; each fragment between two `*` is then
+ * placed at its leftmost fit after the previous one (leftmost leaves the most room, so if any
+ * placement works this one does).
+ */
+const fixedMatchesGlob = (fixed: ReadonlyArray<Atom>, glob: ReadonlyArray<Atom>, meter: Meter | undefined): boolean => {
+  const first = glob.indexOf(ANY_RUN)
+  const last = glob.lastIndexOf(ANY_RUN)
+  const suffix = glob.length - 1 - last
+  if (fixed.length < first + suffix) return false
+  if (!compatibleRun(fixed, 0, glob, 0, first, meter)) return false
+  if (!compatibleRun(fixed, fixed.length - suffix, glob, last + 1, suffix, meter)) return false
+  let position = first
+  const end = fixed.length - suffix
+  let start = first + 1
+  while (start <= last) {
+    let stop = start
+    while (stop < last && glob[stop] !== ANY_RUN) stop++
+    const length = stop - start
+    let at = position
+    while (at + length <= end && !compatibleRun(fixed, at, glob, start, length, meter)) at++
+    if (at + length > end) return false
+    position = at + length
+    start = stop + 1
+  }
+  return true
+}
+
+/**
+ * Is there one segment string matched by both segment globs? With a `*` on both sides, exactly
+ * when the parts before the first `*` agree and the parts after the last `*` agree (a witness:
+ * the longer prefix, every middle fragment of both, the longer suffix). With a `*` on one side,
+ * `fixedMatchesGlob`; on neither, position by position.
+ */
+const atomsIntersect = (a: ReadonlyArray<Atom>, b: ReadonlyArray<Atom>, meter: Meter | undefined): boolean => {
+  const aFirst = a.indexOf(ANY_RUN)
+  const bFirst = b.indexOf(ANY_RUN)
+  spend(meter, 1)
+  if (aFirst < 0 && bFirst < 0) return a.length === b.length && compatibleRun(a, 0, b, 0, a.length, meter)
+  if (aFirst < 0) return fixedMatchesGlob(a, b, meter)
+  if (bFirst < 0) return fixedMatchesGlob(b, a, meter)
+  const prefix = Math.min(aFirst, bFirst)
+  const suffix = Math.min(a.length - 1 - a.lastIndexOf(ANY_RUN), b.length - 1 - b.lastIndexOf(ANY_RUN))
+  return compatibleRun(a, 0, b, 0, prefix, meter) &&
+    compatibleRun(a, a.length - suffix, b, b.length - suffix, suffix, meter)
+}
+
+const segmentsIntersect = (x: Token, y: Token, meter: Meter | undefined): boolean =>
   x._tag !== "Segment" || y._tag !== "Segment"
     ? true
     : x.literal !== undefined && y.literal !== undefined
-    ? x.literal === y.literal
-    : atomsIntersect(x.atoms, y.atoms)
+    ? (spend(meter, 1 + Math.min(x.literal.length, y.literal.length)), x.literal === y.literal)
+    : atomsIntersect(x.atoms, y.atoms, meter)
 
 /** Are `a`'s segments the first segments of `b` (so `b` treats `a` as a directory)? */
 const isPrefix = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =>
@@ -370,18 +455,63 @@ const firstLiteral = (p: CompiledPattern): string | undefined => {
   return first?._tag === "Segment" ? first.literal : undefined
 }
 
-/** Do two compiled patterns cover a common path? */
-export const overlapsCompiled = (a: CompiledPattern, b: CompiledPattern): boolean => {
+const decide = (a: CompiledPattern, b: CompiledPattern, meter: Meter | undefined): boolean => {
+  spend(meter, 1 + Math.min(a.pattern.length, b.pattern.length))
   if (isPrefix(a.segments, b.segments) || isPrefix(b.segments, a.segments)) return true
   // Fast path for the common case of different top-level names.
   const x = firstLiteral(a)
   const y = firstLiteral(b)
   if (x !== undefined && y !== undefined && x !== y) return false
-  return intersect(a, b)
+  return intersect(a, b, meter)
+}
+
+/** Do two compiled patterns cover a common path? (Unmetered; see `overlapsWithin`.) */
+export const overlapsCompiled = (a: CompiledPattern, b: CompiledPattern): boolean => decide(a, b, undefined)
+
+// Answers already worked out, by the pair of compilation ids (smaller first): pure, so they can
+// be computed outside a transaction and reused inside it.
+const answers = new Map<number, Map<number, boolean>>()
+let answerCount = 0
+const ANSWERS_SIZE = 1 << 17
+
+const remembered = (a: CompiledPattern, b: CompiledPattern): boolean | undefined =>
+  a.id <= b.id ? answers.get(a.id)?.get(b.id) : answers.get(b.id)?.get(a.id)
+
+const remember = (a: CompiledPattern, b: CompiledPattern, answer: boolean): void => {
+  if (answerCount >= ANSWERS_SIZE) {
+    answers.clear()
+    answerCount = 0
+  }
+  const [low, high] = a.id <= b.id ? [a, b] : [b, a]
+  let row = answers.get(low.id)
+  if (row === undefined) answers.set(low.id, row = new Map())
+  if (!row.has(high.id)) answerCount++
+  row.set(high.id, answer)
+}
+
+/**
+ * `overlapsCompiled`, remembering the answer, spending at most what `meter` allows: `undefined`
+ * when it ran out first (nothing is remembered then). A remembered answer costs one step. Without
+ * a meter the work is unbounded (up to the product of the two patterns' lengths).
+ */
+export const overlapsWithin = (a: CompiledPattern, b: CompiledPattern, meter?: Meter): boolean | undefined => {
+  const known = remembered(a, b)
+  if (known !== undefined) {
+    spend(meter, 1)
+    return known
+  }
+  try {
+    const answer = decide(a, b, meter)
+    remember(a, b, answer)
+    return answer
+  } catch (error) {
+    if (error === OUT_OF_STEPS) return undefined
+    throw error
+  }
 }
 
 /** Is there a path matched by both token automata? A product automaton over both. */
-const intersect = (a: CompiledPattern, b: CompiledPattern): boolean => {
+const intersect = (a: CompiledPattern, b: CompiledPattern, meter: Meter | undefined): boolean => {
   const A = a.tokens
   const B = b.tokens
   const width = B.length + 1
@@ -396,6 +526,7 @@ const intersect = (a: CompiledPattern, b: CompiledPattern): boolean => {
     }
   }
   while (stack.length > 0) {
+    spend(meter, 1)
     const key = stack.pop()!
     const i = Math.floor(key / width)
     const j = key % width
@@ -408,7 +539,7 @@ const intersect = (a: CompiledPattern, b: CompiledPattern): boolean => {
     if (x === undefined || y === undefined) continue
     if (x._tag === "Globstar" && y._tag === "Globstar") continue
     // One segment consumed by both sides; `**` consumes it and stays.
-    if (segmentsIntersect(x, y)) push(x._tag === "Globstar" ? i : i + 1, y._tag === "Globstar" ? j : j + 1)
+    if (segmentsIntersect(x, y, meter)) push(x._tag === "Globstar" ? i : i + 1, y._tag === "Globstar" ? j : j + 1)
   }
   return false
 }

@@ -7,11 +7,19 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Data, Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidInput } from "../errors.js"
 import { ReservationConflict, ReservationNotHeld } from "../errors.js"
 import type { ReservationConflictEntry } from "../errors.js"
-import { compile, overlapsCompiled, PathPatterns, storedComparisonForm } from "../paths/patterns.js"
+import type { Meter } from "../paths/patterns.js"
+import {
+  compile,
+  overlapWork,
+  overlapsWithin,
+  PathPatterns,
+  storedComparisonForm,
+  TRANSACTION_OVERLAP_STEPS
+} from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
 import { Reservation } from "../schema/streams.js"
@@ -135,20 +143,28 @@ const selectActive = (sql: SqlClient.SqlClient, projectKey: string, now: number)
   sql<ActiveRow>`SELECT id, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, expires_at FROM reservations
     WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
 
-/** Every (requested pattern, other pilot's reservation) pair that conflicts, in request order. */
+/**
+ * Every (requested pattern, other pilot's reservation) pair that conflicts, in request order; or
+ * `undefined` when `meter` ran out before every pair was decided.
+ */
 const findConflicts = (
   rows: ReadonlyArray<ActiveRow>,
   callsign: string,
   paths: ReadonlyArray<Placed>,
   exclusive: boolean,
-  caseInsensitive: boolean
-): Array<ReservationConflictEntry> => {
-  const others = rows.filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+  caseInsensitive: boolean,
+  meter?: Meter
+): Array<ReservationConflictEntry> | undefined => {
+  const others = rows
+    .filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+    .map((row) => ({ row, compiled: compile(storedComparisonForm(row.path_pattern, caseInsensitive)) }))
   const conflicts: Array<ReservationConflictEntry> = []
   for (const { key, path } of paths) {
     const wanted = compile(key)
-    for (const row of others) {
-      if (overlapsCompiled(wanted, compile(storedComparisonForm(row.path_pattern, caseInsensitive)))) {
+    for (const { compiled, row } of others) {
+      const overlap = overlapsWithin(wanted, compiled, meter)
+      if (overlap === undefined) return undefined
+      if (overlap) {
         conflicts.push({
           path,
           holder: row.callsign,
@@ -161,6 +177,9 @@ const findConflicts = (
   }
   return conflicts
 }
+
+/** The conflict check of a reserve needed more work than a write transaction may spend on it. */
+class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded")<{}> {}
 
 /** The pilot's active rows grouped by comparison form (stored patterns may predate canonicalisation). */
 const ownByPattern = (
@@ -197,10 +216,30 @@ export const make = Effect.gen(function*() {
       const paths = yield* place(input.paths)
       const exclusive = input.exclusive ?? true
       const reason = input.reason ?? null
-      return yield* command("Reservations.reserve", ({ emit, now, projectKey, sql }) =>
+      // The conflict check spends at most TRANSACTION_OVERLAP_STEPS inside the write transaction.
+      // When that is not enough, the transaction is given up, the answers are worked out on a
+      // plain read (no lock held) and remembered, and the transaction runs again and looks them
+      // up. After two such rounds (other pilots reserving hostile patterns all along) the last
+      // attempt decides whatever it meets.
+      const prepare = query("Reservations.reserve.prepare", ({ now, projectKey, sql }) =>
+        Effect.map(selectActive(sql, projectKey, now), (active) => {
+          findConflicts(active, input.callsign, paths, exclusive, caseInsensitive)
+        }))
+      const attempt = (bounded: boolean) =>
+        command("Reservations.reserve", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const active = yield* selectActive(sql, projectKey, now)
-          const conflicts = findConflicts(active, input.callsign, paths, exclusive, caseInsensitive)
+          const before = overlapWork()
+          const conflicts = findConflicts(
+            active,
+            input.callsign,
+            paths,
+            exclusive,
+            caseInsensitive,
+            bounded ? { remaining: TRANSACTION_OVERLAP_STEPS } : undefined
+          )
+          yield* Effect.annotateCurrentSpan("fleet.overlap_steps", overlapWork() - before)
+          if (conflicts === undefined) return yield* new OverlapWorkExceeded()
           if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts })
 
           const expiresAt = now + ttl
@@ -241,6 +280,12 @@ export const make = Effect.gen(function*() {
           })
           return result
         }))
+      const again = (bounded: boolean) => Effect.zipRight(prepare, attempt(bounded))
+      return yield* attempt(true).pipe(
+        Effect.catchTag("OverlapWorkExceeded", () => again(true)),
+        Effect.catchTag("OverlapWorkExceeded", () => again(false)),
+        Effect.catchTag("OverlapWorkExceeded", () => Effect.dieMessage("an unmetered overlap check always decides"))
+      )
     })
 
   const release: ReservationsShape["release"] = (raw) =>
@@ -307,7 +352,7 @@ export const make = Effect.gen(function*() {
         query("Reservations.conflicts", ({ now, projectKey, sql }) =>
           Effect.map(
             selectActive(sql, projectKey, now),
-            (active) => findConflicts(active, input.callsign, paths, input.exclusive ?? true, caseInsensitive)
+            (active) => findConflicts(active, input.callsign, paths, input.exclusive ?? true, caseInsensitive) ?? []
           ))))
 
   const active: ReservationsShape["active"] = (raw = {}) =>
