@@ -45,10 +45,10 @@ export const MAX_PATTERNS = 100
 
 /**
  * The most overlap work, in `Meter` steps, `Reservations.reserve` spends inside its write
- * transaction (measured at roughly 5 ms; see bench/README.md). A check that needs more is worked
+ * transaction (a few ms of CPU; see bench/README.md). A check that needs more is worked
  * out before the transaction and only looked up inside it.
  */
-export const TRANSACTION_OVERLAP_STEPS = 1_000_000
+export const TRANSACTION_OVERLAP_STEPS = 250_000
 
 const WILDCARD = /[*?[\]{}]/
 // eslint-disable-next-line no-control-regex

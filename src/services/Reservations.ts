@@ -240,7 +240,8 @@ export const make = Effect.gen(function*() {
           )
           yield* Effect.annotateCurrentSpan("fleet.overlap_steps", overlapWork() - before)
           if (conflicts === undefined) return yield* new OverlapWorkExceeded()
-          if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts })
+          // Built from validated rows: skipping the schema check keeps a long list cheap under the lock.
+          if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts }, true)
 
           const expiresAt = now + ttl
           const own = ownByPattern(active, input.callsign, caseInsensitive)
