@@ -16,10 +16,15 @@
  * - a segment containing `[`, `]`, `{` or `}` is treated conservatively as matching any one
  *   segment (and a brace group that spans a `/`, or may expand to nothing, as `**`), so such
  *   patterns can only produce extra conflicts, never miss one;
- * - matching is case-sensitive, like Git; a leading `!` or `(…)` has no special meaning.
+ * - matching is case-sensitive, like Git (a case-insensitive project compares the lower-cased
+ *   `comparisonForm`); a leading `!` or `(…)` has no special meaning.
  *
  * Two patterns overlap when some path is covered by both. Glob against glob is decided
- * exactly (a product automaton over both patterns), never by testing one side as a path.
+ * exactly (a product automaton over both patterns), never by testing one side as a path, in
+ * work bounded by the pattern limits and countable in steps (`overlapsWithin`).
+ *
+ * What services take is first put in canonical form by `canonicalize` (trimmed, NFC,
+ * project-relative); see the README's Reservations section.
  *
  * @module
  */
