@@ -377,3 +377,46 @@ describe("Paths: properties", () => {
     )
   })
 })
+
+describe("Paths.canonicalize with a project root", () => {
+  const context = { roots: ["/srv/Repo", "/home/me/repo-link"] }
+  it.each([
+    ["/srv/Repo/src/a.ts", context, "src/a.ts"],
+    ["  /srv/Repo//src/./a.ts/  ", context, "src/a.ts"],
+    ["/home/me/repo-link/src/a.ts", context, "src/a.ts"],
+    ["/srv/Repo/src/../lib/**", context, "lib/**"],
+    ["/srv/other/../Repo/src/a.ts", context, "src/a.ts"],
+    ["/SRV/repo/Src/A.ts", { ...context, caseInsensitive: true }, "Src/A.ts"],
+    ["C:\\Work\\Repo\\src\\a.ts", { roots: ["C:\\Work\\Repo"] }, "src/a.ts"],
+    ["src/cafe\u0301.ts", {}, "src/caf\u00e9.ts"]
+  ])("canonicalize(%j) = right(%j)", (raw, ctx, expected) => {
+    expect(Paths.canonicalize(raw, ctx)).toEqual(Either.right(expected))
+  })
+
+  it.each([
+    ["/srv/Repo", context, "inside the project"],
+    ["/srv/Repo/..", context, "project root /srv/Repo"],
+    ["/srv/Repository/a.ts", context, "project root /srv/Repo"],
+    ["/SRV/repo/src/a.ts", context, "project root /srv/Repo"],
+    ["/srv/Repo/src/a.ts", {}, "no root directory"],
+    ["/srv/Repo/src/*/../a.ts", context, "wildcard"]
+  ])("canonicalize(%j) is refused (%s)", (raw, ctx, reason) => {
+    const result = Paths.canonicalize(raw, ctx)
+    expect(Either.isLeft(result) ? result.left : "").toContain(reason)
+  })
+
+  it("is idempotent, and equal comparison forms mean equal canonical forms up to case", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), fc.boolean(), (s, caseInsensitive) => {
+        const once = Paths.canonicalize(s, { ...context, caseInsensitive })
+        if (Either.isRight(once)) {
+          expect(Paths.canonicalize(once.right, { ...context, caseInsensitive })).toEqual(once)
+          expect(Paths.storedComparisonForm(once.right, caseInsensitive)).toBe(
+            Paths.comparisonForm(once.right, caseInsensitive)
+          )
+        }
+      }),
+      { numRuns: 2_000 }
+    )
+  })
+})

@@ -128,7 +128,10 @@ export const comparisonForm = (canonical: string, caseInsensitive: boolean | und
  * like their canonical form. (Such rows never hold an absolute path: those were read as relative.)
  */
 export const storedComparisonForm = (stored: string, caseInsensitive: boolean | undefined): string =>
-  comparisonForm(normalize(stored.trim().normalize("NFC")), caseInsensitive)
+  comparisonForm(
+    Either.getOrElse(canonicalize(stored), () => normalize(stored.trim().normalize("NFC"))),
+    caseInsensitive
+  )
 
 const isAbsolute = (path: string): boolean => path.startsWith("/") || DRIVE.test(path)
 
@@ -200,6 +203,9 @@ const place = (pattern: string, context: PathContext, keepAbsolute: boolean): Ei
     return Either.left(`must not have a segment longer than ${MAX_SEGMENT_LENGTH} characters (got ${long.length})`)
   }
   const canonical = segments.join("/")
+  // Dropping a `./` or `/` can uncover whitespace at an end (`./ a`, `a /`): trimmed too, so the
+  // canonical form is its own canonical form. Each round is shorter, so this ends.
+  if (canonical.trim() !== canonical) return place(canonical, context, keepAbsolute)
   return canonical.length > MAX_PATTERN_LENGTH ? tooLong(canonical.length) : Either.right(canonical)
 }
 
