@@ -83,7 +83,10 @@ export interface ReservationsShape {
   /**
    * Reserve every pattern, or none: if any overlaps an active reservation of another pilot (with
    * one side exclusive), fails with `ReservationConflict` listing every conflict, and writes
-   * nothing. Patterns are stored normalised. Re-reserving a pattern the pilot already holds
+   * nothing. Patterns are stored in canonical form (`Paths.canonicalize`: trimmed, NFC,
+   * project-relative; an absolute path outside the project root is `InvalidInput`), and compared
+   * in the project's case rule; the check's work inside the transaction is bounded (see the
+   * README). Re-reserving a pattern the pilot already holds
    * updates that reservation (expiry = now + ttl, `exclusive`, `reason`) instead of adding one.
    * Returns the reservations in request order. Appends `file_reserved`.
    */
