@@ -50,9 +50,9 @@ export interface CommonOptions {
   /** How often a whole write transaction is retried after SQLITE_BUSY before failing (default 4). */
   readonly busyRetries?: number | undefined
   /**
-   * Compare reservation paths case-insensitively. Only decides a project that has no case rule
-   * stored yet (default: what the project directory's filesystem does for a file database,
-   * case-sensitive otherwise); the stored rule wins from then on.
+   * Compare reservation paths case-insensitively (default: what the project directory's
+   * filesystem does, probed when a file layer opens; case-sensitive for memory and servers).
+   * Every process of one project must use the same rule.
    */
   readonly caseInsensitive?: boolean | undefined
 }
@@ -171,10 +171,8 @@ export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServi
   Layer.unwrapEffect(
     Effect.zipRight(
       checkProjectKey(":memory:", options.projectKey ?? "default"),
-      Effect.suspend(() =>
-        Effect.succeed(
-          build({ _tag: "Memory" }, options.projectKey ?? "default", options, projectPlace(options.projectRoot, options, false))
-        )
+      Effect.sync(() =>
+        build({ _tag: "Memory" }, options.projectKey ?? "default", options, projectPlace(options.projectRoot, options, false))
       )
     )
   ).pipe(Layer.fresh)

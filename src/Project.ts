@@ -20,8 +20,9 @@ export interface FleetProjectShape {
   /** Other spellings of the root that absolute paths may use (e.g. the path as given, before symlinks). */
   readonly rootAliases?: ReadonlyArray<string> | undefined
   /**
-   * The case rule a project gets when it has none stored yet (what its filesystem does, or the
-   * layer's explicit option). Once stored, the project's setting wins (see README, Reservations).
+   * Compare paths case-insensitively: the layer's `caseInsensitive` option, else what the project
+   * directory's filesystem does (probed when a file layer opens), else false (see README,
+   * Reservations).
    */
   readonly caseInsensitive?: boolean | undefined
 }
