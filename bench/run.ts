@@ -8,7 +8,8 @@
  * Micro benchmarks report µs/op of interleaved rounds — the best round and the median, wall clock,
  * and the median CPU time of the process — and the ratios to raw libSQL from the same run (see
  * lib/harness.ts). Contention runs
- * report cycles/s over the whole run, errors, and double holders (see contention.ts).
+ * report cycles/s over the whole run, errors, and double holders (see contention.ts). `globs`
+ * reports how long a reserve of adversarial patterns holds the write transaction (see globs.ts).
  */
 import { spawn } from "node:child_process"
 import { cpus, loadavg, totalmem } from "node:os"
@@ -22,6 +23,15 @@ interface MicroResult {
   readonly case: string
   readonly title: string
   readonly results: ReadonlyArray<Measurement>
+}
+
+interface GlobsResult {
+  readonly title: string
+  readonly longestTransactionCpuMs: number
+  readonly medianTransactionCpuMs: number
+  readonly longestTransactionWallMs: number
+  readonly medianTransactionWallMs: number
+  readonly medianCallMs: number
 }
 
 const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read"] as const
@@ -89,8 +99,21 @@ const main = async () => {
     process.stderr.write(line + "\n")
   }
 
+  const grow: Array<string> = []
+  if (pick("globs")) {
+    process.stderr.write("globs…\n")
+    const g = lastJson<GlobsResult>(await runScript(["bench/globs.ts"]))
+    grow.push("| hostile globs | longest transaction, CPU ms (median / worst of 5) | wall ms (median / worst) | whole call, median ms |")
+    grow.push("|---|---:|---:|---:|")
+    grow.push(`| ${g.title} | ${fmt(g.medianTransactionCpuMs)} / ${fmt(g.longestTransactionCpuMs)} | ${fmt(g.medianTransactionWallMs)} / ${
+      fmt(g.longestTransactionWallMs)
+    } | ${fmt(g.medianCallMs)} |`)
+    process.stderr.write(grow[2]! + "\n")
+  }
+
   process.stdout.write(rows.join("\n") + "\n\n")
   if (crow.length > 2) process.stdout.write(crow.join("\n") + "\n\n")
+  if (grow.length > 0) process.stdout.write(grow.join("\n") + "\n\n")
   process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}; took ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
 }
 

@@ -6,9 +6,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { lstatSync, mkdirSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
 import { DatabaseOpenError } from "./errors.js"
 import { FleetProject } from "./Project.js"
+import type * as Project from "./Project.js"
 import * as Replica from "./Replica.js"
 import * as Checkpoints from "./services/Checkpoints.js"
 import * as Cursors from "./services/Cursors.js"
@@ -59,10 +61,22 @@ export interface CommonOptions {
    * processes share one machine's clock; also what tests under `TestClock` need).
    */
   readonly timeAuthority?: TimeAuthorityKind | undefined
+  /**
+   * Compare reservation paths case-insensitively (default: what the project directory's
+   * filesystem does, probed when a file layer opens; case-sensitive for memory and servers).
+   * Every process of one project must use the same rule.
+   */
+  readonly caseInsensitive?: boolean | undefined
+}
+
+/** Options of layers without a project directory of their own (memory, server). */
+export interface RootOptions {
+  /** The project root absolute path patterns are resolved against; absent: absolute paths are refused. */
+  readonly projectRoot?: string | undefined
 }
 
 /** Options of `layerMemory`. */
-export interface MemoryOptions extends CommonOptions {
+export interface MemoryOptions extends CommonOptions, RootOptions {
   /** The project key (default `"default"`). */
   readonly projectKey?: string | undefined
 }
@@ -88,7 +102,7 @@ export interface FileOptions extends CommonOptions {
 }
 
 /** Options of `layer`. */
-export interface RemoteOptions extends CommonOptions {
+export interface RemoteOptions extends CommonOptions, RootOptions {
   /** `libsql://`, `http(s)://`, `ws(s)://` for a server; `file:` for a local file (or an embedded replica with `syncUrl`). */
   readonly url: string
   /** The server's auth token. Never logged. */
@@ -127,7 +141,7 @@ const timeAuthorityLayer = (target: Sql.Target, options: CommonOptions) =>
   })
 
 /** A file database's key is its own (stored in it); a server's or a private memory database's is the caller's. */
-const projectLayer = (target: Sql.Target, request: KeyRequest) => {
+const projectLayer = (target: Sql.Target, request: KeyRequest, place: ProjectPlace) => {
   const location = Sql.describeTarget(target)
   const resolved = target._tag === "File"
     ? Effect.flatMap(SqlClient.SqlClient, (sql) => resolveProjectKey(sql, location, { ...request, readOnly: target.readOnly }))
@@ -135,9 +149,43 @@ const projectLayer = (target: Sql.Target, request: KeyRequest) => {
   return Layer.effect(
     FleetProject,
     Effect.tap(resolved, (projectKey) => checkProjectKey(location, projectKey)).pipe(
-      Effect.map((projectKey) => FleetProject.of({ projectKey, location }))
+      Effect.map((projectKey) => FleetProject.of({ projectKey, location, ...place }))
     )
   )
+}
+
+/**
+ * Does the project directory's filesystem fold case? `.fleet` and `.FLEET` are the same entry
+ * there exactly when it does. (`.fleet/` is created here when missing, as opening does anyway.)
+ */
+const probeCaseInsensitive = (root: string, create: boolean): boolean => {
+  try {
+    if (create) mkdirSync(join(root, ".fleet"), { recursive: true })
+    const lower = lstatSync(join(root, ".fleet"))
+    const upper = lstatSync(join(root, ".FLEET"), { throwIfNoEntry: false })
+    return upper !== undefined && upper.ino === lower.ino && upper.dev === lower.dev
+  } catch {
+    return false
+  }
+}
+
+type ProjectPlace = Pick<Project.FleetProjectShape, "root" | "rootAliases" | "caseInsensitive">
+
+/** The root and default case rule of a project (see `FleetProjectShape`). */
+const projectPlace = (
+  given: string | undefined,
+  options: CommonOptions,
+  probe: boolean,
+  create = true
+): ProjectPlace => {
+  if (given === undefined) return { root: undefined, rootAliases: [], caseInsensitive: options.caseInsensitive ?? false }
+  const root = canonicalPath(given)
+  const asGiven = resolve(given)
+  return {
+    root,
+    rootAliases: asGiven === root ? [] : [asGiven],
+    caseInsensitive: options.caseInsensitive ?? (probe && probeCaseInsensitive(root, create))
+  }
 }
 
 const build = (
@@ -146,14 +194,15 @@ const build = (
   options: CommonOptions & {
     readonly connectTimeout?: number | undefined
     readonly statementTimeout?: number | undefined
-  }
+  },
+  place: ProjectPlace
 ): Layer.Layer<FleetServices, DatabaseOpenError> =>
   services.pipe(
     // Services see the Replica (Locks pulls before polling on an embedded replica).
     Layer.provideMerge(Replica.layer(
       target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
     )),
-    Layer.provideMerge(projectLayer(target, projectKey).pipe(Layer.provideMerge(
+    Layer.provideMerge(projectLayer(target, projectKey, place).pipe(Layer.provideMerge(
       Sql.layer(target, {
         busyTimeout: options.busyTimeout,
         connectTimeout: options.connectTimeout,
@@ -179,9 +228,11 @@ const fixedKey = (projectKey: string): KeyRequest => ({
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServices, DatabaseOpenError> =>
   Layer.unwrapEffect(
-    Effect.as(
+    Effect.zipRight(
       checkProjectKey(":memory:", options.projectKey ?? "default"),
-      build({ _tag: "Memory" }, fixedKey(options.projectKey ?? "default"), options)
+      Effect.sync(() =>
+        build({ _tag: "Memory" }, fixedKey(options.projectKey ?? "default"), options, projectPlace(options.projectRoot, options, false))
+      )
     )
   ).pipe(Layer.fresh)
 
@@ -209,7 +260,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
         fallback: () => canonicalPath(projectPath),
         // What keyed rows before keys were stored.
         legacy: () => projectPath
-      }, options)
+      }, options, projectPlace(projectPath, options, true, options.readOnly !== true))
     })
   )
 }
@@ -265,7 +316,7 @@ export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, Databa
         explicit: options.projectKey,
         fallback: () => canonicalPath("."),
         legacy: () => resolve(".")
-      }, options)
+      }, options, projectPlace(options.projectRoot, options, false))
     })
   )
 

@@ -116,38 +116,48 @@ describe("Paths.normalize and Paths.validate", () => {
 
   it.each([
     ["a/b/../c", "a/c"],
-    ["\\src\\a.ts", "src/a.ts"],
-    ["src/**", "src/**"]
+    ["src/**", "src/**"],
+    ["  src/a.ts\n", "src/a.ts"],
+    ["src/e\u0301.ts", "src/\u00e9.ts"]
   ])("validate(%j) = right(%j)", (raw, expected) => {
     expect(validate(raw)).toEqual(Either.right(expected))
   })
 
   it.each([
     ["", "empty"],
-    [".", "inside the repository"],
-    ["./", "inside the repository"],
-    ["a/..", "inside the repository"],
-    ["../x", "inside the repository"],
-    ["a/../../x", "inside the repository"],
-    ["..\\x", "inside the repository"],
+    ["   ", "empty"],
+    [".", "inside the project"],
+    ["./", "inside the project"],
+    ["a/..", "inside the project"],
+    ["../x", "inside the project"],
+    ["a/../../x", "inside the project"],
+    ["..\\x", "inside the project"],
     ["src/**/../x", "wildcard"],
     ["src/*/../x", "wildcard"],
-    ["C:\\repo\\x.ts", "Windows"],
-    ["c:/repo/x.ts", "Windows"],
-    ["\\\\server\\share\\x", "Windows"],
+    ["C:\\repo\\x.ts", "absolute"],
+    ["c:/repo/x.ts", "absolute"],
+    ["\\\\server\\share\\x", "absolute"],
+    ["/src/a.ts", "absolute"],
+    ["\\src\\a.ts", "absolute"],
     ["a\u0000b", "control"],
     ["a\nb", "control"],
     ["a\u007fb", "control"],
     ["a\uD800b", "Unicode"],
-    ["x".repeat(1025), "at most 1024"]
+    [`${"x".repeat(200)}/`.repeat(6), "at most 1024"],
+    ["x".repeat(256), "longer than 255"],
+    ["a/".repeat(65), "at most 64 segments"],
+    [`src/${"x".repeat(256)}/a.ts`, "longer than 255"]
   ])("validate(%j) is refused (%s)", (raw, reason) => {
     const result = validate(raw)
     expect(Either.isLeft(result)).toBe(true)
     expect(Either.getLeft(result).pipe((o) => o._tag === "Some" ? o.value : "")).toContain(reason)
   })
 
-  it("accepts a pattern of exactly 1024 characters", () => {
-    expect(Either.isRight(validate("x".repeat(1024)))).toBe(true)
+  it("accepts a pattern of exactly 1024 characters, and segments of 255", () => {
+    const longest = `${"x".repeat(254)}/`.repeat(4) + "y".repeat(4)
+    expect(longest).toHaveLength(1024)
+    expect(Either.isRight(validate(longest))).toBe(true)
+    expect(Either.isRight(validate("x".repeat(255)))).toBe(true)
   })
 })
 
@@ -364,6 +374,49 @@ describe("Paths: properties", () => {
         }
       }),
       { numRuns: 1000 }
+    )
+  })
+})
+
+describe("Paths.canonicalize with a project root", () => {
+  const context = { roots: ["/srv/Repo", "/home/me/repo-link"] }
+  it.each([
+    ["/srv/Repo/src/a.ts", context, "src/a.ts"],
+    ["  /srv/Repo//src/./a.ts/  ", context, "src/a.ts"],
+    ["/home/me/repo-link/src/a.ts", context, "src/a.ts"],
+    ["/srv/Repo/src/../lib/**", context, "lib/**"],
+    ["/srv/other/../Repo/src/a.ts", context, "src/a.ts"],
+    ["/SRV/repo/Src/A.ts", { ...context, caseInsensitive: true }, "Src/A.ts"],
+    ["C:\\Work\\Repo\\src\\a.ts", { roots: ["C:\\Work\\Repo"] }, "src/a.ts"],
+    ["src/cafe\u0301.ts", {}, "src/caf\u00e9.ts"]
+  ])("canonicalize(%j) = right(%j)", (raw, ctx, expected) => {
+    expect(Paths.canonicalize(raw, ctx)).toEqual(Either.right(expected))
+  })
+
+  it.each([
+    ["/srv/Repo", context, "inside the project"],
+    ["/srv/Repo/..", context, "project root /srv/Repo"],
+    ["/srv/Repository/a.ts", context, "project root /srv/Repo"],
+    ["/SRV/repo/src/a.ts", context, "project root /srv/Repo"],
+    ["/srv/Repo/src/a.ts", {}, "no root directory"],
+    ["/srv/Repo/src/*/../a.ts", context, "wildcard"]
+  ])("canonicalize(%j) is refused (%s)", (raw, ctx, reason) => {
+    const result = Paths.canonicalize(raw, ctx)
+    expect(Either.isLeft(result) ? result.left : "").toContain(reason)
+  })
+
+  it("is idempotent, and equal comparison forms mean equal canonical forms up to case", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), fc.boolean(), (s, caseInsensitive) => {
+        const once = Paths.canonicalize(s, { ...context, caseInsensitive })
+        if (Either.isRight(once)) {
+          expect(Paths.canonicalize(once.right, { ...context, caseInsensitive })).toEqual(once)
+          expect(Paths.storedComparisonForm(once.right, caseInsensitive)).toBe(
+            Paths.comparisonForm(once.right, caseInsensitive)
+          )
+        }
+      }),
+      { numRuns: 2_000 }
     )
   })
 })

@@ -145,4 +145,50 @@ describe("reservations across processes", () => {
       // A figure for the report, not an assertion.
       console.log(`reservations.procs: ${WORKERS * ACQUISITIONS} holds, ${refusals} refusals`)
     })), { timeout: 180_000 })
+
+  it.live("two processes, one spelling paths absolute and one relative, never both hold one file", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const projectPath = yield* tempDir
+      const logFile = join(projectPath, "holds.log")
+      const db = FleetDb.layerFile({ projectPath })
+      yield* Effect.provide(Effect.flatMap(Reservations, (r) => r.active()), db)
+      const spellings = ["relative", "absolute"] as const
+      const results = yield* Effect.promise(() =>
+        runWorkers(2, "reserve-worker.ts", (i) => [projectPath, logFile, "2", String(ACQUISITIONS), `pilot-${i}`, spellings[i]!])
+      )
+      for (const result of results) {
+        expect(result.stderr).toBe("")
+        expect(result.code).toBe(0)
+        expect(result.lines.filter((line) => "error" in line)).toEqual([])
+      }
+      const summaries = results.map((r) => r.lines.find((line) => line.done === true) as {
+        readonly acquired: number
+        readonly refusedBy: Record<string, number>
+        readonly conflictPairs: ReadonlyArray<string>
+      })
+      expect(summaries.map((s) => s?.acquired)).toEqual([ACQUISITIONS, ACQUISITIONS])
+      // The two spellings met: each side was refused by the other's reservations.
+      expect(summaries.every((s) => (s.refusedBy.ReservationConflict ?? 0) > 0)).toBe(true)
+      for (const pair of summaries.flatMap((s) => s.conflictPairs)) {
+        const [path, pattern] = pair.split("|")
+        expect(overlap(path!, pattern!), pair).toBe(true)
+      }
+      const log = readFileSync(logFile, "utf8")
+      expect(log.split("\n").filter((line) => line.startsWith("enter "))).toHaveLength(2 * ACQUISITIONS)
+      expect(violations(log)).toEqual([])
+      // Releases by the absolute spelling found their rows; only canonical patterns were stored.
+      const { active, reserved } = yield* Effect.provide(
+        Effect.gen(function*() {
+          const events = yield* Events
+          return {
+            active: yield* Effect.flatMap(Reservations, (r) => r.active()),
+            reserved: yield* events.read({ types: ["file_reserved"], limit: 10_000 })
+          }
+        }),
+        db
+      )
+      expect(active).toEqual([])
+      const stored = new Set(reserved.flatMap((e) => (e.data as { reservations: Array<{ path_pattern: string }> }).reservations.map((r) => r.path_pattern)))
+      expect([...stored].filter((p) => !PATTERNS.includes(p as typeof PATTERNS[number]))).toEqual([])
+    })), { timeout: 180_000 })
 })

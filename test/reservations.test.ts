@@ -4,18 +4,23 @@
  * validation, project isolation, rows written by other tools.
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, TestClock, Tracer } from "effect"
 import {
   Events,
   FleetDb,
   FleetProject,
   InvalidInput,
+  Paths,
   ReservationConflict,
   ReservationNotHeld,
-  Reservations
+  Reservations,
+  Sorties
 } from "../src/index.js"
 import type { FleetEvent } from "../src/index.js"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { backends, projectOn, tempDir } from "./support/backends.js"
 
 const MINUTE = 60_000
@@ -274,7 +279,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       expect(yield* field(res.reserve({ ...ok, paths: [""] }))).toBe("paths.0")
       expect(yield* field(res.reserve({ ...ok, paths: ["src/a.ts", "../x"] }))).toBe("paths.1")
       const escaping = yield* failure(res.reserve({ ...ok, paths: ["src/a.ts", "../x"] }))
-      expect(escaping.message).toBe("Invalid paths.1: must stay inside the repository (a \"..\" goes above the root)")
+      expect(escaping.message).toBe("Invalid paths.1: must stay inside the project (a \"..\" goes above the project root)")
       const tooMany = yield* failure(res.reserve({ ...ok, paths: Array.from({ length: 101 }, (_, i) => `f${i}`) }))
       expect(tooMany.message).toBe("Invalid paths: must list at most 100 path patterns")
       expect(yield* field(res.reserve({ ...ok, paths: ["a/../../x"] }))).toBe("paths.0")
@@ -381,4 +386,208 @@ describe("Reservations across projects and connections", () => {
       expect((yield* res.reserve({ callsign: "bravo", paths: ["docs/a.md"], ttl: "1 minute" })).map((r) => r.path_pattern))
         .toEqual(["docs/a.md"])
     })))
+})
+
+/**
+ * Issue 18, "a path is a path": a held reservation against every spelling of the same file.
+ * Each row runs on a fresh database; `root` is how absolute paths spell the project root.
+ */
+describe("one canonical path per file", () => {
+  // NFC `é` in the held pattern; spellings below use NFD (`e` + U+0301) where marked.
+  const HELD = "src/caf\u00e9/main.rs"
+  const NFD = "src/cafe\u0301/main.rs"
+
+  type Expect = "conflict" | "free" | "invalid"
+  /** Spellings of HELD (or not) and what an exclusive request by another pilot must meet. */
+  const table = (root: string | undefined, caseInsensitive: boolean): ReadonlyArray<readonly [string, Expect]> => [
+    [HELD, "conflict"],
+    [`  ${HELD}  `, "conflict"],
+    [`\t${HELD}\n`, "conflict"],
+    [NFD, "conflict"],
+    [`./${HELD}`, "conflict"],
+    ["src//caf\u00e9//main.rs", "conflict"],
+    [`${HELD}/`, "conflict"],
+    ["src/x/../caf\u00e9/main.rs", "conflict"],
+    ["src\\caf\u00e9\\main.rs", "conflict"],
+    ["SRC/CAF\u00c9/main.rs", caseInsensitive ? "conflict" : "free"],
+    ["src/caf\u00e9/MAIN.RS", caseInsensitive ? "conflict" : "free"],
+    ["src/caf\u00e9/lib.rs", "free"],
+    ["src/cafe/main.rs", "free"],
+    ["src/caf\u00e9/main.rs.bak", "free"],
+    ["../src/caf\u00e9/main.rs", "invalid"],
+    ["src/../../caf\u00e9/main.rs", "invalid"],
+    ["/elsewhere/src/caf\u00e9/main.rs", "invalid"],
+    ...(root === undefined
+      ? [[`/work/project/${HELD}`, "invalid"] as const]
+      : [
+        [`${root}/${HELD}`, "conflict"] as const,
+        [`  ${root}//./${NFD}/ `, "conflict"] as const,
+        [`${root}/src/../${HELD}`, "conflict"] as const,
+        [`${root}/../${HELD}`, "invalid"] as const,
+        [`${root}/..`, "invalid"] as const,
+        [`${root}-sibling/${HELD}`, "invalid"] as const,
+        [`${caseInsensitive ? root.toUpperCase() : `${root}/SRC/caf\u00e9`}/${caseInsensitive ? HELD : "main.rs"}`, caseInsensitive ? "conflict" : "free"] as const
+      ])
+  ]
+
+  const runTable = (
+    name: string,
+    makeLayer: () => Layer.Layer<FleetDb.FleetServices, unknown>,
+    root: string | undefined,
+    caseInsensitive: boolean,
+    /** The root refusals name: the canonical one. */
+    namedRoot = root
+  ) =>
+    describe(name, () => {
+      it.effect.each(table(root, caseInsensitive))("%j → %s", ([spelling, expected]) =>
+        Effect.gen(function*() {
+          const reservations = yield* Reservations
+          yield* reservations.reserve({ callsign: "alpha", paths: [HELD], ttl: MINUTE })
+          const asked = yield* Effect.either(reservations.conflicts({ callsign: "bravo", paths: [spelling] }))
+          const taken = yield* Effect.either(reservations.reserve({ callsign: "bravo", paths: [spelling], ttl: MINUTE }))
+          if (expected === "invalid") {
+            expect(asked).toMatchObject({ _tag: "Left", left: { _tag: "InvalidInput", field: "paths.0" } })
+            expect(taken).toMatchObject({ _tag: "Left", left: { _tag: "InvalidInput", field: "paths.0" } })
+            if (spelling.startsWith("/") && root !== undefined && !spelling.startsWith(`${root}/..`)) {
+              expect(taken._tag === "Left" && taken.left.message).toContain(`project root ${namedRoot}`)
+            }
+          } else if (expected === "conflict") {
+            expect(asked).toMatchObject({ _tag: "Right", right: [{ holder: "alpha", pattern: HELD }] })
+            expect(taken).toMatchObject({ _tag: "Left", left: { _tag: "ReservationConflict" } })
+          } else {
+            expect(asked).toMatchObject({ _tag: "Right", right: [] })
+            expect(taken._tag).toBe("Right")
+          }
+          // Only the canonical spelling is ever stored.
+          for (const row of yield* reservations.active()) {
+            expect(row.path_pattern).not.toMatch(/^\s|\s$|^\/|\/\/|\/$|\\|\.\.|(^|\/)\.\//)
+            expect(row.path_pattern).toBe(row.path_pattern.normalize("NFC"))
+          }
+          if (expected !== "invalid") {
+            // The holder releases with the same spelling: an equivalent one releases its row.
+            const released = yield* reservations.release({ callsign: "alpha", paths: [spelling] })
+            expect(released.map((row) => row.path_pattern)).toEqual(expected === "conflict" ? [HELD] : [])
+            // ...and renew finds it by any equivalent spelling too.
+            if (expected === "free") {
+              expect(yield* reservations.renew({ callsign: "alpha", paths: [NFD], ttl: MINUTE })).toHaveLength(1)
+            }
+          }
+        }).pipe(Effect.provide(makeLayer())))
+    })
+
+  runTable("memory, no project root", () => FleetDb.layerMemory(), undefined, false)
+  runTable(
+    "memory, projectRoot, case-insensitive",
+    () => FleetDb.layerMemory({ projectRoot: "/work/Project", caseInsensitive: true }),
+    "/work/Project",
+    true
+  )
+
+  // A file database opened through a symlink: absolute paths may use the real root or the link.
+  const base = realpathSync(mkdtempSync(join(tmpdir(), "fleetdb-canon-")))
+  const real = join(base, "real")
+  const link = join(base, "link")
+  mkdirSync(real)
+  symlinkSync(real, link)
+  afterAll(() => rmSync(base, { recursive: true, force: true }))
+  let counter = 0
+  const fileLayer = (caseInsensitive?: boolean) => () =>
+    FleetDb.layerFile({ projectPath: link, filename: `t${counter++}.db`, caseInsensitive })
+  runTable("file, real root (Linux tmp is case-sensitive)", fileLayer(), real, false)
+  runTable("file, root as the symlink", fileLayer(), link, false, real)
+  runTable("file, explicitly case-insensitive", fileLayer(true), real, true)
+
+  it.effect("the file layer's root is the directory holding .fleet/, after symlinks; memory has none unless given", () =>
+    Effect.gen(function*() {
+      const project = yield* Effect.provide(FleetProject, fileLayer()())
+      expect(project.root).toBe(real)
+      expect(project.rootAliases).toEqual([link])
+      expect(project.caseInsensitive).toBe(false)
+      expect((yield* Effect.provide(FleetProject, FleetDb.layerMemory())).root).toBeUndefined()
+    }))
+
+  it.effect("sortie files are stored canonical, absolute ones placed under the root", () =>
+    Effect.gen(function*() {
+      const sorties = yield* Sorties
+      const sortie = yield* sorties.create({ title: "t", files: [`${real}/${NFD}`, ` ${HELD} `, "src/x/../lib.rs"] })
+      expect(sortie.files).toEqual([HELD, "src/lib.rs"])
+      const bad = yield* failure(sorties.create({ title: "t", files: ["src/a.rs", "/etc/passwd"] }))
+      expect(bad).toMatchObject({ _tag: "InvalidInput", field: "files.1" })
+    }).pipe(Effect.provide(fileLayer()())))
+})
+
+/**
+ * Issue 15, hostile globs: a reserve at the allowed maxima (100 patterns against 100 held) with
+ * adversarial patterns spends a bounded amount of overlap work inside its write transaction,
+ * counted in `Paths.Meter` steps (read from the `fleet.overlap_steps` attribute of each
+ * `Reservations.reserve` span, one per transaction attempt), and still answers exactly.
+ */
+describe("hostile globs", () => {
+  const a = (n: number) => "a".repeat(n)
+  /** Single segments like `*a*aa*a…*aX`, literal runs of `a`, long fragments, `**` chains. */
+  const hostile = (side: "held" | "wanted"): Array<string> =>
+    Array.from({ length: 100 }, (_, i) => {
+      const tag = `${side === "held" ? "X" : "Y"}${i}`
+      switch (i % 4) {
+        case 0:
+          return ("*" + a(1 + (i % 3))).repeat(120).slice(0, 250) + "*" + tag
+        case 1:
+          return side === "held"
+            ? Array.from({ length: 4 }, () => a(250) + "b").join("/")
+            : Array.from({ length: 4 }, () => `*${a(100 + i)}c*`).join("/")
+        case 2:
+          return side === "held"
+            ? `${"**/a*/".repeat(31)}${tag}.ts`
+            : `${"a/".repeat(63)}${tag}.ts`
+        default:
+          return `${("*" + a(2)).repeat(80)}*/`.repeat(4) + tag
+      }
+    }).map((p) => p.slice(0, 1024).replace(/\/$/, ""))
+
+  const recordSteps = Effect.gen(function*() {
+    const steps: Array<number> = []
+    const base = yield* Effect.tracer
+    const tracer = Tracer.make({
+      span: (name, ...rest) => {
+        const span = base.span(name, ...rest)
+        if (name !== "Reservations.reserve") return span
+        const attribute = span.attribute.bind(span)
+        span.attribute = (key, value) => {
+          if (key === "fleet.overlap_steps") steps.push(Number(value))
+          attribute(key, value)
+        }
+        return span
+      },
+      context: (f, fiber) => base.context(f, fiber)
+    })
+    return { tracer, steps }
+  })
+
+  it.effect("100 × 100 adversarial patterns: bounded work inside the transaction, exact answers", () =>
+    Effect.gen(function*() {
+      const held = hostile("held")
+      const wanted = hostile("wanted")
+      for (const p of [...held, ...wanted]) expect(Either.isRight(Paths.validate(p)), p).toBe(true)
+      const reservations = yield* Reservations
+      yield* reservations.reserve({ callsign: "alpha", paths: held, ttl: MINUTE })
+
+      const { steps, tracer } = yield* recordSteps
+      const taken = yield* reservations.reserve({ callsign: "bravo", paths: wanted, ttl: MINUTE, exclusive: false }).pipe(
+        Effect.withTracer(tracer),
+        Effect.either
+      )
+      // Every attempt's transaction stayed within its allowance (a step may overshoot by one
+      // comparison run), and the first gave up: the patterns are costly enough to need the bound.
+      for (const spent of steps) expect(spent).toBeLessThanOrEqual(Paths.TRANSACTION_OVERLAP_STEPS + 1_100)
+      expect(steps.length).toBeGreaterThanOrEqual(2)
+      expect(Paths.overlapWork()).toBeGreaterThan(Paths.TRANSACTION_OVERLAP_STEPS)
+      // The answer is the exact one.
+      const expected = wanted.flatMap((w) => [...new Set(held)].filter((h) => Paths.overlaps(w, h)).map((h) => `${w}|${h}`))
+      if (expected.length === 0) expect(taken._tag).toBe("Right")
+      else {
+        expect(taken).toMatchObject({ _tag: "Left", left: { _tag: "ReservationConflict" } })
+        const found = taken._tag === "Left" && taken.left._tag === "ReservationConflict" ? taken.left.conflicts : []
+        expect(found.map((c) => `${c.path}|${c.pattern}`)).toEqual(expected)
+      }
+    }).pipe(Effect.provide(FleetDb.layerMemory())), 120_000)
 })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, FastCheck as fc, Option, Runtime, TestClock } from "effect"
+import { Cause, Effect, Either, Exit, FastCheck as fc, Option, Runtime, TestClock } from "effect"
 import type { InvalidInput, InvalidTransition, Sortie, SortieAlreadyClaimed } from "../src/index.js"
-import { Events, FleetDb, FleetProject, Missions, Sorties, WorkOrders } from "../src/index.js"
+import { Events, FleetDb, FleetProject, Missions, Paths, Sorties, WorkOrders } from "../src/index.js"
 import { backends } from "./support/backends.js"
 import { expectEvents, expectFailure, snapshot, twoProjects } from "./support/work.js"
 
@@ -613,20 +613,28 @@ describe.each(backends.map((b) => [b.name, b] as const))("Sorties on %s", (_, ba
           Runtime.runPromise(runtime)(Effect.gen(function*() {
             const titleOk = t.length >= 1 && t.length <= 500 && validText(t)
             const priorityOk = p === undefined || (Number.isInteger(p) && p >= 0 && p <= 4)
-            const filesOk = f === undefined || f.every((x) => x.length >= 1 && validText(x))
+            // Files are canonical path patterns; absolute ones are refused after every other check
+            // (this project has no root), so they are named only when nothing else is wrong.
+            const refusals = (f ?? []).map((x) => Either.getLeft(Paths.canonicalize(x)))
+            const firstRefused = (absolute: boolean) =>
+              refusals.findIndex((r) => Option.isSome(r) && r.value.startsWith("is an absolute path") === absolute)
+            const filesOk = refusals.every(Option.isNone)
+            const canonicalFiles = f === undefined || !filesOk
+              ? null
+              : Array.from(new Set(f.map((x) => Either.getOrThrow(Paths.canonicalize(x)))))
             const input = { title: t, priority: p, files: f }
             const expectedField = !titleOk
               ? "title"
               : !priorityOk
               ? "priority"
               : !filesOk
-              ? `files.${f!.findIndex((x) => !(x.length >= 1 && validText(x)))}`
+              ? `files.${firstRefused(false) >= 0 ? firstRefused(false) : firstRefused(true)}`
               : null
             if (expectedField === null) {
               const [sortie] = yield* expectEvents(sorties.create(input), ["sortie_created"])
               expect(sortie.title).toBe(t)
               expect(sortie.priority).toBe(p === undefined ? 1 : Math.abs(p))
-              expect(sortie.files).toEqual(f ?? null)
+              expect(sortie.files).toEqual(canonicalFiles)
               expect(yield* sorties.get(sortie.id)).toEqual(sortie)
             } else {
               const error = yield* expectFailure(sorties.create(input), "InvalidInput")

@@ -7,16 +7,27 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Data, Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { ReservationConflict, ReservationNotHeld } from "../errors.js"
 import type { ReservationConflictEntry } from "../errors.js"
-import { compile, normalize, overlapsCompiled, PathPatterns } from "../paths/patterns.js"
+import type { Meter } from "../paths/patterns.js"
+import {
+  compile,
+  overlapWork,
+  overlapsWithin,
+  PathPatterns,
+  storedComparisonForm,
+  TRANSACTION_OVERLAP_STEPS
+} from "../paths/patterns.js"
+import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
 import { Reservation } from "../schema/streams.js"
 import { makeCommands } from "./internal/command.js"
 import * as Rows from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
+import type { Placed } from "./internal/paths.js"
+import { pathContext, placePaths } from "./internal/paths.js"
 
 /** Input of `Reservations.reserve`. */
 export const ReservePaths = Schema.Struct({
@@ -76,7 +87,10 @@ export interface ReservationsShape {
   /**
    * Reserve every pattern, or none: if any overlaps an active reservation of another pilot (with
    * one side exclusive), fails with `ReservationConflict` listing every conflict, and writes
-   * nothing. Patterns are stored normalised. Re-reserving a pattern the pilot already holds
+   * nothing. Patterns are stored in canonical form (`Paths.canonicalize`: trimmed, NFC,
+   * project-relative; an absolute path outside the project root is `InvalidInput`), and compared
+   * in the project's case rule; the check's work inside the transaction is bounded (see the
+   * README). Re-reserving a pattern the pilot already holds
    * updates that reservation (expiry = now + ttl, `exclusive`, `reason`) instead of adding one.
    * Returns the reservations in request order. Appends `file_reserved`.
    */
@@ -135,19 +149,28 @@ const selectActive = (sql: SqlClient.SqlClient, projectKey: string, now: number)
   sql<ActiveRow>`SELECT id, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, expires_at FROM reservations
     WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
 
-/** Every (requested pattern, other pilot's reservation) pair that conflicts, in request order. */
+/**
+ * Every (requested pattern, other pilot's reservation) pair that conflicts, in request order; or
+ * `undefined` when `meter` ran out before every pair was decided.
+ */
 const findConflicts = (
   rows: ReadonlyArray<ActiveRow>,
   callsign: string,
-  paths: ReadonlyArray<string>,
-  exclusive: boolean
-): Array<ReservationConflictEntry> => {
-  const others = rows.filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+  paths: ReadonlyArray<Placed>,
+  exclusive: boolean,
+  caseInsensitive: boolean,
+  meter?: Meter
+): Array<ReservationConflictEntry> | undefined => {
+  const others = rows
+    .filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+    .map((row) => ({ row, compiled: compile(storedComparisonForm(row.path_pattern, caseInsensitive)) }))
   const conflicts: Array<ReservationConflictEntry> = []
-  for (const path of paths) {
-    const wanted = compile(path)
-    for (const row of others) {
-      if (overlapsCompiled(wanted, compile(row.path_pattern))) {
+  for (const { key, path } of paths) {
+    const wanted = compile(key)
+    for (const { compiled, row } of others) {
+      const overlap = overlapsWithin(wanted, compiled, meter)
+      if (overlap === undefined) return undefined
+      if (overlap) {
         conflicts.push({
           path,
           holder: row.callsign,
@@ -161,12 +184,19 @@ const findConflicts = (
   return conflicts
 }
 
-/** The pilot's active rows grouped by normalised pattern (stored patterns may predate normalisation). */
-const ownByPattern = (rows: ReadonlyArray<ActiveRow>, callsign: string): Map<string, Array<number>> => {
+/** The conflict check of a reserve needed more work than a write transaction may spend on it. */
+class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded")<{}> {}
+
+/** The pilot's active rows grouped by comparison form (stored patterns may predate canonicalisation). */
+const ownByPattern = (
+  rows: ReadonlyArray<ActiveRow>,
+  callsign: string,
+  caseInsensitive: boolean
+): Map<string, Array<number>> => {
   const byPattern = new Map<string, Array<number>>()
   for (const row of rows) {
     if (row.callsign !== callsign) continue
-    const key = normalize(row.path_pattern)
+    const key = storedComparisonForm(row.path_pattern, caseInsensitive)
     const ids = byPattern.get(key)
     if (ids === undefined) byPattern.set(key, [row.id])
     else ids.push(row.id)
@@ -179,23 +209,50 @@ const decodeRows = Rows.decodeRows("reservations", Reservation)
 /** Build the Reservations service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
+  const context = pathContext(yield* FleetProject)
+  const caseInsensitive = context.caseInsensitive ?? false
+  const place = (paths: ReadonlyArray<string>) => placePaths(paths, context, "paths")
+  const placeOptional = (paths: ReadonlyArray<string> | undefined) =>
+    paths === undefined ? Effect.succeed(undefined) : place(paths)
 
   const reserve: ReservationsShape["reserve"] = (raw) =>
     Effect.gen(function*() {
       const input = yield* decodeReserve(raw)
       const ttl = yield* decodeTtl(raw.ttl)
+      const paths = yield* place(input.paths)
       const exclusive = input.exclusive ?? true
       const reason = input.reason ?? null
-      return yield* command("Reservations.reserve", ({ emit, now, projectKey, sql }) =>
+      // The conflict check spends at most TRANSACTION_OVERLAP_STEPS inside the write transaction.
+      // When that is not enough, the transaction is given up, the answers are worked out on a
+      // plain read (no lock held) and remembered, and the transaction runs again and looks them
+      // up. After two such rounds (other pilots reserving hostile patterns all along) the last
+      // attempt decides whatever it meets.
+      const prepare = query("Reservations.reserve.prepare", ({ now, projectKey, sql }) =>
+        Effect.map(selectActive(sql, projectKey, now), (active) => {
+          findConflicts(active, input.callsign, paths, exclusive, caseInsensitive)
+        }))
+      const attempt = (bounded: boolean) =>
+        command("Reservations.reserve", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const active = yield* selectActive(sql, projectKey, now)
-          const conflicts = findConflicts(active, input.callsign, input.paths, exclusive)
-          if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts })
+          const before = overlapWork()
+          const conflicts = findConflicts(
+            active,
+            input.callsign,
+            paths,
+            exclusive,
+            caseInsensitive,
+            bounded ? { remaining: TRANSACTION_OVERLAP_STEPS } : undefined
+          )
+          yield* Effect.annotateCurrentSpan("fleet.overlap_steps", overlapWork() - before)
+          if (conflicts === undefined) return yield* new OverlapWorkExceeded()
+          // Built from validated rows: skipping the schema check keeps a long list cheap under the lock.
+          if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts }, true)
 
           const expiresAt = now + ttl
-          const own = ownByPattern(active, input.callsign)
-          const renewIds = input.paths.flatMap((path) => own.get(path) ?? [])
-          const fresh = input.paths.filter((path) => !own.has(path))
+          const own = ownByPattern(active, input.callsign, caseInsensitive)
+          const renewIds = paths.flatMap(({ key }) => own.get(key) ?? [])
+          const fresh = paths.filter(({ key }) => !own.has(key))
           const renewed = renewIds.length === 0 ? [] : yield* sql`UPDATE reservations
               SET expires_at = ${expiresAt}, exclusive = ${exclusive ? 1 : 0}, reason = ${reason}
               WHERE project_key = ${projectKey} AND ${sql.in("id", renewIds)}
@@ -203,7 +260,7 @@ export const make = Effect.gen(function*() {
           const inserted = fresh.length === 0 ? [] : yield* sql`INSERT INTO reservations
               (project_key, callsign, path_pattern, exclusive, reason, created_at, expires_at, released_at)
               VALUES ${
-            sql.csv(fresh.map((path) =>
+            sql.csv(fresh.map(({ path }) =>
               sql`(${projectKey}, ${input.callsign}, ${path}, ${exclusive ? 1 : 0}, ${reason}, ${now}, ${expiresAt}, NULL)`
             ))
           }
@@ -212,10 +269,10 @@ export const make = Effect.gen(function*() {
           const insertedRows = yield* decodeRows(inserted)
           const byPattern = new Map<string, Array<Reservation>>()
           for (const row of [...renewedRows, ...insertedRows].sort((a, b) => a.id - b.id)) {
-            const key = normalize(row.path_pattern)
+            const key = storedComparisonForm(row.path_pattern, caseInsensitive)
             byPattern.set(key, [...(byPattern.get(key) ?? []), row])
           }
-          const result = input.paths.flatMap((path) => byPattern.get(path) ?? [])
+          const result = paths.flatMap(({ key }) => byPattern.get(key) ?? [])
           const renewedSet = new Set<number>(renewIds)
           yield* emit("file_reserved", {
             callsign: input.callsign,
@@ -230,17 +287,24 @@ export const make = Effect.gen(function*() {
           })
           return result
         }))
+      const again = (bounded: boolean) => Effect.zipRight(prepare, attempt(bounded))
+      return yield* attempt(true).pipe(
+        Effect.catchTag("OverlapWorkExceeded", () => again(true)),
+        Effect.catchTag("OverlapWorkExceeded", () => again(false)),
+        Effect.catchTag("OverlapWorkExceeded", () => Effect.dieMessage("an unmetered overlap check always decides"))
+      )
     })
 
   const release: ReservationsShape["release"] = (raw) =>
     Effect.flatMap(decodeRelease(raw), (input) =>
+      Effect.flatMap(placeOptional(input.paths), (paths) =>
       command("Reservations.release", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const active = yield* selectActive(sql, projectKey, now)
-          const own = ownByPattern(active, input.callsign)
-          const ids = input.paths === undefined
+          const own = ownByPattern(active, input.callsign, caseInsensitive)
+          const ids = paths === undefined
             ? Array.from(own.values()).flat()
-            : input.paths.flatMap((path) => own.get(path) ?? [])
+            : paths.flatMap(({ key }) => own.get(key) ?? [])
           if (ids.length === 0) return []
           const rows = yield* decodeRows(
             yield* sql`UPDATE reservations SET released_at = ${now}
@@ -254,23 +318,24 @@ export const make = Effect.gen(function*() {
             reason: "released"
           })
           return sorted
-        })))
+        }))))
 
   const renew: ReservationsShape["renew"] = (raw) =>
     Effect.gen(function*() {
       const input = yield* decodeRenew(raw)
       const ttl = yield* decodeTtl(raw.ttl)
+      const paths = yield* placeOptional(input.paths)
       return yield* command("Reservations.renew", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
           const active = yield* selectActive(sql, projectKey, now)
-          const own = ownByPattern(active, input.callsign)
-          if (input.paths !== undefined) {
-            const missing = input.paths.filter((path) => !own.has(path))
+          const own = ownByPattern(active, input.callsign, caseInsensitive)
+          if (paths !== undefined) {
+            const missing = paths.filter(({ key }) => !own.has(key)).map(({ path }) => path)
             if (missing.length > 0) return yield* new ReservationNotHeld({ callsign: input.callsign, paths: missing })
           }
-          const ids = input.paths === undefined
+          const ids = paths === undefined
             ? Array.from(own.values()).flat()
-            : input.paths.flatMap((path) => own.get(path) ?? [])
+            : paths.flatMap(({ key }) => own.get(key) ?? [])
           if (ids.length === 0) return []
           const expiresAt = now + ttl
           const rows = yield* decodeRows(
@@ -290,11 +355,12 @@ export const make = Effect.gen(function*() {
 
   const conflicts: ReservationsShape["conflicts"] = (raw) =>
     Effect.flatMap(decodeCheck(raw), (input) =>
-      query("Reservations.conflicts", ({ now, projectKey, sql }) =>
-        Effect.map(
-          selectActive(sql, projectKey, now),
-          (active) => findConflicts(active, input.callsign, input.paths, input.exclusive ?? true)
-        )))
+      Effect.flatMap(place(input.paths), (paths) =>
+        query("Reservations.conflicts", ({ now, projectKey, sql }) =>
+          Effect.map(
+            selectActive(sql, projectKey, now),
+            (active) => findConflicts(active, input.callsign, paths, input.exclusive ?? true, caseInsensitive) ?? []
+          ))))
 
   const active: ReservationsShape["active"] = (raw = {}) =>
     Effect.flatMap(decodeActive(raw), (options) =>

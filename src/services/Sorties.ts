@@ -11,6 +11,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { InvalidTransition, MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors.js"
+import { PathPattern } from "../paths/patterns.js"
+import { FleetProject } from "../Project.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Title } from "../schema/common.js"
 import { Sortie } from "../schema/flightline.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
@@ -18,13 +20,12 @@ import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
+import { pathContext, placePaths } from "./internal/paths.js"
 
 // libSQL stores U+0000 but every read stops at it, silently truncating the text.
 const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
 const SortieTitle = Title.pipe(Schema.filter(noNul))
 const SortieText = LongText.pipe(Schema.filter(noNul))
-// Patterns are stored exactly as given (not normalised): they are a note for pilots and tools.
-const SortiePathPattern = Text({ min: 1, max: 4_096 }).pipe(Schema.filter(noNul))
 
 /** Input of `Sorties.create`. */
 export const CreateSortie = Schema.Struct({
@@ -34,8 +35,11 @@ export const CreateSortie = Schema.Struct({
   mission_id: Schema.optional(MissionId),
   /** 0 (most urgent) … 4; default 1. */
   priority: Schema.optional(Priority),
-  /** Path patterns the sortie is expected to touch, stored as a JSON array. */
-  files: Schema.optional(Schema.Array(SortiePathPattern).pipe(Schema.maxItems(1_000)))
+  /**
+   * Path patterns the sortie is expected to touch, stored canonical (like reservations': see
+   * `Paths.canonicalize`) as a JSON array, duplicates removed.
+   */
+  files: Schema.optional(Schema.Array(PathPattern).pipe(Schema.maxItems(1_000)))
 })
 export type CreateSortie = typeof CreateSortie.Encoded
 
@@ -145,6 +149,7 @@ interface CurrentState {
 /** Build the Sorties service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
+  const context = pathContext(yield* FleetProject)
 
   const toSortie = (row: unknown) => decodeSortie(row)
 
@@ -156,6 +161,9 @@ export const make = Effect.gen(function*() {
 
   const create: SortiesShape["create"] = (raw) =>
     Effect.flatMap(decodeCreate(raw), (input) =>
+      Effect.flatMap(
+        input.files === undefined ? Effect.succeed(undefined) : placePaths(input.files, context, "files"),
+        (placed) =>
       command("Sorties.create", (ctx) =>
         Effect.gen(function*() {
           const { emit, now, projectKey, sql } = ctx
@@ -163,7 +171,7 @@ export const make = Effect.gen(function*() {
             return yield* new MissionNotFound({ id: input.mission_id })
           }
           const id = yield* makeId(idPrefix.sortie)
-          const files = input.files === undefined ? null : JSON.stringify(input.files)
+          const files = placed === undefined ? null : JSON.stringify(placed.map(({ path }) => path))
           const rows = yield* sql`INSERT INTO sorties (id, project_key, mission_id, title, description, status, priority, files, created_at)
               VALUES (${id}, ${projectKey}, ${input.mission_id ?? null}, ${input.title}, ${input.description ?? null}, 'open',
                       ${input.priority ?? DEFAULT_PRIORITY}, ${files}, ${now})
@@ -178,7 +186,7 @@ export const make = Effect.gen(function*() {
             files: sortie.files
           })
           return sortie
-        })))
+        }))))
 
   const get: SortiesShape["get"] = (raw) =>
     Effect.flatMap(decodeId(raw), (id) =>

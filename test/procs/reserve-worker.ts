@@ -1,20 +1,22 @@
 /**
  * Multi-process reservation worker:
- * `reserve-worker.ts <projectPath> <logFile> <workers> <acquisitions> <callsign>`.
+ * `reserve-worker.ts <projectPath> <logFile> <workers> <acquisitions> <callsign> [relative|absolute]`.
  *
  * Appends "ready <pid>" to `logFile` and waits until `workers` ready lines are there, so all
  * workers race from the same moment. Then, until it has held `acquisitions` reservations, it
  * tries to reserve a random request of exclusive, mostly overlapping patterns with a short TTL.
  * While it holds one it appends "enter <pid> <now> <expires_at> <patterns>" and, after a short
  * hold, "exit <pid> <now> <expires_at> <patterns>", then releases explicitly. Prints one JSON line
- * per unexpected error and a final summary line.
+ * per unexpected error and a final summary line. With `absolute`, every pattern it reserves and
+ * releases is spelled as an absolute path under `projectPath` (padded, with `./` and `//`), the
+ * way harnesses with absolute-path file tools write them; the log keeps the relative pattern.
  */
 import { Effect, Either } from "effect"
 import { randomInt } from "node:crypto"
 import { appendFileSync, readFileSync } from "node:fs"
 import { FleetDb, Reservations } from "../../src/index.js"
 
-const [projectPath, logFile, workersArg, acquisitionsArg, callsign] = process.argv.slice(2)
+const [projectPath, logFile, workersArg, acquisitionsArg, callsign, spelling = "relative"] = process.argv.slice(2)
 if (
   projectPath === undefined || logFile === undefined || workersArg === undefined || acquisitionsArg === undefined ||
   callsign === undefined
@@ -38,6 +40,9 @@ const REQUESTS: ReadonlyArray<ReadonlyArray<string>> = [
   ["src/b/y.ts", "src/a/*.ts"]
 ]
 
+/** How this worker writes a pattern. */
+const spell = (pattern: string): string => spelling === "absolute" ? ` ${projectPath}/.//${pattern} ` : pattern
+
 const waitForAll = Effect.gen(function*() {
   appendFileSync(logFile, `ready ${process.pid}\n`)
   for (;;) {
@@ -60,7 +65,7 @@ const program = Effect.gen(function*() {
   while (acquired < acquisitions && attempts < MAX_ATTEMPTS) {
     attempts++
     const paths = REQUESTS[randomInt(REQUESTS.length)]!
-    const result = yield* Effect.either(reservations.reserve({ callsign, paths: [...paths], ttl: "3 seconds" }))
+    const result = yield* Effect.either(reservations.reserve({ callsign, paths: paths.map(spell), ttl: "3 seconds" }))
     if (Either.isLeft(result)) {
       const error = result.left
       refusedBy[error._tag] = (refusedBy[error._tag] ?? 0) + 1
@@ -78,7 +83,7 @@ const program = Effect.gen(function*() {
     // Widen the window so that a broken reservation would show up as interleaved holders.
     yield* Effect.sleep(`${1 + randomInt(3)} millis`)
     appendFileSync(logFile, `exit ${process.pid} ${Date.now()} ${expiresAt} ${label}\n`)
-    const released = yield* Effect.either(reservations.release({ callsign, paths: [...paths] }))
+    const released = yield* Effect.either(reservations.release({ callsign, paths: paths.map(spell) }))
     if (Either.isLeft(released)) {
       process.stdout.write(JSON.stringify({ error: released.left._tag, message: released.left.message }) + "\n")
     }
