@@ -25,7 +25,7 @@ import * as Sorties from "./services/Sorties.js"
 import * as WorkOrders from "./services/WorkOrders.js"
 import * as Sql from "./sql/client.js"
 import type { KeyRequest } from "./sql/identity.js"
-import { canonicalPath, resolveProjectKey } from "./sql/identity.js"
+import { canonicalPath, resolveCaseRule, resolveProjectKey } from "./sql/identity.js"
 import type { TimeAuthorityKind } from "./sql/time.js"
 import { TimeAuthority } from "./sql/time.js"
 import { WritePolicy } from "./sql/transaction.js"
@@ -63,8 +63,9 @@ export interface CommonOptions {
   readonly timeAuthority?: TimeAuthorityKind | undefined
   /**
    * Compare reservation paths case-insensitively (default: what the project directory's
-   * filesystem does, probed when a file layer opens; case-sensitive for memory and servers).
-   * Every process of one project must use the same rule.
+   * filesystem does; case-sensitive for memory and servers). A file database stores the rule its
+   * first opener used (passed, or probed) and every later opener follows it; a disagreeing
+   * explicit rule is a `DatabaseOpenError`. On a server every process must pass the same rule.
    */
   readonly caseInsensitive?: boolean | undefined
 }
@@ -140,16 +141,27 @@ const timeAuthorityLayer = (target: Sql.Target, options: CommonOptions) =>
       (target._tag === "Remote" || target._tag === "Replica" ? "database" : "clock")
   })
 
-/** A file database's key is its own (stored in it); a server's or a private memory database's is the caller's. */
-const projectLayer = (target: Sql.Target, request: KeyRequest, place: ProjectPlace) => {
+/**
+ * A file database's key and case rule are its own (stored in it); a server's or a private memory
+ * database's are the caller's.
+ */
+const projectLayer = (target: Sql.Target, request: KeyRequest, place: ProjectPlace, caseRule: boolean | undefined) => {
   const location = Sql.describeTarget(target)
   const resolved = target._tag === "File"
-    ? Effect.flatMap(SqlClient.SqlClient, (sql) => resolveProjectKey(sql, location, { ...request, readOnly: target.readOnly }))
-    : Effect.sync(() => request.explicit ?? request.fallback())
+    ? Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Effect.all({
+        projectKey: resolveProjectKey(sql, location, { ...request, readOnly: target.readOnly }),
+        caseInsensitive: resolveCaseRule(sql, location, {
+          explicit: caseRule,
+          probed: () => place.caseInsensitive === true,
+          readOnly: target.readOnly
+        })
+      }))
+    : Effect.sync(() => ({ projectKey: request.explicit ?? request.fallback(), caseInsensitive: place.caseInsensitive }))
   return Layer.effect(
     FleetProject,
-    Effect.tap(resolved, (projectKey) => checkProjectKey(location, projectKey)).pipe(
-      Effect.map((projectKey) => FleetProject.of({ projectKey, location, ...place }))
+    Effect.tap(resolved, ({ projectKey }) => checkProjectKey(location, projectKey)).pipe(
+      Effect.map(({ caseInsensitive, projectKey }) => FleetProject.of({ projectKey, location, ...place, caseInsensitive }))
     )
   )
 }
@@ -202,7 +214,7 @@ const build = (
     Layer.provideMerge(Replica.layer(
       target._tag === "Replica" ? { isReplica: true, syncInterval: target.syncInterval } : { isReplica: false }
     )),
-    Layer.provideMerge(projectLayer(target, projectKey, place).pipe(Layer.provideMerge(
+    Layer.provideMerge(projectLayer(target, projectKey, place, options.caseInsensitive).pipe(Layer.provideMerge(
       Sql.layer(target, {
         busyTimeout: options.busyTimeout,
         connectTimeout: options.connectTimeout,

@@ -132,7 +132,7 @@ describe("one file database, one project", () => {
         expect((yield* Effect.provide(FleetProject, layer)).projectKey).toBe(key)
       }
       expect((yield* Effect.provide(FleetProject, FleetDb.layerFile({ projectPath: several }))).projectKey).toBe(several)
-      const meta = yield* raw(severalPath, ["SELECT name, value FROM fleet_meta ORDER BY name"])
+      const meta = yield* raw(severalPath, ["SELECT name, value FROM fleet_meta WHERE name <> 'case_insensitive' ORDER BY name"])
       expect(meta[0]!.map((r) => [r.name, r.value])).toEqual([["legacy_project_keys", "2"]])
     }))
 
@@ -171,5 +171,31 @@ describe("one file database, one project", () => {
       const pilots = yield* Effect.provide(Effect.flatMap(Pilots, (p) => p.list()), merged)
       expect(pilots.map((p) => p.callsign).sort()).toEqual(["viper-1", "viper-2"])
       expect((yield* openFailure(FleetDb.layerFile({ projectPath: dir, projectKey: "beta" }))).reason).toBe("project-key")
+    }))
+})
+
+describe("one file database, one case rule", () => {
+  it.scoped("the first opener's rule is stored: later openers follow it, a disagreeing explicit rule is refused", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const first = yield* Layer.build(FleetDb.layerFile({ projectPath: dir, caseInsensitive: true }))
+      expect((yield* Effect.provide(FleetProject, first)).caseInsensitive).toBe(true)
+      // This filesystem is case-sensitive, so a probe alone would say false: the stored rule wins.
+      const later = yield* Layer.build(FleetDb.layerFile({ projectPath: dir }))
+      expect((yield* Effect.provide(FleetProject, later)).caseInsensitive).toBe(true)
+      // Two pilots of one fleet, one comparing case-folded and one not, could both hold one file.
+      const refused = yield* openFailure(FleetDb.layerFile({ projectPath: dir, caseInsensitive: false }))
+      expect(refused.detail).toContain("case rule")
+      const [rows] = yield* raw(join(dir, ".fleet", "fleet.db"), ["SELECT value FROM fleet_meta WHERE name = 'case_insensitive'"])
+      expect(rows).toEqual([expect.objectContaining({ value: "1" })])
+    }))
+
+  it.scoped("a new file stores the probed rule of its filesystem", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const opened = yield* Layer.build(FleetDb.layerFile({ projectPath: dir }))
+      const probed = (yield* Effect.provide(FleetProject, opened)).caseInsensitive
+      const [rows] = yield* raw(join(dir, ".fleet", "fleet.db"), ["SELECT value FROM fleet_meta WHERE name = 'case_insensitive'"])
+      expect(rows).toEqual([expect.objectContaining({ value: probed ? "1" : "0" })])
     }))
 })

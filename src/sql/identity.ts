@@ -109,6 +109,57 @@ export const resolveProjectKey = (
       ))
   )
 
+/** How the opener asks for the project's case rule (see `resolveCaseRule`). */
+export interface CaseRequest {
+  /** The rule the caller passed, if any: it must agree with the stored one. */
+  readonly explicit: boolean | undefined
+  /** The rule of the project directory's filesystem, probed. */
+  readonly probed: () => boolean
+  /** A read-only open claims nothing. */
+  readonly readOnly?: boolean | undefined
+}
+
+/**
+ * Whether the file database behind `sql` compares paths case-insensitively: the stored rule; or,
+ * when none is stored yet, the requested (or probed) one, stored now like the project key (the
+ * first opener decides, every later one reads it). Every process of one fleet then compares paths
+ * alike, whatever each was told. An explicit rule that is not the stored one is a
+ * `DatabaseOpenError`: two rules would let two pilots hold one file in two spellings.
+ */
+export const resolveCaseRule = (
+  sql: SqlClient.SqlClient,
+  target: string,
+  request: CaseRequest
+): Effect.Effect<boolean, DatabaseOpenError> =>
+  Effect.gen(function*() {
+    const read = Effect.map(
+      sql<{ readonly value: string }>`SELECT value FROM fleet_meta WHERE name = 'case_insensitive'`,
+      (rows) => rows[0]?.value
+    )
+    let stored = yield* read
+    if (stored === undefined) {
+      const wanted = request.explicit ?? request.probed()
+      if (request.readOnly === true) return wanted
+      yield* sql`INSERT OR IGNORE INTO fleet_meta (name, value) VALUES ('case_insensitive', ${wanted ? "1" : "0"})`.raw
+      stored = yield* read
+    }
+    const rule = stored === "1"
+    if (request.explicit !== undefined && request.explicit !== rule) {
+      return yield* new DatabaseOpenError({
+        target,
+        reason: "other",
+        detail: `caseInsensitive: ${request.explicit} is not this database's case rule (${rule}, stored when it was ` +
+          `created): every process of one fleet compares paths alike; omit caseInsensitive to use the stored rule`
+      })
+    }
+    return rule
+  }).pipe(
+    Effect.catchTag("SqlError", (error) =>
+      Effect.fail(
+        new DatabaseOpenError({ target, reason: "other", detail: `reading the case rule failed: ${error.message}` })
+      ))
+  )
+
 /** Every project key with rows in the database, and how many rows each has. */
 export const keysInUse = (sql: SqlClient.SqlClient) =>
   Effect.map(
