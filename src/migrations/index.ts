@@ -8,12 +8,14 @@ import { Migrator } from "@effect/sql"
 import initial from "./0001_initial.js"
 import integrity from "./0002_integrity.js"
 import recovery from "./0003_recovery.js"
+import idempotency from "./0006_idempotency.js"
 
 /** Every migration by key, in order. */
 export const migrations = {
   "0001_initial": initial,
   "0002_integrity": integrity,
-  "0003_recovery": recovery
+  "0003_recovery": recovery,
+  "0006_idempotency": idempotency
 } as const
 
 /** The loader handed to `LibsqlMigrator`. */
