@@ -8,11 +8,12 @@
 import * as McpServer from "@effect/ai/McpServer"
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Layer, Logger, Option } from "effect"
+import { Effect, Layer, Logger, Option } from "effect"
 import type { Profile } from "./profiles.js"
 import { toolkitOf } from "./profiles.js"
 import * as Resources from "./resources.js"
 import * as Session from "./session.js"
+import { screened } from "./stdin.js"
 import { FleetToolkit, handlers } from "./toolkit.js"
 
 export type { Profile } from "./profiles.js"
@@ -37,7 +38,7 @@ export const layer = (options: ServerOptions) =>
     Layer.provide(McpServer.layerStdio({
       name: "fleet-db",
       version: options.version,
-      stdin: NodeStream.stdin,
+      stdin: screened(NodeStream.stdin, (message) => Effect.sync(() => void process.stdout.write(JSON.stringify(message) + "\n"))),
       stdout: NodeSink.stdout
     })),
     Layer.provide(Logger.add(Logger.prettyLogger({ stderr: true, colors: false })))

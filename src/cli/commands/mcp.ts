@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Config, Effect, Layer, Option } from "effect"
+import { Cause, Config, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { project, url } from "../options.js"
 import { withDatabase } from "../connection.js"
@@ -35,11 +35,14 @@ export const mcp = Command.make("mcp", {
   Effect.gen(function*() {
     const fromEnv = yield* Effect.orElseSucceed(Config.option(Config.string("FLEET_CALLSIGN")), () => Option.none<string>())
     const server = yield* Effect.promise(() => import("../../mcp/server.js"))
-    yield* Layer.launch(server.layer({
+    // The server interrupts itself when stdin ends (the client went away): a normal end, exit 0.
+    const running = yield* Effect.fork(Layer.launch(server.layer({
       profile: options.tools,
       callsign: Option.orElse(options.callsign, () => fromEnv),
       version: packageVersion()
-    }))
+    })))
+    const exit = yield* Fiber.await(running)
+    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
   }).pipe(withDatabase(options, { mustExist: false }))).pipe(
     Command.withDescription("Serve the fleet to one AI agent over the Model Context Protocol (stdio)")
   )
