@@ -106,7 +106,7 @@ describe("fleet-db mcp with the official SDK client", () => {
           expect(tool.annotations?.openWorldHint, tool.name).toBe(false)
           expect(typeof tool.annotations?.readOnlyHint).toBe("boolean")
           if (tool.annotations?.readOnlyHint === true) expect(tool.annotations.destructiveHint, tool.name).toBe(false)
-          else expect(tool.inputSchema.properties?.idempotency_key === undefined, tool.name).toBe(tool.name === "heartbeat")
+          else expect(tool.inputSchema.properties?.idempotency_key, tool.name).toBeDefined()
         }
       }
       const readOnly = (await alpha.listTools()).tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name).sort()

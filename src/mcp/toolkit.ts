@@ -310,7 +310,8 @@ const tools = {
   })),
   heartbeat: write(Tool.make("heartbeat", {
     description: "Tell the fleet you are alive (call every few minutes while working).",
-    success: PilotResult,
+    parameters: { idempotency_key: IdempotencyKey },
+    success: withReplayed(PilotResult),
     failure: ToolError
   }), setOnce)
 } as const
@@ -579,6 +580,7 @@ export const handlers = Effect.gen(function*() {
         const latest = yield* checkpoints.latest({ ...params, callsign })
         return { checkpoint: Option.getOrNull(latest) }
       })),
-    heartbeat: () => asPilot((callsign) => Effect.map(pilots.heartbeat(callsign), (pilot) => ({ pilot })))
+    heartbeat: (params) =>
+      asPilot((callsign) => idempotent("heartbeat", callsign, params, PilotResult, Effect.map(pilots.heartbeat(callsign), (pilot) => ({ pilot }))))
   })
 })
