@@ -263,3 +263,17 @@ export class ReadOnlyDatabase extends Schema.TaggedError<ReadOnlyDatabase>()("Re
     return `${this.target} is open in read-only mode: writes are refused`
   }
 }
+
+/**
+ * An idempotency key was used again with a different command or input than the first time it
+ * was used (within the key's retention). Nothing was written: use a new key for a new request.
+ */
+export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>()("IdempotencyConflict", {
+  key: Schema.String,
+  /** The command that recorded the key first. */
+  command: Schema.String
+}) {
+  override get message() {
+    return `Idempotency key "${this.key}" was already used for a different ${this.command} request`
+  }
+}

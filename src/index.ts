@@ -6,6 +6,7 @@
 export * from "./errors.js"
 export * as FleetDb from "./FleetDb.js"
 export { FleetProject } from "./Project.js"
+export * as Idempotency from "./services/Idempotency.js"
 export * from "./schema/index.js"
 export { CreateCheckpoint, Checkpoints, MAX_CONTEXT_DATA_CHARS, MAX_CONTEXT_DATA_DEPTH } from "./services/Checkpoints.js"
 export type { CheckpointFilter, CheckpointsShape, ListCheckpointsOptions } from "./services/Checkpoints.js"

@@ -7,30 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { SqlClient } from "@effect/sql"
-import { bundleCli } from "../scripts/bundle-cli.mjs"
 import { Events, FleetDb, FleetProject, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
+import { buildCli } from "./support/cli-build.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-
-/**
- * The command as users run it: the bundle `npm run build` ships as `dist/cli/main.js` (with the
- * demo's `demo-pilot.js` beside it), next to a package.json, run by plain `node`, its packages
- * resolved from node_modules. Built into a temp directory so the suite never races a build.
- */
-const buildCli = async (): Promise<string> => {
-  const out = mkdtempSync(join(tmpdir(), "fleetdb-cli-build-"))
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }
-  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", version: pkg.version }))
-  symlinkSync(join(root, "node_modules"), join(out, "node_modules"), "dir")
-  await bundleCli(root, join(out, "dist", "cli"))
-  return out
-}
 
 let build = ""
 beforeAll(async () => {

@@ -214,7 +214,13 @@ describe("errors reject with the same tagged instances", () => {
   }
 
   // Errors that reach callers as the `cause` of a `SqlError`, never on their own.
-  const SQL_CAUSES: Record<string, true> = { ReadOnlyDatabase: true, StatementTimeout: true }
+  const SQL_CAUSES: Record<string, true> = {
+    ReadOnlyDatabase: true,
+    StatementTimeout: true,
+    // Raised only by `Idempotency.run`, an Effect combinator (a command inside its transaction)
+    // that the Promise face does not wrap.
+    IdempotencyConflict: true
+  }
 
   it("a write in read-only mode rejects with the SqlError whose cause is ReadOnlyDatabase", async () => {
     const dir = freshDir()

@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { Events, FleetDb, Pilots } from "../src/index.js"
 import { statements as integrityStatements } from "../src/migrations/0002_integrity.js"
 import { statements as recoveryStatements } from "../src/migrations/0003_recovery.js"
+import { migrations } from "../src/migrations/index.js"
 
 type Column = readonly [name: string, type: string, notnull: 0 | 1, dflt: string | null, pk: 0 | 1, hidden: 0 | 2]
 
@@ -161,6 +162,9 @@ const seedIndexes: Record<string, readonly [string, ReadonlyArray<string>]> = {
 }
 
 /** Additions of this library: never renames, only new names. */
+/** Tables this library adds beside the seed's (never in place of one). */
+const addedTables = ["fleet_meta", "idempotency_keys"]
+
 const addedIndexes = [
   "idx_pilots_project_callsign_unique",
   "idx_cursors_project_consumer_unique",
@@ -219,8 +223,8 @@ describe("schema", () => {
       const tables = (await client.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'effect_sql_migrations' ORDER BY name"
       )).rows.map((r) => String(r.name))
-      // Beyond the seed: the database's own facts (its project key), migration 0004.
-      expect(tables).toEqual([...Object.keys(seedTables), "fleet_meta"].sort())
+      // Beyond the seed: the database's own facts (fleet_meta, 0004) and idempotency keys (0005).
+      expect(tables).toEqual([...Object.keys(seedTables), ...addedTables].sort())
       for (const [index, [table, columns]] of Object.entries(seedIndexes)) {
         expect(await indexTable(client, index), index).toBe(table)
         expect(await indexColumns(client, index), index).toEqual(columns)
@@ -313,9 +317,9 @@ describe("schema", () => {
       const lock = (await client.execute("SELECT fence FROM locks")).rows[0]
       expect(Number(lock?.fence)).toBe(0)
       const applied = (await client.execute("SELECT migration_id FROM effect_sql_migrations ORDER BY migration_id")).rows
-      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2, 3, 4])
+      expect(applied.map((r) => Number(r.migration_id))).toEqual(Object.keys(migrations).map((key) => Number(key.slice(0, 4))))
       // The seed's rows were all under one key: the database adopted it as its project key.
-      const meta = (await client.execute("SELECT name, value FROM fleet_meta")).rows
+      const meta = (await client.execute("SELECT name, value FROM fleet_meta WHERE name = 'project_key'")).rows
       expect(meta.map((r) => [r.name, r.value])).toEqual([["project_key", "/test/project"]])
     } finally {
       client.close()
