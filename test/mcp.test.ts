@@ -192,6 +192,9 @@ describe("fleet-db mcp with the official SDK client", () => {
       // Work
       const s1 = ok(await call(alpha, "create_sortie", { title: "session store", mission_id: mission.id, priority: 0, files: ["src/auth/**"] })).sortie
       const s2 = ok(await call(alpha, "create_sortie", { title: "docs", mission_id: mission.id })).sortie
+      // Results are JSON an agent reads as such: ISO-8601 times, arrays as arrays.
+      expect(s1.files).toEqual(["src/auth/**"])
+      expect(s1.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/)
       fails(await call(alpha, "create_sortie", { title: "x", priority: 9 }), "InvalidInput")
       fails(await call(alpha, "create_sortie", { title: "x", mission_id: "msn_nope" }), "MissionNotFound")
       expect(ok(await call(charlie, "list_sorties", { status: "open" })).sorties.map((s: Content) => s.id)).toEqual([s1.id, s2.id])

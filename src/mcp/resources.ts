@@ -8,7 +8,7 @@
 import * as McpSchema from "@effect/ai/McpSchema"
 import * as McpServer from "@effect/ai/McpServer"
 import { Effect, Layer, Schema } from "effect"
-import { Message, Messages, Pilot, Pilots, Reservation, Reservations, Sortie, Sorties, Timestamp } from "../index.js"
+import { Message, Messages, Pilot, Pilots, Reservation, Reservations, Sortie, Sorties } from "../index.js"
 import { PilotSession } from "./session.js"
 
 const json = <A, I>(schema: Schema.Schema<A, I>) => {
@@ -16,7 +16,7 @@ const json = <A, I>(schema: Schema.Schema<A, I>) => {
   return (value: A) => Effect.map(encode(value), (encoded) => JSON.stringify(encoded, null, 2))
 }
 
-const InboxEntry = Schema.Struct({ message: Message, read_at: Schema.NullOr(Timestamp), acked_at: Schema.NullOr(Timestamp) })
+const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
 const mimeType = "application/json"
 
 /** How many ready sorties the resource lists at most. */
@@ -39,7 +39,7 @@ const thread = McpServer.resource`fleet://thread/${McpSchema.param("thread_id", 
   description: "Every message of a thread, oldest first.",
   mimeType,
   content: (_uri, threadId) =>
-    Effect.flatMap(Effect.flatMap(Messages, (messages) => messages.thread(threadId)), json(Schema.Array(Message)))
+    Effect.flatMap(Effect.flatMap(Messages, (messages) => messages.thread(threadId)), json(Schema.Array(Message.json)))
 })
 
 const reservations = McpServer.resource({
@@ -47,7 +47,7 @@ const reservations = McpServer.resource({
   name: "reservations",
   description: "Active file reservations of every pilot.",
   mimeType,
-  content: Effect.flatMap(Effect.flatMap(Reservations, (r) => r.active()), json(Schema.Array(Reservation)))
+  content: Effect.flatMap(Effect.flatMap(Reservations, (r) => r.active()), json(Schema.Array(Reservation.json)))
 })
 
 const pilots = McpServer.resource({
@@ -55,7 +55,7 @@ const pilots = McpServer.resource({
   name: "pilots",
   description: "Registered pilots, most recently active first.",
   mimeType,
-  content: Effect.flatMap(Effect.flatMap(Pilots, (p) => p.list()), json(Schema.Array(Pilot)))
+  content: Effect.flatMap(Effect.flatMap(Pilots, (p) => p.list()), json(Schema.Array(Pilot.json)))
 })
 
 const ready = McpServer.resource({
@@ -65,7 +65,7 @@ const ready = McpServer.resource({
   mimeType,
   content: Effect.flatMap(
     Effect.map(Effect.flatMap(Sorties, (s) => s.list({ status: "open" })), (list) => list.slice(0, READY_LIMIT)),
-    json(Schema.Array(Sortie))
+    json(Schema.Array(Sortie.json))
   )
 })
 

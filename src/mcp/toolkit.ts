@@ -27,7 +27,6 @@ import {
   Reservations,
   Sortie,
   Sorties,
-  Timestamp
 } from "../index.js"
 import { asTool, callsignUnknown, ToolError } from "./errors.js"
 import { PilotSession } from "./session.js"
@@ -49,28 +48,28 @@ const Paths = Strings("Path globs relative to the project root, e.g. src/auth/**
 
 const Replayed = { replayed: Schema.optional(Schema.Boolean) }
 
-const InboxEntry = Schema.Struct({ message: Message, read_at: Schema.NullOr(Timestamp), acked_at: Schema.NullOr(Timestamp) })
-const SentMessage = Schema.Struct({ message: Message, recipients: Schema.Array(Schema.String) })
-const SortieResult = Schema.Struct({ sortie: Sortie })
-const MaybeSortie = Schema.Struct({ sortie: Schema.NullOr(Sortie) })
-const LockResult = Schema.Struct({ lock: Lock })
-const ReservationsResult = Schema.Struct({ reservations: Schema.Array(Reservation) })
-const ReceiptResult = Schema.Struct({ receipt: MessageRecipient })
-const PilotResult = Schema.Struct({ pilot: Pilot })
-const CheckpointResult = Schema.Struct({ checkpoint: Checkpoint })
+const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
+const SentMessage = Schema.Struct({ message: Message.json, recipients: Schema.Array(Schema.String) })
+const SortieResult = Schema.Struct({ sortie: Sortie.json })
+const MaybeSortie = Schema.Struct({ sortie: Schema.NullOr(Sortie.json) })
+const LockResult = Schema.Struct({ lock: Lock.json })
+const ReservationsResult = Schema.Struct({ reservations: Schema.Array(Reservation.json) })
+const ReceiptResult = Schema.Struct({ receipt: MessageRecipient.json })
+const PilotResult = Schema.Struct({ pilot: Pilot.json })
+const CheckpointResult = Schema.Struct({ checkpoint: Checkpoint.json })
 const Session = Schema.Struct({
-  pilot: Pilot,
+  pilot: Pilot.json,
   inbox: Schema.Array(InboxEntry),
-  reservations: Schema.Array(Reservation),
-  locks: Schema.Array(Lock),
-  sorties: Schema.Array(Sortie),
-  ready: Schema.Array(Sortie)
+  reservations: Schema.Array(Reservation.json),
+  locks: Schema.Array(Lock.json),
+  sorties: Schema.Array(Sortie.json),
+  ready: Schema.Array(Sortie.json)
 })
 const SortieCounts = Schema.Struct({ open: Schema.Number, in_progress: Schema.Number, blocked: Schema.Number, closed: Schema.Number })
 const Status = Schema.Struct({
-  pilots: Schema.Array(Schema.Struct({ callsign: Schema.String, last_active_at: Timestamp, active: Schema.Boolean })),
-  locks: Schema.Array(Lock),
-  reservations: Schema.Array(Reservation),
+  pilots: Schema.Array(Schema.Struct({ callsign: Schema.String, last_active_at: Schema.DateTimeUtc, active: Schema.Boolean })),
+  locks: Schema.Array(Lock.json),
+  reservations: Schema.Array(Reservation.json),
   sorties: SortieCounts
 })
 const Progress = Schema.Struct({ mission_id: Schema.String, total: Schema.Number, by_status: SortieCounts, percent: Schema.Number })

@@ -4,11 +4,29 @@
  *
  * @module
  */
+import { Model } from "@effect/sql"
 import { Schema } from "effect"
 
 /** A point in time, stored as INTEGER epoch milliseconds, exposed as `DateTime.Utc`. */
 export const Timestamp = Schema.DateTimeUtcFromNumber
 export type Timestamp = typeof Timestamp.Type
+
+/**
+ * The same column variant by variant: the models' database variants read the stored form, and
+ * their `json` variants (what MCP and HTTP results are serialised with) write plain JSON.
+ */
+const column = <DbA, DbI, JsonA, JsonI>(db: Schema.Schema<DbA, DbI>, json: Schema.Schema<JsonA, JsonI>) =>
+  Model.Field({ select: db, insert: db, update: db, json, jsonCreate: json, jsonUpdate: json })
+
+/** A model's time column: epoch ms in the database, ISO-8601 in JSON. */
+export const TimestampColumn = column(Timestamp, Schema.DateTimeUtc)
+
+/** A model's nullable time column: epoch ms or NULL in the database, ISO-8601 or null in JSON. */
+export const NullableTimestampColumn = column(Schema.NullOr(Timestamp), Schema.NullOr(Schema.DateTimeUtc))
+
+/** A model's nullable column of JSON text: parsed from the database, plain JSON (not a string of it) in JSON. */
+export const NullableJsonColumn = <A, I>(schema: Schema.Schema<A, I>) =>
+  column(Schema.NullOr(Schema.parseJson(schema)), Schema.NullOr(schema))
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 

@@ -6,8 +6,9 @@
  */
 import { Model } from "@effect/sql"
 import { Schema } from "effect"
-import { CheckpointTrigger, JsonValue, MissionStatus, Priority, SortieStatus, Timestamp, WorkOrderStatus } from "./common.js"
+import { CheckpointTrigger, JsonValue, MissionStatus, NullableJsonColumn, NullableTimestampColumn, Priority, SortieStatus, TimestampColumn, WorkOrderStatus } from "./common.js"
 import { CheckpointId, MissionId, SortieId, WorkOrderId } from "./ids.js"
+
 
 /** A large, grouped piece of work made of sorties. */
 export class Mission extends Model.Class<Mission>("Mission")({
@@ -17,9 +18,9 @@ export class Mission extends Model.Class<Mission>("Mission")({
   description: Schema.NullOr(Schema.String),
   status: MissionStatus,
   priority: Priority,
-  created_at: Timestamp,
-  started_at: Schema.NullOr(Timestamp),
-  completed_at: Schema.NullOr(Timestamp),
+  created_at: TimestampColumn,
+  started_at: NullableTimestampColumn,
+  completed_at: NullableTimestampColumn,
   created_by: Schema.NullOr(Schema.String)
 }) {}
 
@@ -36,10 +37,10 @@ export class Sortie extends Model.Class<Sortie>("Sortie")({
   status: SortieStatus,
   priority: Priority,
   assigned_to: Schema.NullOr(Schema.String),
-  files: Schema.NullOr(Schema.parseJson(SortieFiles)),
-  created_at: Timestamp,
-  started_at: Schema.NullOr(Timestamp),
-  completed_at: Schema.NullOr(Timestamp),
+  files: NullableJsonColumn(SortieFiles),
+  created_at: TimestampColumn,
+  started_at: NullableTimestampColumn,
+  completed_at: NullableTimestampColumn,
   blocked_reason: Schema.NullOr(Schema.String)
 }) {}
 
@@ -52,8 +53,8 @@ export class WorkOrder extends Model.Class<WorkOrder>("WorkOrder")({
   description: Schema.NullOr(Schema.String),
   status: WorkOrderStatus,
   assigned_to: Schema.NullOr(Schema.String),
-  created_at: Timestamp,
-  completed_at: Schema.NullOr(Timestamp)
+  created_at: TimestampColumn,
+  completed_at: NullableTimestampColumn
 }) {}
 
 /** A snapshot a pilot saves so that it (or another pilot) can resume after losing context. */
@@ -66,6 +67,6 @@ export class Checkpoint extends Model.Class<Checkpoint>("Checkpoint")({
   trigger: CheckpointTrigger,
   progress_percent: Schema.NullOr(Schema.Int),
   summary: Schema.NullOr(Schema.String),
-  context_data: Schema.NullOr(Schema.parseJson(JsonValue)),
-  created_at: Timestamp
+  context_data: NullableJsonColumn(JsonValue),
+  created_at: TimestampColumn
 }) {}

@@ -6,7 +6,7 @@
  */
 import { Model } from "@effect/sql"
 import { Schema } from "effect"
-import { Importance, Timestamp } from "./common.js"
+import { Importance, NullableTimestampColumn, TimestampColumn } from "./common.js"
 import { CursorId, EventId, LockId, MessageId, PilotId, ReservationId } from "./ids.js"
 
 /** A row of `events`, the append-only log. `data` is the raw JSON text; see `FleetEvent`. */
@@ -14,7 +14,7 @@ export class EventRow extends Model.Class<EventRow>("EventRow")({
   id: Model.Generated(EventId),
   type: Schema.String,
   project_key: Schema.String,
-  timestamp: Timestamp,
+  timestamp: TimestampColumn,
   /** Equals `id` (a generated column); the position of the event in the log. */
   sequence: Model.Generated(Schema.Int),
   data: Schema.String
@@ -29,8 +29,8 @@ export class Pilot extends Model.Class<Pilot>("Pilot")({
   program: Schema.NullOr(Schema.String),
   model: Schema.NullOr(Schema.String),
   task_description: Schema.NullOr(Schema.String),
-  registered_at: Timestamp,
-  last_active_at: Timestamp
+  registered_at: TimestampColumn,
+  last_active_at: TimestampColumn
 }) {}
 
 /** A message sent by one pilot to one or more recipients. */
@@ -43,15 +43,15 @@ export class Message extends Model.Class<Message>("Message")({
   thread_id: Schema.NullOr(Schema.String),
   importance: Importance,
   ack_required: Model.BooleanFromNumber,
-  created_at: Timestamp
+  created_at: TimestampColumn
 }) {}
 
 /** One recipient of a message, with its set-once read and ack times. */
 export class MessageRecipient extends Model.Class<MessageRecipient>("MessageRecipient")({
   message_id: MessageId,
   callsign: Schema.String,
-  read_at: Schema.NullOr(Timestamp),
-  acked_at: Schema.NullOr(Timestamp)
+  read_at: NullableTimestampColumn,
+  acked_at: NullableTimestampColumn
 }) {}
 
 /** A pilot's reservation of a path pattern, exclusive or shared, until `expires_at`. */
@@ -62,9 +62,9 @@ export class Reservation extends Model.Class<Reservation>("Reservation")({
   path_pattern: Schema.String,
   exclusive: Model.BooleanFromNumber,
   reason: Schema.NullOr(Schema.String),
-  created_at: Timestamp,
-  expires_at: Timestamp,
-  released_at: Schema.NullOr(Timestamp)
+  created_at: TimestampColumn,
+  expires_at: TimestampColumn,
+  released_at: NullableTimestampColumn
 }) {}
 
 /** A consumer's position in the event log. */
@@ -73,7 +73,7 @@ export class Cursor extends Model.Class<Cursor>("Cursor")({
   project_key: Schema.String,
   consumer_id: Schema.String,
   position: Schema.Int,
-  updated_at: Timestamp
+  updated_at: TimestampColumn
 }) {}
 
 /**
@@ -85,8 +85,8 @@ export class Lock extends Model.Class<Lock>("Lock")({
   project_key: Schema.String,
   lock_key: Schema.String,
   holder_id: Schema.String,
-  acquired_at: Timestamp,
-  expires_at: Timestamp,
-  released_at: Schema.NullOr(Timestamp),
+  acquired_at: TimestampColumn,
+  expires_at: TimestampColumn,
+  released_at: NullableTimestampColumn,
   fence: Schema.Int
 }) {}
