@@ -71,13 +71,21 @@ export const sqldUrl = (): Effect.Effect<string> => {
  * shared server, so builds never see each other's rows. A `projectKey` option gets a unique suffix.
  * The suites drive time with `TestClock`, so this backend takes the process clock as its time
  * authority (`timeAuthority: "clock"`); the server's own clock is tested in test/time.test.ts.
+ * Two test files share the server at a time on a 2-core machine, some holding its write lock on
+ * purpose, so statements get 120 s rather than the default 30 s: the timeout itself is tested
+ * against a frozen server in test/frozen-server.procs.test.ts.
  */
 export const sqld: Backend = {
   name: "sqld",
   layer: (options = {}) =>
     Layer.unwrapEffect(
       Effect.map(sqldUrl(), (url) =>
-        FleetDb.layer({ url, projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`, timeAuthority: "clock" }))
+        FleetDb.layer({
+          url,
+          projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`,
+          timeAuthority: "clock",
+          statementTimeout: 120_000
+        }))
     )
 }
 
