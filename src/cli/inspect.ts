@@ -1,8 +1,8 @@
 /**
  * Read-only diagnostics the services do not offer (they are about the database itself, or about
- * rows a healthy fleet never leaves behind): applied migrations, integrity, WAL size, leases that
- * ran out without being released, pilots that went silent while holding work, rows that do not
- * decode into their model.
+ * rows a healthy fleet never leaves behind): integrity, WAL size, leases that ran out without being
+ * released, pilots that went silent while holding work. The library's own (applied migrations,
+ * project keys, rows that do not decode) are `Diagnostics` of the public face.
  *
  * @module
  */
@@ -10,30 +10,6 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
 import { statSync } from "node:fs"
 import { FleetProject } from "../index.js"
-import { latestMigrationId, migrationsTable } from "../migrations/index.js"
-import { Checkpoint, Mission, Sortie, WorkOrder } from "../schema/flightline.js"
-import { Cursor, Lock, Message, MessageRecipient, Pilot, Reservation } from "../schema/streams.js"
-import { recipientId, rowProblem } from "../services/internal/rows.js"
-
-/** One applied migration. */
-export interface AppliedMigration {
-  readonly id: number
-  readonly name: string
-  readonly applied_at: string
-}
-
-/** The applied migrations, oldest first, and the newest this library knows. */
-export const migrations = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<{ readonly migration_id: number; readonly name: string; readonly created_at: unknown }>`
-    SELECT migration_id, name, created_at FROM ${sql(migrationsTable)} ORDER BY migration_id`
-  const applied: ReadonlyArray<AppliedMigration> = rows.map((row) => ({
-    id: Number(row.migration_id),
-    name: row.name,
-    applied_at: String(row.created_at)
-  }))
-  return { applied, version: applied.at(-1)?.id ?? 0, latest: latestMigrationId }
-})
 
 /** `PRAGMA integrity_check`: `["ok"]` for a healthy file, else the problems it lists. */
 export const integrity = Effect.gen(function*() {
@@ -129,53 +105,3 @@ export const silentPilots = (silentMs: number) =>
       leases: Number(row.leases)
     }))
   })
-
-/** A stored row that does not decode into its model: every read meeting it fails with `UndecodableRow`. */
-export interface UndecodableRowFound {
-  readonly table: string
-  readonly row_id: string
-  readonly column: string
-  readonly detail: string
-}
-
-// Each table the services read, with the model its rows decode into (as the services decode them).
-const decodedTables = [
-  ["pilots", rowProblem("pilots", Pilot)],
-  ["missions", rowProblem("missions", Mission)],
-  ["sorties", rowProblem("sorties", Sortie)],
-  ["work_orders", rowProblem("work_orders", WorkOrder)],
-  ["checkpoints", rowProblem("checkpoints", Checkpoint)],
-  ["messages", rowProblem("messages", Message)],
-  ["message_recipients", rowProblem("message_recipients", MessageRecipient, recipientId)],
-  ["reservations", rowProblem("reservations", Reservation)],
-  ["locks", rowProblem("locks", Lock)],
-  ["cursors", rowProblem("cursors", Cursor)]
-] as const
-
-const PAGE = 500
-
-/** The project's rows, in every table the services read, that do not decode into their model. */
-export const undecodableRows = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const { projectKey } = yield* FleetProject
-  const found: Array<UndecodableRowFound> = []
-  for (const [table, problem] of decodedTables) {
-    // Paged by rowid, so a large table is never held in memory at once.
-    let after = Number.MIN_SAFE_INTEGER
-    for (;;) {
-      const rows = table === "message_recipients"
-        ? yield* sql<Record<string, unknown>>`SELECT r.rowid AS fleet_rowid, r.* FROM message_recipients r
-            JOIN messages m ON m.id = r.message_id
-            WHERE m.project_key = ${projectKey} AND r.rowid > ${after} ORDER BY r.rowid LIMIT ${PAGE}`
-        : yield* sql<Record<string, unknown>>`SELECT rowid AS fleet_rowid, * FROM ${sql(table)}
-            WHERE project_key = ${projectKey} AND rowid > ${after} ORDER BY rowid LIMIT ${PAGE}`
-      for (const row of rows) {
-        const error = problem(row)
-        if (error !== undefined) found.push({ table, row_id: error.row_id, column: error.column, detail: error.detail })
-      }
-      if (rows.length < PAGE) break
-      after = Number(rows[rows.length - 1]!.fleet_rowid)
-    }
-  }
-  return found
-})

@@ -6,15 +6,13 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Option } from "effect"
-import { DatabaseOpenError, FleetProject, Projections } from "../../index.js"
+import { DatabaseOpenError, Diagnostics, FleetProject, Projections } from "../../index.js"
 import { common } from "../options.js"
 import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
 import { ExitWith } from "../errors.js"
 import * as Inspect from "../inspect.js"
 import * as Render from "../render.js"
-import { keysInUse } from "../../sql/identity.js"
 
 /** One finding: `fail` makes the exit code 1, `warn` is worth a look. */
 export interface Check {
@@ -34,7 +32,7 @@ const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(bytes < 
  */
 const projectKeys = Effect.gen(function*() {
   const { projectKey } = yield* FleetProject
-  const keys = yield* keysInUse(yield* SqlClient.SqlClient)
+  const keys = yield* Diagnostics.projectKeys
   if (keys.every((k) => k.projectKey === projectKey)) {
     return { name: "projects", status: "ok", detail: `one project key: ${projectKey}` } satisfies Check
   }
@@ -66,7 +64,7 @@ const checks = (
         ? { name: "integrity", status: "ok", detail: "PRAGMA integrity_check: ok" }
         : { name: "integrity", status: "fail", detail: `PRAGMA integrity_check: ${integrity.slice(0, 5).join("; ")}`, items: integrity }
     )
-    const migrations = yield* Inspect.migrations
+    const migrations = yield* Diagnostics.migrations
     const names = migrations.applied.map((m) => `${String(m.id).padStart(4, "0")}_${m.name}`)
     found.push({
       name: "migrations",
@@ -116,7 +114,7 @@ const checks = (
           items: silent
         }
     )
-    const undecodable = yield* Inspect.undecodableRows
+    const undecodable = yield* Diagnostics.undecodableRows
     found.push(
       undecodable.length === 0
         ? { name: "rows", status: "ok", detail: "every row decodes into its model" }

@@ -7,10 +7,9 @@
 import { Command } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
-import { FleetProject } from "../../index.js"
+import { Diagnostics, FleetProject } from "../../index.js"
 import { common } from "../options.js"
 import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
-import * as Inspect from "../inspect.js"
 import * as Render from "../render.js"
 
 /** `fleet-db init` */
@@ -18,7 +17,7 @@ export const init = Command.make("init", common, (options) =>
   Effect.gen(function*() {
     const target = yield* resolveTarget(options)
     const existed = target._tag === "File" ? existsSync(target.path) : Option.map(target.file, existsSync).pipe(Option.getOrElse(() => true))
-    const { migrations, project } = yield* Effect.all({ migrations: Inspect.migrations, project: FleetProject }).pipe(
+    const { migrations, project } = yield* Effect.all({ migrations: Diagnostics.migrations, project: FleetProject }).pipe(
       Effect.provide(databaseLayer(target, { mustExist: false }))
     )
     const path = describeTarget(target)
