@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Events, FleetDb, Pilots } from "../src/index.js"
+import { migrations } from "../src/migrations/index.js"
 import { statements as integrityStatements } from "../src/migrations/0002_integrity.js"
 import { statements as recoveryStatements } from "../src/migrations/0003_recovery.js"
 
@@ -166,7 +167,11 @@ const addedIndexes = [
   "idx_cursors_project_consumer_unique",
   "idx_message_recipients_unique",
   "idx_locks_held_unique",
-  "idx_locks_fence"
+  "idx_locks_fence",
+  // Migration 0007: reads by time window, pendingAcks.
+  "idx_events_project_timestamp",
+  "idx_events_project_type_timestamp",
+  "idx_messages_ack_required"
 ]
 
 const seedSql = readFileSync(new URL("./fixtures/seed-schema.sql", import.meta.url), "utf8")
@@ -313,7 +318,7 @@ describe("schema", () => {
       const lock = (await client.execute("SELECT fence FROM locks")).rows[0]
       expect(Number(lock?.fence)).toBe(0)
       const applied = (await client.execute("SELECT migration_id FROM effect_sql_migrations ORDER BY migration_id")).rows
-      expect(applied.map((r) => Number(r.migration_id))).toEqual([1, 2, 3, 4])
+      expect(applied.map((r) => Number(r.migration_id))).toEqual(Object.keys(migrations).map((key) => Number(key.slice(0, 4))))
       // The seed's rows were all under one key: the database adopted it as its project key.
       const meta = (await client.execute("SELECT name, value FROM fleet_meta")).rows
       expect(meta.map((r) => [r.name, r.value])).toEqual([["project_key", "/test/project"]])

@@ -9,13 +9,15 @@ import initial from "./0001_initial.js"
 import integrity from "./0002_integrity.js"
 import recovery from "./0003_recovery.js"
 import projectIdentity from "./0004_project_identity.js"
+import eventReads from "./0007_event_reads.js"
 
 /** Every migration by key, in order. */
 export const migrations = {
   "0001_initial": initial,
   "0002_integrity": integrity,
   "0003_recovery": recovery,
-  "0004_project_identity": projectIdentity
+  "0004_project_identity": projectIdentity,
+  "0007_event_reads": eventReads
 } as const
 
 /** The loader handed to `LibsqlMigrator`. */
