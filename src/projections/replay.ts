@@ -219,7 +219,10 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
         project_key,
         from_callsign: d.from,
         subject: d.subject,
-        body: d.body,
+        // Events written since bodies left the log carry its digest: the body is taken from the
+        // stored row by the rebuild's swap and checked against the digest by verify.
+        body: d.body ?? null,
+        ...(d.body === undefined && d.body_sha256 !== undefined ? { body_sha256: d.body_sha256 } : {}),
         thread_id: d.thread_id,
         importance: d.importance,
         ack_required: d.ack_required ? 1 : 0,

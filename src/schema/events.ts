@@ -7,6 +7,7 @@
  * @module
  */
 import { DateTime, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
+import { createHash } from "node:crypto"
 import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
 import type { JsonIssue } from "./json.js"
 import { isPlainJson, jsonIssue, jsonSizeIssue, nestingIssue } from "./json.js"
@@ -90,12 +91,19 @@ export const EventPayloads = {
   }),
   work_order_started: Schema.Struct({ work_order_id: Schema.String, assigned_to: NullableString }),
   work_order_completed: Schema.Struct({ work_order_id: Schema.String }),
+  /**
+   * The body itself stays in `messages` (the log's replay never deletes it): the event carries its
+   * size in UTF-8 bytes and its SHA-256, which `Projections.verify` checks the stored body against.
+   * Events written before carry `body` instead, and still replay.
+   */
   message_sent: Schema.Struct({
     message_id: Schema.Number,
     from: Schema.String,
     to: Schema.Array(Schema.String),
     subject: Schema.String,
-    body: Schema.String,
+    body: Schema.optional(Schema.String),
+    body_bytes: Schema.optional(Schema.Number),
+    body_sha256: Schema.optional(Schema.String),
     thread_id: Schema.String,
     importance: Importance,
     ack_required: Schema.Boolean,
@@ -137,6 +145,12 @@ export const EventPayloads = {
     context_data: Schema.NullOr(JsonValue)
   })
 } as const
+
+/** What a `message_sent` event records of a body: its size in UTF-8 bytes and its SHA-256 (hex). */
+export const bodyDigest = (body: string): { readonly body_bytes: number; readonly body_sha256: string } => ({
+  body_bytes: Buffer.byteLength(body, "utf8"),
+  body_sha256: createHash("sha256").update(body, "utf8").digest("hex")
+})
 
 /** The known event types. */
 export type EventType = keyof typeof EventPayloads

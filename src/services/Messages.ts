@@ -11,6 +11,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { MessageNotFound, NotARecipient, UnknownRecipient } from "../errors.js"
 import { Callsign, Importance, MAX_BODY_CHARS, Text, Title } from "../schema/common.js"
+import { bodyDigest } from "../schema/events.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Message, MessageRecipient } from "../schema/streams.js"
 import type { CommandContext } from "./internal/command.js"
@@ -277,7 +278,7 @@ export const make = Effect.gen(function*() {
         from: input.from,
         to: input.recipients,
         subject: input.subject,
-        body: input.body,
+        ...bodyDigest(input.body),
         thread_id,
         importance: input.importance,
         ack_required: input.ack_required,
