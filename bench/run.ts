@@ -24,7 +24,7 @@ interface MicroResult {
   readonly results: ReadonlyArray<Measurement>
 }
 
-const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read"] as const
+const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest"] as const
 const contention = [
   ["lock", "raw"],
   ["lock", "service"],
