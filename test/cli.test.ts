@@ -273,6 +273,10 @@ describe("fleet-db on a project populated by the demo", () => {
       expect(parse(newest.stdout).map((e) => e.sequence)).toEqual([0, 1, 2].map((i) => summary.last_sequence - i))
 
       const all = parse((yield* fleet(["events", "--project", project, "--json", "--after", "0", "--limit", "10000"])).stdout)
+      // Payload times print as ISO-8601 too, like every time in --json.
+      const lock = all.find((e) => e.type === "lock_acquired") as unknown as { data: { acquired_at: unknown; expires_at: unknown } }
+      expect(lock.data.expires_at).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/)
+      expect(lock.data.acquired_at).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/)
       // A window from the time of one event (inclusive) to the time of a later one (exclusive).
       const from = all[Math.floor(all.length / 4)]!.timestamp
       const to = all.find((e) => Date.parse(e.timestamp) > Date.parse(from) + 1)?.timestamp ?? all.at(-1)!.timestamp
