@@ -121,6 +121,14 @@ const ReadOptions = Schema.Struct({
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, MAX_LIMIT)))
 })
 const decodeReadOptions = decodeInput(ReadOptions)
+// `read` is a hot path: its options (no async parts) are checked synchronously, cheaper than the
+// Effect-based decoder.
+const checkReadOptions = Schema.decodeUnknownEither(ReadOptions, { errors: "first", onExcessProperty: "ignore" })
+const checkReadOptionsNow = (options: unknown): Effect.Effect<typeof ReadOptions.Type, InvalidInput> =>
+  Either.match(checkReadOptions(options), {
+    onLeft: (error) => Effect.fail(toInvalidInput(error)),
+    onRight: Effect.succeed
+  })
 // Local libSQL stores a NUL character but reads text back only up to it: a type must round-trip.
 // (Data is JSON text, where NUL is escaped, so data strings may contain it.)
 const EventTypeText = Text({ min: 1, max: 200 }).pipe(
@@ -221,7 +229,7 @@ export const make = Effect.gen(function*() {
     )
 
   const read: EventsShape["read"] = (options = {}) =>
-    Effect.flatMap(decodeReadOptions(options), (opts) =>
+    Effect.flatMap(checkReadOptionsNow(options), (opts) =>
       query("Events.read", () =>
         Effect.map(
           selectEvents(sql, projectKey, {

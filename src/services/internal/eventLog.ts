@@ -63,20 +63,35 @@ export const selectEvents = (
   projectKey: string,
   query: EventQuery
 ): Statement.Statement<EventRowData> => {
+  // Plain text with placeholders (every value bound), not composed fragments: a page read is
+  // cheap enough that compiling fragments would be a visible share of it.
+  const clauses = ["project_key = ?"]
+  const params: Array<string | number> = [projectKey]
+  const bound = (clause: string, value: number | undefined) => {
+    if (value === undefined) return
+    clauses.push(clause)
+    params.push(value)
+  }
+  bound("id > ?", query.after)
+  bound("id < ?", query.before)
+  bound("timestamp >= ?", query.since)
+  bound("timestamp < ?", query.until)
   const typed = query.types !== undefined && query.types.length > 0
-  const where = [sql`project_key = ${projectKey}`]
-  if (query.after !== undefined) where.push(sql`id > ${query.after}`)
-  if (query.before !== undefined) where.push(sql`id < ${query.before}`)
-  if (query.since !== undefined) where.push(sql`timestamp >= ${query.since}`)
-  if (query.until !== undefined) where.push(sql`timestamp < ${query.until}`)
-  if (typed) where.push(sql`${sql.in("type", query.types!)}`)
+  if (typed) {
+    clauses.push(`type IN (${query.types!.map(() => "?").join(", ")})`)
+    params.push(...query.types!)
+  }
+  params.push(query.limit)
   // A time window names its index: otherwise the planner prefers walking the project's events in
   // id order (no sort needed), checking every timestamp — the whole log for a recent window.
   const from = query.since === undefined && query.until === undefined
-    ? sql.literal("events")
-    : sql.literal(`events INDEXED BY ${typed ? "idx_events_project_type_timestamp" : "idx_events_project_timestamp"}`)
-  return sql<EventRowData>`SELECT id, type, project_key, timestamp, data FROM ${from} WHERE ${sql.and(where)}
-      ORDER BY id ${sql.literal(query.order === "desc" ? "DESC" : "ASC")} LIMIT ${query.limit}`
+    ? "events"
+    : `events INDEXED BY ${typed ? "idx_events_project_type_timestamp" : "idx_events_project_timestamp"}`
+  return sql.unsafe<EventRowData>(
+    `SELECT id, type, project_key, timestamp, data FROM ${from} WHERE ${clauses.join(" AND ")} ` +
+      `ORDER BY id ${query.order === "desc" ? "DESC" : "ASC"} LIMIT ?`,
+    params
+  )
 }
 
 /** The sequence of the project's newest event (0 when there is none). */
