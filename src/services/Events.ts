@@ -1,5 +1,6 @@
 /**
- * Events: the append-only log every command writes to, readable by sequence and as a live stream.
+ * Events: the append-only log every command writes to, readable by sequence (either way) and by
+ * time window, and as a live stream.
  *
  * @module
  */
