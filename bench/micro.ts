@@ -92,6 +92,40 @@ const asyncImpl = (name: string, body: (i: number) => Promise<unknown>, prepare?
 
 const TTL = 60_000
 
+/** 100,000 events of 10 types, interleaved, appended to each client's database (not timed). */
+const seedLog = async (clients: ReadonlyArray<Libsql.Client>) => {
+  // 100,000 events of 10 types, interleaved; a read asks for 100 of one type after a position.
+  const types = ["sortie_claimed", "lock_acquired", "lock_released", "pilot_registered", "message_read",
+    "sortie_completed", "file_released", "cursor_moved", "mission_started", "message_acked"] as const
+  const payload = (type: string, i: number): unknown => {
+    switch (type) {
+      case "sortie_claimed":
+        return { sortie_id: `srt_${i}`, callsign: "viper-1" }
+      case "lock_acquired":
+        return { lock_id: i, lock_key: "key", holder_id: "viper-1", fence: i, acquired_at: i, expires_at: i + 1 }
+      case "lock_released":
+        return { lock_id: i, lock_key: "key", holder_id: "viper-1", fence: i, reason: "released" }
+      case "pilot_registered":
+        return { callsign: `pilot-${i}`, program: "opencode", model: "m", task_description: null, first: true }
+      case "message_read":
+      case "message_acked":
+        return { message_id: i, callsign: "bravo" }
+      case "sortie_completed":
+        return { sortie_id: `srt_${i}`, callsign: "viper-1" }
+      case "file_released":
+        return { callsign: "viper-1", reservations: [{ reservation_id: i, path_pattern: "src/**" }], reason: "released" }
+      case "cursor_moved":
+        return { consumer_id: "c", from: i, to: i + 1 }
+      default:
+        return { mission_id: `msn_${i}` }
+    }
+  }
+  const all = Array.from({ length: 100_000 }, (_, i) => ({ type: types[i % types.length]!, data: payload(types[i % types.length]!, i) }))
+  for (const seed of clients) {
+    for (let start = 0; start < all.length; start += 10_000) await Raw.appendAll(seed, pk, all.slice(start, start + 10_000))
+  }
+}
+
 const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = {
   register: (options) =>
     withSetup("register", async ({ file, raw, service }) => {
@@ -280,36 +314,7 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
     withSetup("read", async ({ raw, service }) => {
       const client = await raw()
       const runtime = await service()
-      // 100,000 events of 10 types, interleaved; a read asks for 100 of one type after a position.
-      const types = ["sortie_claimed", "lock_acquired", "lock_released", "pilot_registered", "message_read",
-        "sortie_completed", "file_released", "cursor_moved", "mission_started", "message_acked"] as const
-      const payload = (type: string, i: number): unknown => {
-        switch (type) {
-          case "sortie_claimed":
-            return { sortie_id: `srt_${i}`, callsign: "viper-1" }
-          case "lock_acquired":
-            return { lock_id: i, lock_key: "key", holder_id: "viper-1", fence: i, acquired_at: i, expires_at: i + 1 }
-          case "lock_released":
-            return { lock_id: i, lock_key: "key", holder_id: "viper-1", fence: i, reason: "released" }
-          case "pilot_registered":
-            return { callsign: `pilot-${i}`, program: "opencode", model: "m", task_description: null, first: true }
-          case "message_read":
-          case "message_acked":
-            return { message_id: i, callsign: "bravo" }
-          case "sortie_completed":
-            return { sortie_id: `srt_${i}`, callsign: "viper-1" }
-          case "file_released":
-            return { callsign: "viper-1", reservations: [{ reservation_id: i, path_pattern: "src/**" }], reason: "released" }
-          case "cursor_moved":
-            return { consumer_id: "c", from: i, to: i + 1 }
-          default:
-            return { mission_id: `msn_${i}` }
-        }
-      }
-      const all = Array.from({ length: 100_000 }, (_, i) => ({ type: types[i % types.length]!, data: payload(types[i % types.length]!, i) }))
-      for (const seed of [client, await raw("service")]) {
-        for (let start = 0; start < all.length; start += 10_000) await Raw.appendAll(seed, pk, all.slice(start, start + 10_000))
-      }
+      await seedLog([client, await raw("service")])
       // Start positions spread over the log (deterministic); both implementations read the same ones.
       const after = (i: number) => ((i * 7_919) % 90_000)
       return {
@@ -319,6 +324,22 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
           asyncImpl("raw libsql", (i) => Raw.readEvents(client, pk, after(i), "sortie_claimed", 100)),
           serviceImpl("service", runtime, (i) =>
             Effect.flatMap(Events, (events) => events.read({ after: after(i), types: ["sortie_claimed"], limit: 100 })))
+        ], options)
+      }
+    }),
+
+  newest: (options) =>
+    withSetup("newest", async ({ raw, service }) => {
+      const client = await raw()
+      const runtime = await service()
+      await seedLog([client, await raw("service")])
+      return {
+        case: "newest",
+        title: "Events.read newest first: the newest 100 of one type out of 100,000",
+        results: await measure([
+          asyncImpl("raw libsql", () => Raw.readNewest(client, pk, "sortie_claimed", 100)),
+          serviceImpl("service", runtime, () =>
+            Effect.flatMap(Events, (events) => events.read({ types: ["sortie_claimed"], order: "desc", limit: 100 })))
         ], options)
       }
     })

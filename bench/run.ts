@@ -34,7 +34,7 @@ interface GlobsResult {
   readonly medianCallMs: number
 }
 
-const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read"] as const
+const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest"] as const
 const contention = [
   ["lock", "raw"],
   ["lock", "service"],

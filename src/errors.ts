@@ -7,7 +7,10 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import { DateTime, Schema } from "effect"
+
+// A time: `DateTime.Utc`, encoded as epoch milliseconds (as stored, and as the models encode).
+const Timestamp = Schema.DateTimeUtcFromNumber
 
 /** No pilot with this callsign is registered in the project. */
 export class PilotNotFound extends Schema.TaggedError<PilotNotFound>()("PilotNotFound", {
@@ -58,11 +61,11 @@ export class MessageNotFound extends Schema.TaggedError<MessageNotFound>()("Mess
 export class LockHeld extends Schema.TaggedError<LockHeld>()("LockHeld", {
   key: Schema.String,
   holder: Schema.String,
-  /** Epoch milliseconds at which the current holder's lease runs out. */
-  expires_at: Schema.Number
+  /** When the current holder's lease runs out. */
+  expires_at: Timestamp
 }) {
   override get message() {
-    return `Lock "${this.key}" is held by "${this.holder}" until ${new Date(this.expires_at).toISOString()}`
+    return `Lock "${this.key}" is held by "${this.holder}" until ${DateTime.formatIso(this.expires_at)}`
   }
 }
 
@@ -123,8 +126,8 @@ export const ReservationConflictEntry = Schema.Struct({
   /** The holder's pattern. */
   pattern: Schema.String,
   exclusive: Schema.Boolean,
-  /** Epoch milliseconds at which the holder's reservation expires. */
-  expires_at: Schema.Number
+  /** When the holder's reservation expires. */
+  expires_at: Timestamp
 })
 export type ReservationConflictEntry = typeof ReservationConflictEntry.Type
 

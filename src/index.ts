@@ -14,7 +14,7 @@ export type { CheckpointFilter, CheckpointsShape, ListCheckpointsOptions } from 
 export { Cursors } from "./services/Cursors.js"
 export type { Consumed, ConsumeOptions, CursorsShape } from "./services/Cursors.js"
 export { Events } from "./services/Events.js"
-export type { EventsShape, ReadEventsOptions, StreamEventsOptions } from "./services/Events.js"
+export type { EventsShape, ReadEventsOptions, StreamEventsOptions, TimeInput } from "./services/Events.js"
 export { Locks } from "./services/Locks.js"
 export type { AcquireLockOptions, LockLease, LocksShape } from "./services/Locks.js"
 export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject, ThreadId } from "./services/Messages.js"

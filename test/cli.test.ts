@@ -250,6 +250,35 @@ describe("fleet-db on a project populated by the demo", () => {
       ])
     }), TEST_TIMEOUT)
 
+  it.live("events --newest, --since, --until: newest first and time windows, times in ISO-8601", () =>
+    Effect.gen(function*() {
+      type Line = { type: string; sequence: number; timestamp: string }
+      const parse = (stdout: string) => stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Line)
+      const newest = yield* fleet(["events", "--project", project, "--json", "--newest", "--limit", "3"])
+      expect(newest.code, newest.stderr).toBe(0)
+      expect(parse(newest.stdout).map((e) => e.sequence)).toEqual([0, 1, 2].map((i) => summary.last_sequence - i))
+
+      const all = parse((yield* fleet(["events", "--project", project, "--json", "--after", "0", "--limit", "10000"])).stdout)
+      // Payload times print as ISO-8601 too, like every time in --json.
+      const lock = all.find((e) => e.type === "lock_acquired") as unknown as { data: { acquired_at: unknown; expires_at: unknown } }
+      expect(lock.data.expires_at).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/)
+      expect(lock.data.acquired_at).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/)
+      // A window from the time of one event (inclusive) to the time of a later one (exclusive).
+      const from = all[Math.floor(all.length / 4)]!.timestamp
+      const to = all.find((e) => Date.parse(e.timestamp) > Date.parse(from) + 1)?.timestamp ?? all.at(-1)!.timestamp
+      const expected = all.filter((e) => Date.parse(e.timestamp) >= Date.parse(from) && Date.parse(e.timestamp) < Date.parse(to))
+      expect(expected.length).toBeGreaterThan(0)
+      const window = yield* fleet(["events", "--project", project, "--json", "--since", from, "--until", String(Date.parse(to)), "--limit", "10000"])
+      expect(window.code, window.stderr).toBe(0)
+      expect(parse(window.stdout).map((e) => e.sequence)).toEqual(expected.map((e) => e.sequence))
+      const windowNewest = yield* fleet(["events", "--project", project, "--json", "--since", from, "--until", to, "--newest", "--limit", "2"])
+      expect(parse(windowNewest.stdout).map((e) => e.sequence)).toEqual(expected.slice(-2).reverse().map((e) => e.sequence))
+
+      const bad = yield* fleet(["events", "--project", project, "--since", "yesterday-ish"])
+      expect(bad.code).not.toBe(0)
+      expect(bad.stderr).toContain("--since")
+    }), TEST_TIMEOUT)
+
   it.live("list views: pilots, locks, reservations, sorties, missions, inbox (tables and --json)", () =>
     Effect.gen(function*() {
       const [pilots, locks, reservations, sorties, missions, inbox, sortiesJson, inboxJson] = yield* Effect.all([

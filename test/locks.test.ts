@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Chunk, Clock, Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Option, Ref, TestClock, Tracer } from "effect"
+import { Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Option, Ref, TestClock, Tracer } from "effect"
 import type { Lock } from "../src/index.js"
 import { Events, FleetDb, FleetProject, Locks } from "../src/index.js"
 import { backends, projectOn, tempDir } from "./support/backends.js"
@@ -68,8 +68,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
         lock_key: "deploy",
         holder_id: "viper-1",
         fence: 1,
-        acquired_at: 1_000,
-        expires_at: 31_000
+        acquired_at: DateTime.unsafeMake(1_000),
+        expires_at: DateTime.unsafeMake(31_000)
       }])
       expect(Option.map(yield* locks.current("deploy"), (l) => l.fence)).toEqual(Option.some(1))
       expect((yield* locks.list()).map((l) => l.id)).toEqual([lock.id])
@@ -83,7 +83,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
       const before = yield* events.latestSequence
       const other = yield* Effect.flip(locks.acquire("deploy", { holder: "viper-2", ttl: 10_000 }))
       expect(other._tag).toBe("LockHeld")
-      expect(other).toMatchObject({ key: "deploy", holder: "viper-1", expires_at: millis(lock.expires_at) })
+      expect(other).toMatchObject({ key: "deploy", holder: "viper-1", expires_at: lock.expires_at })
       const again = yield* Effect.flip(locks.acquire("deploy", { holder: "viper-1", ttl: 10_000 }))
       expect(again).toMatchObject({ _tag: "LockHeld", holder: "viper-1" })
       expect(yield* events.latestSequence).toBe(before)
@@ -189,13 +189,13 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
         lock_key: "deploy",
         holder_id: "viper-1",
         fence: 1,
-        expires_at: 18_000
+        expires_at: DateTime.unsafeMake(18_000)
       }])
       // Past the original expiry the lease still excludes others.
       yield* TestClock.adjust("5 seconds")
       expect(yield* Effect.flip(locks.acquire("deploy", { holder: "viper-2", ttl: 1_000 }))).toMatchObject({
         _tag: "LockHeld",
-        expires_at: 18_000
+        expires_at: DateTime.unsafeMake(18_000)
       })
       yield* TestClock.adjust("5 seconds")
       expect(yield* Effect.flip(locks.extend(extended, "10 seconds"))).toMatchObject({ _tag: "LockNotHeld" })
@@ -432,7 +432,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
               model = { holder: step.holder, fence: result.right.fence, expires: now + step.ttl }
               leases.set(step.holder, result.right)
             } else {
-              expect(result).toMatchObject({ _tag: "Left", left: { _tag: "LockHeld", holder: `h${live.holder}`, expires_at: live.expires } })
+              expect(result).toMatchObject({ _tag: "Left", left: { _tag: "LockHeld", holder: `h${live.holder}`, expires_at: DateTime.unsafeMake(live.expires) } })
             }
           } else {
             const lease = leases.get(step.holder)

@@ -5,7 +5,7 @@
 import * as Toolkit from "@effect/ai/Toolkit"
 import { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Cause, DateTime, Effect, Exit, Layer, Option } from "effect"
 import { FleetDb, LockHeld, ReservationConflict, Sorties } from "../src/index.js"
 import { asTool, toToolError } from "../src/mcp/errors.js"
 import * as Session from "../src/mcp/session.js"
@@ -39,11 +39,11 @@ describe("MCP tool errors", () => {
     }))
 
   it("domain errors keep their tag and fields, with one line saying what to do next", () => {
-    const held = toToolError(new LockHeld({ key: "deploy", holder: "bravo", expires_at: 0 }))
-    expect(held).toMatchObject({ _tag: "LockHeld", key: "deploy", holder: "bravo", expires_at: 0 })
+    const held = toToolError(new LockHeld({ key: "deploy", holder: "bravo", expires_at: DateTime.unsafeMake(0) }))
+    expect(held).toMatchObject({ _tag: "LockHeld", key: "deploy", holder: "bravo", expires_at: "1970-01-01T00:00:00.000Z" })
     expect(held.message).toMatch(/held by "bravo" until 1970-01-01T00:00:00.000Z\. Try again after that/)
     const conflict = toToolError(new ReservationConflict({
-      conflicts: [{ path: "src/a.ts", holder: "bravo", pattern: "src/**", exclusive: true, expires_at: 0 }]
+      conflicts: [{ path: "src/a.ts", holder: "bravo", pattern: "src/**", exclusive: true, expires_at: DateTime.unsafeMake(0) }]
     }))
     expect(conflict.message).toMatch(/bravo until 1970-01-01T00:00:00.000Z/)
     expect(conflict.message).not.toMatch(/\n/)

@@ -35,7 +35,10 @@ describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_
       const projections = yield* Projections
 
       yield* sql`UPDATE sorties SET status = 'closed', assigned_to = NULL WHERE id = ${sorties[1].id}`
-      yield* sql`DELETE FROM messages WHERE id = ${messages[1].id}`
+      // The log carries each body's digest, not the body: a deleted message (a case of its own,
+      // below) cannot come back, but every other column of it can.
+      yield* sql`UPDATE messages SET subject = 'tampered', importance = 'low' WHERE id = ${messages[1].id}`
+      yield* sql`DELETE FROM message_recipients WHERE message_id = ${messages[1].id}`
       yield* sql`INSERT INTO pilots (project_key, callsign, registered_at, last_active_at) VALUES (${projectKey}, 'ghost', 1, 1)`
       yield* sql`UPDATE message_recipients SET acked_at = NULL WHERE message_id = ${messages[0].id} AND callsign = 'viper-2'`
       yield* sql`DELETE FROM cursors WHERE project_key = ${projectKey} AND consumer_id = 'replayer'`
@@ -48,11 +51,12 @@ describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_
         "mismatch cursors.position",
         "mismatch locks.released_at",
         "mismatch message_recipients.acked_at",
+        "mismatch messages.importance",
+        "mismatch messages.subject",
         "mismatch sorties.assigned_to",
         "mismatch sorties.status",
         "missing cursors",
         "missing message_recipients",
-        "missing messages",
         "unexpected pilots"
       ])
       const status = differences.find((d) => d.column === "status")!
@@ -157,6 +161,73 @@ describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_
       expect(yield* dumpProjections).toEqual(before)
       expect(yield* stagingTables).toEqual([])
       expect((yield* projections.verify()).map((d) => d.kind)).toEqual(["unexpected"])
+    })))
+
+  it.effect("message bodies: verify checks them against the log's digest; rebuild keeps them from the stored rows", () =>
+    run(Effect.gen(function*() {
+      const { messages } = yield* fullWorkload
+      const before = yield* dumpProjections
+      const sql = yield* SqlClient.SqlClient
+      const projections = yield* Projections
+      // The workload's third message is the reply to the first.
+      const reply = (before.messages as Array<{ id: number }>).map((m) => m.id).find((id) => id !== messages[0].id && id !== messages[1].id)!
+      const [kept, changed, deleted] = [messages[0].id, reply, messages[1].id]
+
+      yield* sql`UPDATE messages SET body = 'rewritten by hand' WHERE id = ${changed}`
+      yield* sql`DELETE FROM message_recipients WHERE message_id = ${deleted}`
+      yield* sql`DELETE FROM messages WHERE id = ${deleted}`
+      const differences = yield* projections.verify()
+      const body = differences.find((d) => d.column === "body")!
+      expect(body).toMatchObject({ table: "messages", key: { id: changed }, kind: "mismatch", actual: "rewritten by hand" })
+      expect(String(body.expected)).toMatch(/^sha256:[0-9a-f]{64}$/)
+      expect(differences.filter((d) => d.kind === "missing").map((d) => `${d.table} ${JSON.stringify(d.key)}`))
+        .toEqual([`messages {"id":${deleted}}`, `message_recipients {"message_id":${deleted},"callsign":"viper-1"}`])
+      expect(differences).toHaveLength(3)
+
+      const summary = yield* projections.rebuild()
+      const after = yield* dumpProjections
+      // Every other message is back with its body, taken from the row the swap replaced.
+      const bodyOf = (dump: typeof before, id: number) =>
+        (dump.messages as Array<{ id: number; body: string }>).find((m) => m.id === id)?.body
+      expect(bodyOf(after, kept)).toBe(bodyOf(before, kept))
+      expect(bodyOf(after, changed)).toBe("rewritten by hand")
+      // The deleted one cannot be: its body is nowhere. Nor are its receipts.
+      expect(bodyOf(after, deleted)).toBeUndefined()
+      expect(summary.rows.messages).toBe(before.messages!.length - 1)
+      const receipts = (dump: typeof before) => (dump.message_recipients as Array<{ message_id: number }>)
+      expect(receipts(after).filter((r) => r.message_id === deleted)).toEqual([])
+      expect(summary.rows.message_recipients).toBe(receipts(after).length)
+      expect(yield* stagingTables).toEqual([])
+    })))
+
+  it.effect("a database written before message bodies left the log reads, replays and rebuilds the same", () =>
+    run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const { projectKey } = yield* FleetProject
+      const pilots = yield* Pilots
+      yield* pilots.register({ callsign: "alpha" })
+      yield* pilots.register({ callsign: "bravo" })
+      // What the previous version wrote for one send: the rows and a message_sent with the body.
+      const [row] = yield* sql<{ id: number }>`INSERT INTO messages
+          (project_key, from_callsign, subject, body, thread_id, importance, ack_required, created_at)
+          VALUES (${projectKey}, 'alpha', 'Old', 'The old body', 'th_old', 'high', 1, 1700000000000) RETURNING id`
+      const id = row!.id
+      yield* sql`INSERT INTO message_recipients (message_id, callsign) VALUES (${id}, 'bravo')`
+      const data = { message_id: id, from: "alpha", to: ["bravo"], subject: "Old", body: "The old body", thread_id: "th_old", importance: "high", ack_required: true }
+      yield* sql`INSERT INTO events (type, project_key, timestamp, data)
+          VALUES ('message_sent', ${projectKey}, 1700000000000, ${JSON.stringify(data)})`
+      const events = yield* Events
+      const [event] = yield* events.read({ types: ["message_sent"] })
+      expect(event).toMatchObject({ known: true, type: "message_sent", data })
+      const projections = yield* Projections
+      expect(yield* projections.verify()).toEqual([])
+      // Its body comes from the event itself, even with the row gone.
+      yield* sql`DELETE FROM message_recipients WHERE message_id = ${id}`
+      yield* sql`DELETE FROM messages WHERE id = ${id}`
+      yield* projections.rebuild()
+      expect(yield* projections.verify()).toEqual([])
+      const restored = yield* sql<{ body: string; subject: string }>`SELECT body, subject FROM messages WHERE id = ${id}`
+      expect(restored).toEqual([{ body: "The old body", subject: "Old" }])
     })))
 
   it.effect("bad options are InvalidInput naming the field", () =>

@@ -4,7 +4,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, TestClock } from "effect"
+import { DateTime, Effect, Option, TestClock } from "effect"
 import {
   Checkpoints,
   Events,
@@ -71,7 +71,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots.sweep on %s", (
       const lost = yield* pilots.sweep({ staleAfter: "10 minutes" })
       expect(lost).toEqual([{
         callsign: "viper-1",
-        last_active_at: 1_000,
+        last_active_at: DateTime.unsafeMake(1_000),
         released_locks: ["build", "short"],
         released_reservations: ["src/auth/**", "docs/a.md"],
         reopened_sorties: [
@@ -137,7 +137,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots.sweep on %s", (
       const again = yield* pilots.sweep({ staleAfter: "10 minutes" })
       expect(again).toEqual([{
         callsign: "viper-1",
-        last_active_at: 1_010 + 11 * MINUTE,
+        last_active_at: DateTime.unsafeMake(1_010 + 11 * MINUTE),
         released_locks: [],
         released_reservations: [],
         reopened_sorties: []

@@ -5,7 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Exit, Fiber, Layer, TestClock, Tracer } from "effect"
+import { DateTime, Deferred, Effect, Either, Exit, Fiber, Layer, TestClock, Tracer } from "effect"
 import {
   Events,
   FleetDb,
@@ -64,7 +64,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
         reservations: rows.map((r) => ({ reservation_id: r.id, path_pattern: r.path_pattern, renewed: false })),
         exclusive: true,
         reason: "refactor",
-        expires_at: 5 * MINUTE
+        expires_at: DateTime.unsafeMake(5 * MINUTE)
       })
     })))
 
@@ -84,9 +84,9 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       }))
       expect(error).toBeInstanceOf(ReservationConflict)
       expect((error as ReservationConflict).conflicts).toEqual([
-        { path: "src/api/x.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: MINUTE },
-        { path: "lib/**/x.ts", holder: "bravo", pattern: "lib/a/*.ts", exclusive: false, expires_at: 2 * MINUTE },
-        { path: "src/*.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: MINUTE }
+        { path: "src/api/x.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: DateTime.unsafeMake(MINUTE) },
+        { path: "lib/**/x.ts", holder: "bravo", pattern: "lib/a/*.ts", exclusive: false, expires_at: DateTime.unsafeMake(2 * MINUTE) },
+        { path: "src/*.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: DateTime.unsafeMake(MINUTE) }
       ])
       // All or nothing: the free path was not reserved either, and no event was appended.
       expect(yield* events.latestSequence).toBe(before)
@@ -119,7 +119,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       yield* res.reserve({ callsign: "charlie", paths: ["lib/**"], ttl: MINUTE })
       const shared = yield* failure(res.reserve({ callsign: "delta", paths: ["lib/x.ts"], exclusive: false, ttl: MINUTE }))
       expect((shared as ReservationConflict).conflicts).toEqual([
-        { path: "lib/x.ts", holder: "charlie", pattern: "lib/**", exclusive: true, expires_at: MINUTE }
+        { path: "lib/x.ts", holder: "charlie", pattern: "lib/**", exclusive: true, expires_at: DateTime.unsafeMake(MINUTE) }
       ])
       expect(yield* activeSummary).toEqual(["alpha:src/**:s", "bravo:src/a.ts:s", "charlie:lib/**:x"])
     })))
@@ -191,7 +191,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       expect(event?.data).toEqual({
         callsign: "alpha",
         reservations: [{ reservation_id: renewed[0]!.id, path_pattern: "src/**" }],
-        expires_at: 15_000
+        expires_at: DateTime.unsafeMake(15_000)
       })
 
       const before = yield* events.latestSequence
@@ -204,7 +204,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       // At 14 s the renewed one still holds; docs/a.md expired at 10 s and cannot be renewed.
       yield* TestClock.adjust("9 seconds")
       expect(yield* res.conflicts({ callsign: "bravo", paths: ["src/x.ts", "docs/a.md"] })).toEqual([
-        { path: "src/x.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: 15_000 }
+        { path: "src/x.ts", holder: "alpha", pattern: "src/**", exclusive: true, expires_at: DateTime.unsafeMake(15_000) }
       ])
       expect(yield* failure(res.renew({ callsign: "alpha", paths: ["docs/a.md"], ttl: MINUTE }))).toBeInstanceOf(
         ReservationNotHeld
@@ -255,7 +255,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       yield* res.reserve({ callsign: "alpha", paths: ["src/**"], exclusive: false, ttl: MINUTE })
       const before = yield* events.latestSequence
       const found = yield* res.conflicts({ callsign: "bravo", paths: ["src/a.ts", "docs/x.md"] })
-      expect(found).toEqual([{ path: "src/a.ts", holder: "alpha", pattern: "src/**", exclusive: false, expires_at: MINUTE }])
+      expect(found).toEqual([{ path: "src/a.ts", holder: "alpha", pattern: "src/**", exclusive: false, expires_at: DateTime.unsafeMake(MINUTE) }])
       expect(yield* res.conflicts({ callsign: "bravo", paths: ["src/a.ts"], exclusive: false })).toEqual([])
       expect(yield* res.conflicts({ callsign: "alpha", paths: ["src/a.ts"] })).toEqual([])
       const refused = yield* failure(res.reserve({ callsign: "bravo", paths: ["src/a.ts", "docs/x.md"], ttl: MINUTE }))
@@ -313,7 +313,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
                  VALUES (${projectKey}, 'legacy', './src\\api', NULL, 0, ${MINUTE})`
       yield* TestClock.adjust("1 millis")
       const found = yield* res.conflicts({ callsign: "bravo", paths: ["src/api/x.ts"], exclusive: false })
-      expect(found).toEqual([{ path: "src/api/x.ts", holder: "legacy", pattern: "./src\\api", exclusive: true, expires_at: MINUTE }])
+      expect(found).toEqual([{ path: "src/api/x.ts", holder: "legacy", pattern: "./src\\api", exclusive: true, expires_at: DateTime.unsafeMake(MINUTE) }])
       expect((yield* res.active()).map((r) => [r.callsign, r.exclusive])).toEqual([["legacy", true]])
       // The legacy holder re-reserving the same pattern, written another way, updates its row.
       const [row] = yield* res.reserve({ callsign: "legacy", paths: ["src/api"], ttl: 2 * MINUTE })
@@ -340,8 +340,8 @@ describe("Reservations across projects and connections", () => {
       yield* inBeta(Effect.flatMap(Reservations, (r) => r.reserve({ callsign: "viper", paths: ["src/**"], ...shared })))
       expect(yield* inBeta(Effect.flatMap(Reservations, (r) => r.conflicts({ callsign: "x", paths: ["src/a.ts"] }))))
         .toEqual([
-          { path: "src/a.ts", holder: "other", pattern: "src/a.ts", exclusive: false, expires_at: MINUTE },
-          { path: "src/a.ts", holder: "viper", pattern: "src/**", exclusive: false, expires_at: MINUTE }
+          { path: "src/a.ts", holder: "other", pattern: "src/a.ts", exclusive: false, expires_at: DateTime.unsafeMake(MINUTE) },
+          { path: "src/a.ts", holder: "viper", pattern: "src/**", exclusive: false, expires_at: DateTime.unsafeMake(MINUTE) }
         ])
       expect((yield* inAlpha(Effect.flatMap(Reservations, (r) => r.active()))).map((r) => r.callsign)).toEqual(["viper"])
       // Releasing in one project leaves the other's rows alone.

@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Events, FleetDb, Pilots } from "../src/index.js"
+import { migrations } from "../src/migrations/index.js"
 import { statements as integrityStatements } from "../src/migrations/0002_integrity.js"
 import { statements as recoveryStatements } from "../src/migrations/0003_recovery.js"
-import { migrations } from "../src/migrations/index.js"
 
 type Column = readonly [name: string, type: string, notnull: 0 | 1, dflt: string | null, pk: 0 | 1, hidden: 0 | 2]
 
@@ -170,7 +170,11 @@ const addedIndexes = [
   "idx_cursors_project_consumer_unique",
   "idx_message_recipients_unique",
   "idx_locks_held_unique",
-  "idx_locks_fence"
+  "idx_locks_fence",
+  // Migration 0006: reads by time window, pendingAcks.
+  "idx_events_project_timestamp",
+  "idx_events_project_type_timestamp",
+  "idx_messages_ack_required"
 ]
 
 const seedSql = readFileSync(new URL("./fixtures/seed-schema.sql", import.meta.url), "utf8")

@@ -299,3 +299,13 @@ export const readEvents = async (client: Libsql.Client, pk: string, after: numbe
   })
   return result.rows.map((row) => ({ sequence: row.id, type: row.type, timestamp: row.timestamp, data: JSON.parse(row.data as string) }))
 }
+
+/** `Events.read({ types: [type], order: "desc", limit })`: the newest `limit` of a type, parsing each payload. */
+export const readNewest = async (client: Libsql.Client, pk: string, type: string, limit: number) => {
+  const result = await client.execute({
+    sql: `SELECT id, type, project_key, timestamp, data FROM events
+          WHERE project_key = ? AND type IN (?) ORDER BY id DESC LIMIT ?`,
+    args: [pk, type, limit]
+  })
+  return result.rows.map((row) => ({ sequence: row.id, type: row.type, timestamp: row.timestamp, data: JSON.parse(row.data as string) }))
+}

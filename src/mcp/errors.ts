@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Cause, Effect, Schema } from "effect"
+import { Cause, DateTime, Effect, Schema } from "effect"
 
 /** The failure of every tool: `_tag`, `message` (what to do next) and the error's own fields. */
 export const ToolError = Schema.Struct(
@@ -15,7 +15,17 @@ export const ToolError = Schema.Struct(
 )
 export type ToolError = typeof ToolError.Type
 
-const at = (epochMillis: unknown) => typeof epochMillis === "number" ? new Date(epochMillis).toISOString() : "?"
+const at = (time: unknown) => typeof time === "string" ? time : "?"
+
+/** The error's fields as plain JSON: times (`DateTime`) as ISO-8601, like the tools' results. */
+const plain = (value: unknown): unknown =>
+  DateTime.isDateTime(value)
+    ? DateTime.formatIso(value)
+    : Array.isArray(value)
+    ? value.map(plain)
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).map(([key, field]) => [key, plain(field)]))
+    : value
 
 /** What to do next, per error tag (appended to the error's own message). */
 const next: Record<string, (error: Record<string, unknown>) => string> = {
@@ -53,7 +63,7 @@ export const toToolError = (error: unknown): ToolError => {
         message: line(`The database failed (${(error as { message?: string }).message ?? "unknown error"}). Nothing was written by this call; retry it shortly.`)
       }
     }
-    const fields: Record<string, unknown> = { ...(error as object) }
+    const fields = plain({ ...(error as object) }) as Record<string, unknown>
     const own = error instanceof Error ? error.message : String(fields.message ?? tag)
     const hint = next[tag]?.(fields) ?? ""
     return { ...fields, _tag: tag, message: line(`${own}. ${hint}`).replace(/\.\s*\.$/, ".").replace(/\. $/, ".") }

@@ -10,6 +10,7 @@ import integrity from "./0002_integrity.js"
 import recovery from "./0003_recovery.js"
 import projectIdentity from "./0004_project_identity.js"
 import idempotency from "./0005_idempotency.js"
+import eventReads from "./0006_event_reads.js"
 
 /** Every migration by key, in order. */
 export const migrations = {
@@ -17,7 +18,8 @@ export const migrations = {
   "0002_integrity": integrity,
   "0003_recovery": recovery,
   "0004_project_identity": projectIdentity,
-  "0005_idempotency": idempotency
+  "0005_idempotency": idempotency,
+  "0006_event_reads": eventReads
 } as const
 
 /** The loader handed to `LibsqlMigrator`. */

@@ -125,14 +125,14 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
         project_key,
         lock_key: d.lock_key,
         holder_id: d.holder_id,
-        acquired_at: d.acquired_at,
-        expires_at: d.expires_at,
+        acquired_at: d.acquired_at.epochMillis,
+        expires_at: d.expires_at.epochMillis,
         released_at: null,
         fence: d.fence
       })
     }
     case "lock_extended":
-      return state.patch("locks", { id: event.data.lock_id }, () => ({ expires_at: event.data.expires_at }))
+      return state.patch("locks", { id: event.data.lock_id }, () => ({ expires_at: event.data.expires_at.epochMillis }))
     case "lock_released":
       return state.patch("locks", { id: event.data.lock_id }, () => ({ released_at: at }))
     case "mission_created": {
@@ -219,7 +219,10 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
         project_key,
         from_callsign: d.from,
         subject: d.subject,
-        body: d.body,
+        // Events written since bodies left the log carry its digest: the body is taken from the
+        // stored row by the rebuild's swap and checked against the digest by verify.
+        body: d.body ?? null,
+        ...(d.body === undefined && d.body_sha256 !== undefined ? { body_sha256: d.body_sha256 } : {}),
         thread_id: d.thread_id,
         importance: d.importance,
         ack_required: d.ack_required ? 1 : 0,
@@ -249,7 +252,7 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
           exclusive: d.exclusive ? 1 : 0,
           reason: d.reason,
           created_at: existing?.created_at ?? at,
-          expires_at: d.expires_at,
+          expires_at: d.expires_at.epochMillis,
           released_at: existing?.released_at ?? null
         })
       }
@@ -257,7 +260,7 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
     }
     case "file_renewed":
       for (const reservation of event.data.reservations) {
-        state.patch("reservations", { id: reservation.reservation_id }, () => ({ expires_at: event.data.expires_at }))
+        state.patch("reservations", { id: reservation.reservation_id }, () => ({ expires_at: event.data.expires_at.epochMillis }))
       }
       return
     case "file_released":

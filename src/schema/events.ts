@@ -1,21 +1,23 @@
 /**
  * The event log's vocabulary: every event type this library writes, with its payload schema,
  * defined once. Payloads carry what is needed to rebuild the projection rows from the log.
- * Times inside payloads are epoch milliseconds. Types written by other tools decode as
- * `UnknownEvent` with their raw data, never as a failure.
+ * Times inside payloads are stored as epoch milliseconds and read back as `DateTime.Utc`, like every
+ * time of the public API. Types written by other tools decode as `UnknownEvent` with their raw
+ * data, never as a failure.
  *
  * @module
  */
 import { DateTime, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
-import { CheckpointTrigger, Importance, JsonValue, SortieStatus } from "./common.js"
+import { createHash } from "node:crypto"
+import { CheckpointTrigger, Importance, JsonValue, SortieStatus, Timestamp } from "./common.js"
 import type { JsonIssue } from "./json.js"
 import { isPlainJson, jsonIssue, jsonSizeIssue, nestingIssue } from "./json.js"
 
-const Millis = Schema.Number
 const NullableString = Schema.NullOr(Schema.String)
 
-/** Payload schema of every known event type, keyed by type. */
-export const EventPayloads = {
+// The payloads, built once with times as `DateTime.Utc` (what readers get) and once as stored
+// (epoch milliseconds: what the append path validates and writes).
+const payloadSchemas = <M extends Schema.Schema.Any>(Millis: M) => ({
   pilot_registered: Schema.Struct({
     callsign: Schema.String,
     program: NullableString,
@@ -90,12 +92,19 @@ export const EventPayloads = {
   }),
   work_order_started: Schema.Struct({ work_order_id: Schema.String, assigned_to: NullableString }),
   work_order_completed: Schema.Struct({ work_order_id: Schema.String }),
+  /**
+   * The body itself stays in `messages` (the log's replay never deletes it): the event carries its
+   * size in UTF-8 bytes and its SHA-256, which `Projections.verify` checks the stored body against.
+   * Events written before carry `body` instead, and still replay.
+   */
   message_sent: Schema.Struct({
     message_id: Schema.Number,
     from: Schema.String,
     to: Schema.Array(Schema.String),
     subject: Schema.String,
-    body: Schema.String,
+    body: Schema.optional(Schema.String),
+    body_bytes: Schema.optional(Schema.Number),
+    body_sha256: Schema.optional(Schema.String),
     thread_id: Schema.String,
     importance: Importance,
     ack_required: Schema.Boolean,
@@ -136,7 +145,49 @@ export const EventPayloads = {
     summary: NullableString,
     context_data: Schema.NullOr(JsonValue)
   })
-} as const
+})
+
+/**
+ * Payload schema of every known event type, keyed by type. Times decode from the stored epoch
+ * milliseconds to `DateTime.Utc` (events written by earlier versions included).
+ */
+export const EventPayloads = payloadSchemas(Timestamp)
+
+// The payloads as stored: what appending validates and serialises.
+const StoredPayloads = payloadSchemas(Schema.Number)
+
+// The fields of a payload that hold a time (all at the top level of their payload).
+const timeFields: ReadonlyMap<string, ReadonlyArray<string>> = new Map(
+  Object.entries(EventPayloads).map(([type, schema]) => [
+    type,
+    SchemaAST.isTypeLiteral(schema.ast)
+      ? schema.ast.propertySignatures.filter((p) => p.type === Timestamp.ast).map((p) => String(p.name))
+      : []
+  ])
+)
+
+/**
+ * A payload in its stored form: each top-level `DateTime` (or `Date`) becomes epoch
+ * milliseconds. Anything else is left as it is (validation comes after).
+ */
+export const storedPayload = (data: unknown): unknown => {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return data
+  let copy: Record<string, unknown> | undefined
+  for (const [key, value] of Object.entries(data)) {
+    const millis = DateTime.isDateTime(value) ? DateTime.toEpochMillis(value) : value instanceof Date ? value.getTime() : undefined
+    if (millis !== undefined) {
+      copy ??= { ...data }
+      copy[key] = millis
+    }
+  }
+  return copy ?? data
+}
+
+/** What a `message_sent` event records of a body: its size in UTF-8 bytes and its SHA-256 (hex). */
+export const bodyDigest = (body: string): { readonly body_bytes: number; readonly body_sha256: string } => ({
+  body_bytes: Buffer.byteLength(body, "utf8"),
+  body_sha256: createHash("sha256").update(body, "utf8").digest("hex")
+})
 
 /** The known event types. */
 export type EventType = keyof typeof EventPayloads
@@ -247,7 +298,7 @@ const jsonCheck = (u: unknown) => isPlainJson(u, [], { negativeZero: false }) ||
 const JsonData: Schema.Schema<unknown> = Schema.Unknown.pipe(Schema.filter(jsonCheck))
 
 const dataDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = new Map(
-  Object.entries(EventPayloads).map(([type, schema]) => [
+  Object.entries(StoredPayloads).map(([type, schema]) => [
     type,
     Schema.decodeUnknownEither((schema as unknown as Schema.Schema<unknown>).pipe(Schema.filter(jsonCheck)))
   ])
@@ -266,7 +317,7 @@ export const encodeNewEvent = (event: NewEvent): Either.Either<string, ParseResu
 // The payload schemas alone: the append path checks JSON with `isPlainJson` itself (one walk, no
 // refinement to run); the filtered decoders above are used only to name an issue.
 const payloadDecoders: ReadonlyMap<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = new Map(
-  Object.entries(EventPayloads).map(([type, schema]) => [
+  Object.entries(StoredPayloads).map(([type, schema]) => [
     type,
     Schema.decodeUnknownEither(schema as unknown as Schema.Schema<unknown>)
   ])
@@ -292,7 +343,7 @@ const recurses = (ast: SchemaAST.AST): boolean => {
   }
 }
 const recursivePayloads: ReadonlySet<string> = new Set(
-  Object.entries(EventPayloads).filter(([, schema]) => recurses(schema.ast)).map(([type]) => type)
+  Object.entries(StoredPayloads).filter(([, schema]) => recurses(schema.ast)).map(([type]) => type)
 )
 
 /** An event validated for appending: its JSON, and its payload as decoded when the type is known. */
@@ -308,9 +359,11 @@ export interface EncodedEvent {
  * equal to what reading the stored JSON back decodes to (payload schemas are plain JSON shapes),
  * so an appender need not parse its own JSON again.
  */
-export const encodeNewEventWithData = (event: NewEvent): Either.Either<EncodedEvent, ParseResult.ParseError> => {
+export const encodeNewEventWithData = (newEvent: NewEvent): Either.Either<EncodedEvent, ParseResult.ParseError> => {
   const seen = { negativeZero: false }
-  const decoder = payloadDecoders.get(event.type)
+  const decoder = payloadDecoders.get(newEvent.type)
+  const times = timeFields.get(newEvent.type)
+  const event = times === undefined || times.length === 0 ? newEvent : { type: newEvent.type, data: storedPayload(newEvent.data) }
   if (decoder === undefined) {
     return isPlainJson(event.data, [], seen)
       ? sized({ json: JSON.stringify(event.data), data: undefined, known: false }, event.data)
@@ -325,7 +378,13 @@ export const encodeNewEventWithData = (event: NewEvent): Either.Either<EncodedEv
   const decoded = decoder(event.data)
   if (Either.isRight(decoded) && isPlainJson(decoded.right, [], seen)) {
     // A negative zero reads back as 0: such a payload is left to be parsed from its JSON.
-    return sized({ json: JSON.stringify(decoded.right), data: seen.negativeZero ? undefined : decoded.right, known: true }, decoded.right)
+    // A payload with times is read back with them as DateTime: that form is decoded here.
+    const data = seen.negativeZero
+      ? undefined
+      : times === undefined || times.length === 0
+      ? decoded.right
+      : Option.getOrUndefined(decoders.get(event.type)!(decoded.right))
+    return sized({ json: JSON.stringify(decoded.right), data, known: true }, decoded.right)
   }
   return Either.flatMap(
     dataDecoders.get(event.type)!(event.data),

@@ -1,5 +1,6 @@
 /**
- * Events: the append-only log every command writes to, readable by sequence and as a live stream.
+ * Events: the append-only log every command writes to, readable by sequence (either way) and by
+ * time window, and as a live stream.
  *
  * @module
  */
@@ -11,15 +12,33 @@ import type { FleetEvent, NewEvent } from "../schema/events.js"
 import type { EncodedEvent } from "../schema/events.js"
 import { decodeEventRow, encodeNewEventWithData } from "../schema/events.js"
 import { makeCommands } from "./internal/command.js"
-import { latestSequence as selectLatest, pollAfter, selectAfter } from "./internal/eventLog.js"
+import { latestSequence as selectLatest, pollAfter, selectEvents } from "./internal/eventLog.js"
 import { decodeDuration, decodeInput, toInvalidInput } from "./internal/input.js"
 
-/** Options of `Events.read`. */
+/** A point in time given to a read: a `DateTime`, a `Date`, or epoch milliseconds. */
+export type TimeInput = DateTime.DateTime | Date | number
+
+/**
+ * Options of `Events.read`. Every bound combines with the others (all must hold). Sequence bounds
+ * are exclusive; the time window is half-open: `since` inclusive, `until` exclusive, compared
+ * with the time each event was appended (millisecond precision).
+ */
 export interface ReadEventsOptions {
-  /** Only events with a sequence greater than this (default 0: from the start). */
+  /** Only events with a sequence greater than this (default: no bound). */
   readonly after?: number | undefined
+  /** Only events with a sequence less than this (default: no bound). */
+  readonly before?: number | undefined
+  /** Only events appended at or after this time (inclusive). */
+  readonly since?: TimeInput | undefined
+  /** Only events appended before this time (exclusive). */
+  readonly until?: TimeInput | undefined
   /** Only events of these types (an empty list means no filter). */
   readonly types?: ReadonlyArray<string> | undefined
+  /**
+   * `"asc"` (default): oldest first, the first `limit` matches. `"desc"`: newest first, the
+   * newest `limit` matches — page further back with `before: <last sequence returned>`.
+   */
+  readonly order?: "asc" | "desc" | undefined
   /** At most this many events (default 1000, at most 10000). */
   readonly limit?: number | undefined
 }
@@ -43,7 +62,10 @@ export interface EventsShape {
   readonly append: (event: NewEvent) => Effect.Effect<FleetEvent, InvalidInput | SqlError>
   /** Append several events in one transaction, in order. */
   readonly appendAll: (events: ReadonlyArray<NewEvent>) => Effect.Effect<ReadonlyArray<FleetEvent>, InvalidInput | SqlError>
-  /** Events of this project in ascending sequence. */
+  /**
+   * Events of this project matching `options`, in ascending sequence (or newest first with
+   * `order: "desc"`). One indexed query whatever the combination of bounds.
+   */
   readonly read: (options?: ReadEventsOptions) => Effect.Effect<ReadonlyArray<FleetEvent>, InvalidInput | SqlError>
   /** The sequence of the newest event of this project (0 when there is none). */
   readonly latestSequence: Effect.Effect<number, SqlError>
@@ -79,12 +101,35 @@ const insertText = (rows: number): string => {
   return text
 }
 
+// Epoch milliseconds within the range a `Date` (and a `DateTime`) can hold.
+const EpochMillis = Schema.Int.pipe(Schema.between(-8.64e15, 8.64e15, { message: () => "must be epoch milliseconds" }))
+const Time = Schema.Union(
+  EpochMillis,
+  Schema.ValidDateFromSelf,
+  Schema.DateTimeUtcFromSelf,
+  Schema.DateTimeZonedFromSelf
+).annotations({ message: () => "must be a DateTime, a valid Date or epoch milliseconds" })
+const millisOf = (time: typeof Time.Type | undefined): number | undefined =>
+  time === undefined ? undefined : typeof time === "number" ? time : time instanceof Date ? time.getTime() : DateTime.toEpochMillis(time)
+
 const ReadOptions = Schema.Struct({
   after: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  before: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  since: Schema.optional(Time),
+  until: Schema.optional(Time),
   types: Schema.optional(Schema.Array(Text({ min: 1, max: 200 })).pipe(Schema.maxItems(100))),
+  order: Schema.optional(Schema.Literal("asc", "desc")),
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, MAX_LIMIT)))
 })
 const decodeReadOptions = decodeInput(ReadOptions)
+// `read` is a hot path: its options (no async parts) are checked synchronously, cheaper than the
+// Effect-based decoder.
+const checkReadOptions = Schema.decodeUnknownEither(ReadOptions, { errors: "first", onExcessProperty: "ignore" })
+const checkReadOptionsNow = (options: unknown): Effect.Effect<typeof ReadOptions.Type, InvalidInput> =>
+  Either.match(checkReadOptions(options), {
+    onLeft: (error) => Effect.fail(toInvalidInput(error)),
+    onRight: Effect.succeed
+  })
 // Local libSQL stores a NUL character but reads text back only up to it: a type must round-trip.
 // (Data is JSON text, where NUL is escaped, so data strings may contain it.)
 const EventTypeText = Text({ min: 1, max: 200 }).pipe(
@@ -185,10 +230,18 @@ export const make = Effect.gen(function*() {
     )
 
   const read: EventsShape["read"] = (options = {}) =>
-    Effect.flatMap(decodeReadOptions(options), (opts) =>
+    Effect.flatMap(checkReadOptionsNow(options), (opts) =>
       query("Events.read", () =>
         Effect.map(
-          selectAfter(sql, projectKey, opts.after ?? 0, opts.types, opts.limit ?? DEFAULT_LIMIT),
+          selectEvents(sql, projectKey, {
+            after: opts.after,
+            before: opts.before,
+            since: millisOf(opts.since),
+            until: millisOf(opts.until),
+            types: opts.types,
+            order: opts.order ?? "asc",
+            limit: opts.limit ?? DEFAULT_LIMIT
+          }),
           (rows) => rows.map(decodeEventRow)
         )))
 

@@ -5,7 +5,7 @@
  */
 import type { Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Context, Duration, Effect, Layer, Option, Random, Schema } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Random, Schema } from "effect"
 import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import type { UndecodableRow } from "../errors.js"
@@ -154,7 +154,7 @@ export const make = Effect.gen(function*() {
     sql<LockRow>`SELECT * FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL`
 
   const heldError = (key: string, row: LockRow) =>
-    new LockHeld({ key, holder: row.holder_id, expires_at: row.expires_at })
+    new LockHeld({ key, holder: row.holder_id, expires_at: DateTime.unsafeMake(row.expires_at) })
 
   /** One write attempt: release expired leases on the key, then insert the next fence. */
   const attempt = (key: string, holder: string, ttl: number, parentSpan?: Tracer.AnySpan) =>
@@ -185,7 +185,7 @@ export const make = Effect.gen(function*() {
             ))
         )
         const row = inserted[0]!
-        yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: row.acquired_at, expires_at: row.expires_at })
+        yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: DateTime.unsafeMake(row.acquired_at), expires_at: DateTime.unsafeMake(row.expires_at) })
         return yield* decodeLock(row)
       }), parentSpan)
 
@@ -298,7 +298,7 @@ export const make = Effect.gen(function*() {
         // Never shortens: an extension computed on a clock running behind must not cut the lease.
         ({ now, sql }) => sql`expires_at = MAX(expires_at, ${now + ttl})`,
         (row, { emit }) =>
-          emit("lock_extended", { ...leaseFields(row), expires_at: row.expires_at })
+          emit("lock_extended", { ...leaseFields(row), expires_at: DateTime.unsafeMake(row.expires_at) })
       ))
 
   const withLock: LocksShape["withLock"] = (key, options) => (use) =>

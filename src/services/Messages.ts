@@ -4,12 +4,14 @@
  *
  * @module
  */
+import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DateTime } from "effect"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { MessageNotFound, NotARecipient, UnknownRecipient } from "../errors.js"
 import { Callsign, Importance, MAX_BODY_CHARS, Text, Title } from "../schema/common.js"
+import { bodyDigest } from "../schema/events.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Message, MessageRecipient } from "../schema/streams.js"
 import type { CommandContext } from "./internal/command.js"
@@ -206,15 +208,39 @@ const distinct = (to: string | ReadonlyArray<string>): ReadonlyArray<string> =>
 
 const reSubject = (subject: string) => /^re:/i.test(subject) ? subject : `Re: ${subject}`
 
+// Rows written by other tools may leave the defaulted columns NULL.
+const messageColumns = (sql: SqlClient.SqlClient) =>
+  sql.literal(
+    "m.id, m.project_key, m.from_callsign, m.subject, m.body, m.thread_id, " +
+      "COALESCE(m.importance, 'normal') AS importance, COALESCE(m.ack_required, 0) AS ack_required, m.created_at"
+  )
+
+/**
+ * The statement of `pendingAcks` (validated options). It walks the project's messages that ask
+ * for acknowledgement (a partial index, migration 0006) and looks each one's receipts up by
+ * message id, so it never scans `message_recipients`.
+ */
+export const pendingAcksStatement = (
+  sql: SqlClient.SqlClient,
+  projectKey: string,
+  options: { readonly callsign?: string | undefined; readonly from?: string | undefined; readonly limit?: number | undefined }
+) => {
+  const where = [sql`m.project_key = ${projectKey}`, sql`m.ack_required = 1`, sql`r.acked_at IS NULL`]
+  if (options.callsign !== undefined) where.push(sql`r.callsign = ${options.callsign}`)
+  if (options.from !== undefined) where.push(sql`m.from_callsign = ${options.from}`)
+  return sql<ReceiptRow & { readonly id: number }>`SELECT ${messageColumns(sql)}, r.callsign AS r_callsign,
+      r.read_at AS r_read_at, r.acked_at AS r_acked_at
+    FROM messages m JOIN message_recipients r ON r.message_id = m.id
+    WHERE ${sql.and(where)}
+    ORDER BY m.id, r.callsign
+    LIMIT ${options.limit ?? DEFAULT_LIMIT}`
+}
+
 /** Build the Messages service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query, sql } = yield* makeCommands
 
-  // Rows written by other tools may leave the defaulted columns NULL.
-  const columns = sql.literal(
-    "m.id, m.project_key, m.from_callsign, m.subject, m.body, m.thread_id, " +
-      "COALESCE(m.importance, 'normal') AS importance, COALESCE(m.ack_required, 0) AS ack_required, m.created_at"
-  )
+  const columns = messageColumns(sql)
 
   const insertMessage = (
     { emit, now, projectKey, sql }: CommandContext,
@@ -252,7 +278,7 @@ export const make = Effect.gen(function*() {
         from: input.from,
         to: input.recipients,
         subject: input.subject,
-        body: input.body,
+        ...bodyDigest(input.body),
         thread_id,
         importance: input.importance,
         ack_required: input.ack_required,
@@ -378,15 +404,7 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(decodePendingOptions(rawOptions ?? {}), (options) =>
       query("Messages.pendingAcks", ({ projectKey, sql }) =>
         Effect.gen(function*() {
-          const where = [sql`m.project_key = ${projectKey}`, sql`m.ack_required = 1`, sql`r.acked_at IS NULL`]
-          if (options.callsign !== undefined) where.push(sql`r.callsign = ${options.callsign}`)
-          if (options.from !== undefined) where.push(sql`m.from_callsign = ${options.from}`)
-          const rows = yield* sql<ReceiptRow & { readonly id: number }>`SELECT ${columns}, r.callsign AS r_callsign,
-              r.read_at AS r_read_at, r.acked_at AS r_acked_at
-            FROM message_recipients r JOIN messages m ON m.id = r.message_id
-            WHERE ${sql.and(where)}
-            ORDER BY m.id, r.callsign
-            LIMIT ${options.limit ?? DEFAULT_LIMIT}`
+          const rows = yield* pendingAcksStatement(sql, projectKey, options)
           return yield* Effect.forEach(rows, (row) =>
             Effect.zipWith(decodeMessage(row), recipientOf(row.id, row), (message, receipt) => ({
               message,

@@ -12,6 +12,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Random, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
+import { bodyDigest } from "../schema/events.js"
 import type { ProjectionDifference } from "../projections/diff.js"
 import { diffProjections } from "../projections/diff.js"
 import type { StoredEvent } from "../projections/replay.js"
@@ -167,7 +168,9 @@ export const make = Effect.gen(function*() {
         Effect.gen(function*() {
           const state = base.fork()
           for (const event of yield* readTail(ctx, base.sequence)) state.apply(event)
-          return { live: yield* readLive(ctx), state }
+          const live = yield* readLive(ctx)
+          expectBodies(state, live.messages)
+          return { live, state }
         }))
       const differences = diffProjections(state, live)
       yield* progress(options, { phase: "compare", done: 1, total: 1 })
@@ -246,6 +249,16 @@ export const make = Effect.gen(function*() {
               (SELECT p.last_active_at FROM pilots p WHERE p.project_key = ${projectKey} AND p.callsign = ${stagedPilots}.callsign),
               last_active_at)`
 
+        // Bodies are not in the log (since message_sent carries a digest): each is taken from the
+        // project's stored row, read here in the transaction that replaces it. A message whose row
+        // is gone cannot be restored, nor its receipts (verify reports it missing).
+        const stagedMessages = sql(stagingName(run, "messages"))
+        yield* sql`UPDATE ${stagedMessages} SET body = (SELECT m.body FROM messages m
+            WHERE m.project_key = ${projectKey} AND m.id = ${stagedMessages}.id) WHERE body IS NULL`
+        const lostReceipts = yield* sql`DELETE FROM ${sql(stagingName(run, "message_recipients"))}
+            WHERE message_id IN (SELECT id FROM ${stagedMessages} WHERE body IS NULL) RETURNING message_id`
+        const lostMessages = yield* sql`DELETE FROM ${stagedMessages} WHERE body IS NULL RETURNING id`
+
         yield* sql`DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE project_key = ${projectKey})`
         // Receipts left behind by a message row deleted by hand would collide with the staged ones.
         yield* sql`DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM ${sql(stagingName(run, "messages"))})`
@@ -267,7 +280,7 @@ export const make = Effect.gen(function*() {
           cursors += changed.length
         }
         for (const table of stagedTables) yield* sql`DROP TABLE ${sql(stagingName(run, table))}`
-        return { state, cursors }
+        return { state, cursors, lost: { messages: lostMessages.length, message_recipients: lostReceipts.length } }
       }))
 
   const rebuild: ProjectionsShape["rebuild"] = (raw) =>
@@ -298,10 +311,15 @@ export const make = Effect.gen(function*() {
           }
         }
         yield* progress(options, { phase: "swap", done: 0, total: 1 })
-        const { cursors, state } = yield* swap(run, base)
+        const { cursors, lost, state } = yield* swap(run, base)
         yield* progress(options, { phase: "swap", done: 1, total: 1 })
         const rows = Object.fromEntries(
-          projectionTables.map((table) => [table, table === "cursors" ? cursors : Array.from(state.rows(table)).length])
+          projectionTables.map((table) => [
+            table,
+            table === "cursors"
+              ? cursors
+              : Array.from(state.rows(table)).length - (table === "messages" || table === "message_recipients" ? lost[table] : 0)
+          ])
         ) as { [T in ProjectionTable]: number }
         return { events: state.events, sequence: state.sequence, rows } satisfies RebuildSummary
       }).pipe(
@@ -316,6 +334,21 @@ export const make = Effect.gen(function*() {
 
   return Projections.of({ rebuild, verify })
 })
+
+/**
+ * The body `verify` expects of each message whose event carries a digest instead: the stored
+ * body when its SHA-256 matches, else `sha256:<digest>` (so a changed body reads as a mismatch).
+ */
+const expectBodies = (state: ProjectionState, live: ReadonlyArray<Row>): void => {
+  const stored = new Map(live.map((row) => [row.id, row.body]))
+  for (const row of Array.from(state.rows("messages"))) {
+    const digest = row.body_sha256
+    if (row.body !== null || typeof digest !== "string") continue
+    const body = stored.get(row.id)
+    const matches = typeof body === "string" && bodyDigest(body).body_sha256 === digest
+    state.put("messages", { ...row, body: matches ? body : `sha256:${digest}` })
+  }
+}
 
 const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []

@@ -7,7 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Data, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Data, DateTime, Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { ReservationConflict, ReservationNotHeld } from "../errors.js"
 import type { ReservationConflictEntry } from "../errors.js"
@@ -176,7 +176,7 @@ const findConflicts = (
           holder: row.callsign,
           pattern: row.path_pattern,
           exclusive: row.exclusive !== 0,
-          expires_at: row.expires_at
+          expires_at: DateTime.unsafeMake(row.expires_at)
         })
       }
     }
@@ -283,7 +283,7 @@ export const make = Effect.gen(function*() {
             })),
             exclusive,
             reason,
-            expires_at: expiresAt
+            expires_at: DateTime.unsafeMake(expiresAt)
           })
           return result
         }))
@@ -347,7 +347,7 @@ export const make = Effect.gen(function*() {
           yield* emit("file_renewed", {
             callsign: input.callsign,
             reservations: sorted.map((row) => ({ reservation_id: row.id, path_pattern: row.path_pattern })),
-            expires_at: expiresAt
+            expires_at: DateTime.unsafeMake(expiresAt)
           })
           return sorted
         }))

@@ -265,12 +265,12 @@ export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> 
           }
           if (d.fence <= previous.fence) violations.push(`#${event.sequence}: fence of ${d.lock_key} went from ${previous.fence} to ${d.fence}`)
         }
-        leases.set(d.lock_key, { fence: d.fence, expires_at: d.expires_at, released: false, holder: d.holder_id })
+        leases.set(d.lock_key, { fence: d.fence, expires_at: d.expires_at.epochMillis, released: false, holder: d.holder_id })
         break
       }
       case "lock_extended": {
         const lease = leases.get(event.data.lock_key)
-        if (lease !== undefined && lease.fence === event.data.fence) lease.expires_at = event.data.expires_at
+        if (lease !== undefined && lease.fence === event.data.fence) lease.expires_at = event.data.expires_at.epochMillis
         break
       }
       case "lock_released": {
@@ -316,7 +316,7 @@ export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> 
             callsign: d.callsign,
             pattern: reserved.path_pattern,
             exclusive: d.exclusive,
-            expires_at: d.expires_at,
+            expires_at: d.expires_at.epochMillis,
             released: false
           })
         }
@@ -325,7 +325,7 @@ export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> 
       case "file_renewed":
         for (const renewed of event.data.reservations) {
           const row = reservations.get(renewed.reservation_id)
-          if (row !== undefined) row.expires_at = event.data.expires_at
+          if (row !== undefined) row.expires_at = event.data.expires_at.epochMillis
         }
         break
       case "file_released":

@@ -1,10 +1,11 @@
 /**
- * `fleet-db events`: the event log, as a tail or from a sequence on, optionally followed live.
+ * `fleet-db events`: the event log, as a tail, newest first, from a sequence or by time window,
+ * optionally followed live.
  *
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option, Stream } from "effect"
+import { DateTime, Effect, Option, Stream } from "effect"
 import type { FleetEvent } from "../../index.js"
 import { Events } from "../../index.js"
 import { common } from "../options.js"
@@ -16,27 +17,21 @@ import * as Render from "../render.js"
 const DEFAULT_LIMIT = 100
 const PAGE = 10_000
 
-/**
- * The newest `limit` events of the given types. The log's sequence is shared by every project in
- * the file, so the window of sequences to look at grows until it holds enough of ours.
- */
+/** The newest `limit` events of the given types, oldest first (one indexed read, newest first). */
 export const tail = (limit: number, types: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const events = yield* Events
-    const latest = yield* events.latestSequence
-    let window = limit * 2
-    for (;;) {
-      const start = Math.max(0, latest - window)
-      let kept: Array<FleetEvent> = []
-      let after = start
-      for (;;) {
-        const page = yield* events.read({ after, types, limit: PAGE })
-        kept = [...kept, ...page].slice(-limit)
-        if (page.length < PAGE) break
-        after = page.at(-1)!.sequence
-      }
-      if (kept.length >= limit || start === 0) return kept
-      window *= 4
+  Effect.map(Effect.flatMap(Events, (events) => events.read({ types, order: "desc", limit })), (page) => [...page].reverse())
+
+/** A time flag: ISO-8601 (`2026-12-01T14:00:00Z`) or epoch milliseconds. */
+const timeFlag = (flag: string, value: Option.Option<string>): Effect.Effect<number | undefined, UsageError> =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) => {
+      const trimmed = text.trim()
+      const parsed = /^-?\d+$/.test(trimmed) ? DateTime.make(Number(trimmed)) : DateTime.make(trimmed)
+      return Option.match(parsed, {
+        onNone: () => Effect.fail(new UsageError({ message: `--${flag} must be an ISO-8601 time or epoch milliseconds, got "${text}"` })),
+        onSome: (time) => Effect.succeed(DateTime.toEpochMillis(time))
+      })
     }
   })
 
@@ -50,6 +45,17 @@ export const events = Command.make("events", {
   after: Options.integer("after").pipe(
     Options.withDescription("Only events after this sequence number (default: the newest --limit events)"),
     Options.optional
+  ),
+  since: Options.text("since").pipe(
+    Options.withDescription("Only events written at or after this time (ISO-8601 or epoch ms; inclusive)"),
+    Options.optional
+  ),
+  until: Options.text("until").pipe(
+    Options.withDescription("Only events written before this time (ISO-8601 or epoch ms; exclusive)"),
+    Options.optional
+  ),
+  newest: Options.boolean("newest").pipe(
+    Options.withDescription("Newest first: the newest --limit matches, printed newest to oldest")
   ),
   limit: Options.integer("limit").pipe(
     Options.withDescription(`At most this many events (default ${DEFAULT_LIMIT}; with --follow, of the backlog)`),
@@ -68,13 +74,21 @@ export const events = Command.make("events", {
     if (Option.isSome(options.after) && options.after.value < 0) {
       return yield* new UsageError({ message: `--after must be 0 or more, got ${options.after.value}` })
     }
+    if (options.follow && (options.newest || Option.isSome(options.until))) {
+      return yield* new UsageError({ message: "--follow prints events as they come: it cannot be combined with --newest or --until" })
+    }
+    const since = yield* timeFlag("since", options.since)
+    const until = yield* timeFlag("until", options.until)
     const types = options.type.flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t.length > 0)
     const print = (event: FleetEvent) => options.json ? Render.jsonLine(event) : Render.lines(eventLine(event))
     const service = yield* Events
-    const backlog = yield* Option.match(options.after, {
-      onNone: () => tail(limit, types),
-      onSome: (after) => service.read({ after, types, limit })
-    })
+    const after = Option.getOrUndefined(options.after)
+    // Without a lower bound (no --after, no --since) the default is the tail: the newest --limit.
+    const backlog = options.newest
+      ? yield* service.read({ after, since, until, types, limit, order: "desc" })
+      : after === undefined && since === undefined
+      ? [...(yield* service.read({ until, types, limit, order: "desc" }))].reverse()
+      : yield* service.read({ after, since, until, types, limit })
     yield* Effect.forEach(backlog, print, { discard: true })
     if (!options.follow) {
       if (backlog.length === 0 && !options.json) yield* Render.lines(Render.style.dim("  (no events)"))
@@ -85,5 +99,8 @@ export const events = Command.make("events", {
     const start = Option.isNone(options.after) && backlog.length === 0 ? yield* service.latestSequence : from
     yield* Stream.runForEach(service.stream({ after: start, types, pollInterval: "200 millis" }), print)
   }).pipe(withDatabase(options, { mustExist: true }))).pipe(
-    Command.withDescription("Print the event log (the newest events, or those after --after); --follow tails it live")
+    Command.withDescription(
+      "Print the event log: the newest events, those after --after, or a time window (--since, --until); " +
+        "--newest prints newest first; --follow tails it live"
+    )
   )

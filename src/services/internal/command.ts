@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import type { Tracer } from "effect"
 import { FleetProject } from "../../Project.js"
 import type { EventPayload, EventType } from "../../schema/events.js"
+import { storedPayload } from "../../schema/events.js"
 import { directClient } from "../../sql/direct.js"
 import { nowOf, TimeAuthority } from "../../sql/time.js"
 import { makeWriteTransaction, WritePolicy } from "../../sql/transaction.js"
@@ -53,7 +54,7 @@ export const makeCommands = Effect.gen(function*() {
   const authority = yield* Effect.serviceOption(TimeAuthority)
   const currentTime = nowOf(authority._tag === "Some" ? authority.value.kind : "clock", sql)
   const emit = (now: number) => <T extends EventType>(type: T, data: EventPayload<T>) =>
-    insertEvent(sql, projectKey, now, type, JSON.stringify(data))
+    insertEvent(sql, projectKey, now, type, JSON.stringify(storedPayload(data)))
 
   /** Run `body` as one command named `span` (e.g. `"Pilots.register"`). */
   const command = <A, E>(

@@ -7,6 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
 import { Chunk, Duration, Effect, Option, Stream } from "effect"
 import type { FleetEvent } from "../../schema/events.js"
 import { decodeEventRow } from "../../schema/events.js"
@@ -35,6 +36,63 @@ export const selectAfter = (
         WHERE project_key = ${projectKey} AND id > ${after} ORDER BY id LIMIT ${limit}`
     : sql<EventRowData>`SELECT id, type, project_key, timestamp, data FROM events
         WHERE project_key = ${projectKey} AND id > ${after} AND ${sql.in("type", types)} ORDER BY id LIMIT ${limit}`
+
+/** A read of the log: bounds by sequence and by stored time (epoch ms), types, order and size. */
+export interface EventQuery {
+  /** Sequence strictly greater than this. */
+  readonly after?: number | undefined
+  /** Sequence strictly less than this. */
+  readonly before?: number | undefined
+  /** Timestamp at or after this (inclusive). */
+  readonly since?: number | undefined
+  /** Timestamp strictly before this (exclusive). */
+  readonly until?: number | undefined
+  readonly types?: ReadonlyArray<string> | undefined
+  readonly order: "asc" | "desc"
+  readonly limit: number
+}
+
+/**
+ * Rows of the project matching `query`, ordered by `id` (= sequence), at most `limit`. One
+ * statement; every bound is a bound parameter. The indexes on `(project_key, type)` and
+ * `(project_key[, type], timestamp)` (migrations 0001, 0006) serve each combination: the row id is
+ * the trailing key of every index, so "newest of a type" walks `(project_key, type)` backwards.
+ */
+export const selectEvents = (
+  sql: SqlClient.SqlClient,
+  projectKey: string,
+  query: EventQuery
+): Statement.Statement<EventRowData> => {
+  // Plain text with placeholders (every value bound), not composed fragments: a page read is
+  // cheap enough that compiling fragments would be a visible share of it.
+  const clauses = ["project_key = ?"]
+  const params: Array<string | number> = [projectKey]
+  const bound = (clause: string, value: number | undefined) => {
+    if (value === undefined) return
+    clauses.push(clause)
+    params.push(value)
+  }
+  bound("id > ?", query.after)
+  bound("id < ?", query.before)
+  bound("timestamp >= ?", query.since)
+  bound("timestamp < ?", query.until)
+  const typed = query.types !== undefined && query.types.length > 0
+  if (typed) {
+    clauses.push(`type IN (${query.types!.map(() => "?").join(", ")})`)
+    params.push(...query.types!)
+  }
+  params.push(query.limit)
+  // A time window names its index: otherwise the planner prefers walking the project's events in
+  // id order (no sort needed), checking every timestamp — the whole log for a recent window.
+  const from = query.since === undefined && query.until === undefined
+    ? "events"
+    : `events INDEXED BY ${typed ? "idx_events_project_type_timestamp" : "idx_events_project_timestamp"}`
+  return sql.unsafe<EventRowData>(
+    `SELECT id, type, project_key, timestamp, data FROM ${from} WHERE ${clauses.join(" AND ")} ` +
+      `ORDER BY id ${query.order === "desc" ? "DESC" : "ASC"} LIMIT ?`,
+    params
+  )
+}
 
 /** The sequence of the project's newest event (0 when there is none). */
 export const latestSequence = (sql: SqlClient.SqlClient, projectKey: string): Effect.Effect<number, SqlError> =>

@@ -14,7 +14,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Duration } from "effect"
-import { Effect, Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import type { InvalidInput } from "../../errors.js"
 import type { EventPayload } from "../../schema/events.js"
 import { leaseFields } from "../../schema/events.js"
@@ -111,7 +111,7 @@ const losePilot = (
 
     const lost: LostPilot = {
       callsign,
-      last_active_at: pilot.last_active_at,
+      last_active_at: DateTime.unsafeMake(pilot.last_active_at),
       released_locks: locks.map((lock) => lock.lock_key),
       released_reservations: reservations.map((row) => row.path_pattern),
       reopened_sorties: reopened.map(({ checkpoint_id, sortie_id }) => ({ sortie_id, checkpoint_id }))
