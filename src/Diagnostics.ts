@@ -14,6 +14,16 @@ import { Checkpoint, Mission, Sortie, WorkOrder } from "./schema/flightline.js"
 import { Cursor, Lock, Message, MessageRecipient, Pilot, Reservation } from "./schema/streams.js"
 import { recipientId, rowProblem } from "./services/internal/rows.js"
 import { keysInUse } from "./sql/identity.js"
+import { nowOf, TimeAuthority } from "./sql/time.js"
+
+/**
+ * "Now" in epoch milliseconds by the database's time authority (the database's clock on servers,
+ * the fiber's `Clock` on files): the clock the services decide leases, expiry and liveness by.
+ */
+export const now: Effect.Effect<number, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const authority = yield* Effect.serviceOption(TimeAuthority)
+  return yield* nowOf(authority._tag === "Some" ? authority.value.kind : "clock", yield* SqlClient.SqlClient)
+})
 
 /** One applied migration. */
 export interface AppliedMigration {

@@ -46,6 +46,7 @@ export type FleetServices =
   | SqlClient.SqlClient
   | FleetProject
   | Replica.Replica
+  | TimeAuthority
 
 /** Settings every layer accepts. */
 export interface CommonOptions {
@@ -221,7 +222,10 @@ const build = (
         statementTimeout: options.statementTimeout
       })
     ))),
-    Layer.provide(Layer.merge(policyLayer(options), timeAuthorityLayer(target, options)))
+    // The time authority is provided too: whoever reads "now" beside the services (diagnostics,
+    // an app's own SQL) must read the same clock they decide by.
+    Layer.provideMerge(timeAuthorityLayer(target, options)),
+    Layer.provide(policyLayer(options))
   )
 
 const checkProjectKey = (target: string, projectKey: string) =>

@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, DateTime, Duration, Effect, Exit, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import type { FleetServices } from "../src/FleetDb.js"
-import { FleetDb, FleetProject, Locks, Pilots, Reservations } from "../src/index.js"
+import { Diagnostics, FleetDb, FleetProject, Locks, Pilots, Reservations } from "../src/index.js"
 import { sqldContext, sqldUrl, tempDir } from "./support/backends.js"
 
 const MINUTE = 60_000
@@ -133,6 +133,18 @@ describe.skipIf(sqld.status === "unsupported")("time on a libSQL server (the ser
     const behind = yield* openProc(FleetDb.layer({ url, projectKey }), -10 * MINUTE)
     return { onTime, ahead, behind }
   })
+
+  it.live("Diagnostics.now reads the authority's clock: the server's, whatever the client's says", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { ahead, behind } = yield* threeProcs
+      const [a, b] = [yield* inProc(ahead, Diagnostics.now), yield* inProc(behind, Diagnostics.now)]
+      // Both ask the server: their answers lie within a few seconds of each other (and of real
+      // time), not 20 minutes apart as their own clocks are.
+      expect(Math.abs(a - b)).toBeLessThan(MINUTE)
+      expect(Math.abs(a - Date.now())).toBeLessThan(MINUTE)
+      const file = yield* openProc(FleetDb.layerFile({ projectPath: yield* tempDir }), 10 * MINUTE)
+      expect((yield* inProc(file, Diagnostics.now)) - Date.now()).toBeGreaterThan(9 * MINUTE)
+    })))
 
   it.live("a client whose clock runs ahead cannot take a live lock", () =>
     Effect.scoped(Effect.gen(function*() {

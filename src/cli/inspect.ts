@@ -7,9 +7,9 @@
  * @module
  */
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import { statSync } from "node:fs"
-import { FleetProject } from "../index.js"
+import { Diagnostics, FleetProject } from "../index.js"
 
 /** `PRAGMA integrity_check`: `["ok"]` for a healthy file, else the problems it lists. */
 export const integrity = Effect.gen(function*() {
@@ -41,7 +41,7 @@ export interface ExpiredLease {
 export const expiredLeases = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const { projectKey } = yield* FleetProject
-  const now = yield* Clock.currentTimeMillis
+  const now = yield* Diagnostics.now
   const locks = yield* sql<{ readonly id: number; readonly lock_key: string; readonly holder_id: string; readonly expires_at: number }>`
     SELECT id, lock_key, holder_id, expires_at FROM locks
     WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at <= ${now} ORDER BY expires_at`
@@ -84,7 +84,7 @@ export const silentPilots = (silentMs: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { projectKey } = yield* FleetProject
-    const now = yield* Clock.currentTimeMillis
+    const now = yield* Diagnostics.now
     const rows = yield* sql<
       { readonly callsign: string; readonly last_active_at: number; readonly sorties: number; readonly leases: number }
     >`

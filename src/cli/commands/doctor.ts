@@ -6,7 +6,7 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Clock, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { DatabaseOpenError, Diagnostics, FleetProject, Projections } from "../../index.js"
 import { common } from "../options.js"
 import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
@@ -56,7 +56,7 @@ const checks = (
   }
 ) =>
   Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
+    const now = yield* Diagnostics.now
     const found: Array<Check> = []
     const integrity = yield* Inspect.integrity
     found.push(
