@@ -1,0 +1,93 @@
+/**
+ * The live feed: ONE reader of the event log (`Events.stream`) fanned out to every open page.
+ * Each page has a small bounded buffer; a page that falls that far behind is dropped (its stream
+ * ends and the browser reconnects with `Last-Event-ID`), so a slow or dead browser never slows
+ * the reader, the server or the fleet.
+ *
+ * @module
+ */
+import { Chunk, Duration, Effect, Option, Queue, Ref, Schedule, Stream } from "effect"
+import type { FleetEvent } from "../index.js"
+import { Events } from "../index.js"
+import { eventView } from "./status.js"
+
+/** Events a page may have waiting before it is dropped. */
+export const CLIENT_BUFFER = 1024
+const BACKLOG_PAGE = 1000
+
+/** The shared feed. */
+export interface Feed {
+  /**
+   * Every event after `after`, then new ones as they are written, each exactly once and in order:
+   * the backlog read from the database, then the shared reader's events. Ends when the client
+   * falls `CLIENT_BUFFER` events behind.
+   */
+  readonly after: (after: number) => Stream.Stream<FleetEvent, unknown>
+  /** How many pages are attached (for tests and benchmarks). */
+  readonly clients: Effect.Effect<number>
+}
+
+/**
+ * Start the shared reader (in the current scope) from the log's current end. When the database
+ * cannot be read it retries every second, from where it stopped.
+ */
+export const makeFeed = Effect.gen(function*() {
+  const events = yield* Events
+  const subscribers = yield* Ref.make(new Set<Queue.Queue<FleetEvent>>())
+  const start = yield* Effect.retry(events.latestSequence, Schedule.spaced(Duration.seconds(1)))
+  const position = yield* Ref.make(start)
+  const publish = (event: FleetEvent) =>
+    Effect.flatMap(Ref.get(subscribers), (queues) =>
+      Effect.forEach(queues, (queue) =>
+        Effect.flatMap(queue.offer(event), (accepted) =>
+          accepted ? Effect.void : Effect.zipRight(Ref.update(subscribers, (set) => {
+            const next = new Set(set)
+            next.delete(queue)
+            return next
+          }), queue.shutdown)), { discard: true }))
+  const reader = Effect.flatMap(Ref.get(position), (after) =>
+    Stream.runForEach(events.stream({ after, pollInterval: "100 millis" }), (event) =>
+      Effect.zipRight(Ref.set(position, event.sequence), publish(event))))
+  yield* Effect.forkScoped(Effect.retry(reader, Schedule.spaced(Duration.seconds(1))))
+
+  const subscribe = Effect.acquireRelease(
+    Effect.tap(Queue.dropping<FleetEvent>(CLIENT_BUFFER), (queue) => Ref.update(subscribers, (set) => new Set(set).add(queue))),
+    (queue) => Effect.zipRight(Ref.update(subscribers, (set) => {
+      const next = new Set(set)
+      next.delete(queue)
+      return next
+    }), queue.shutdown)
+  )
+
+  const backlog = (after: number): Stream.Stream<FleetEvent, unknown> =>
+    Stream.paginateChunkEffect(after, (from) =>
+      Effect.map(events.read({ after: from, limit: BACKLOG_PAGE }), (page) => {
+        const last = page.at(-1)
+        return [Chunk.fromIterable(page), page.length < BACKLOG_PAGE || last === undefined ? Option.none() : Option.some(last.sequence)] as const
+      }))
+
+  const after = (from: number): Stream.Stream<FleetEvent, unknown> =>
+    Stream.unwrapScoped(Effect.gen(function*() {
+      // Subscribe first, then read the backlog: whatever the reader publishes from now on is in
+      // the queue, everything before is in the database; the overlap is skipped by sequence.
+      const queue = yield* subscribe
+      let sent = from
+      const fresh = (event: FleetEvent) => {
+        if (event.sequence <= sent) return false
+        sent = event.sequence
+        return true
+      }
+      const live = Stream.fromQueue(queue).pipe(
+        Stream.catchAllCause(() => Stream.empty)
+      )
+      return Stream.concat(backlog(from), live).pipe(Stream.filter(fresh))
+    }))
+
+  return {
+    after,
+    clients: Effect.map(Ref.get(subscribers), (set) => set.size)
+  } satisfies Feed
+})
+
+/** One Server-Sent Events message: `id:` is the event's sequence. */
+export const sseMessage = (event: FleetEvent): string => `id: ${event.sequence}\ndata: ${JSON.stringify(eventView(event))}\n\n`
