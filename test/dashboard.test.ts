@@ -239,6 +239,6 @@ describe.skipIf(skipBrowser)("fleet-db serve in a real browser", () => {
     await page.getByText(/Demo run .* — 100%/).waitFor()
     const artifacts = join(root, "test-artifacts")
     mkdirSync(artifacts, { recursive: true })
-    await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: false })
+    await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true })
   }, TEST_TIMEOUT)
 })

@@ -36,10 +36,16 @@ export const dashboardSettings = (flags: DashboardFlags) =>
     return { host: flags.host, port: flags.port, token }
   })
 
-/** Serve the dashboard against the current database until interrupted; prints the listening line on stderr. */
-export const runDashboard = (settings: Effect.Effect.Success<ReturnType<typeof dashboardSettings>>) =>
+/** The checked dashboard settings. */
+export type DashboardSettings = Effect.Effect.Success<ReturnType<typeof dashboardSettings>>
+
+/**
+ * Serve the dashboard against the current database until interrupted; prints the listening line
+ * on stderr, then calls `onListening` with the URL.
+ */
+export const runDashboard = (settings: DashboardSettings, onListening: (url: string) => Effect.Effect<void> = () => Effect.void) =>
   Effect.flatMap(Effect.promise(() => import("../../dashboard/server.js")), (server) =>
-    server.serve(settings, (where) => Render.errLine(`fleet-db serve: listening on ${where}`)))
+    server.serve(settings, (where) => Effect.zipRight(Render.errLine(`fleet-db serve: listening on ${where}`), onListening(where))))
 
 /** `--host`, `--port`, `--token` */
 export const dashboardOptions = {
