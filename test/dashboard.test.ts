@@ -158,11 +158,42 @@ describe("fleet-db serve: the token rule", () => {
   }, TEST_TIMEOUT)
 })
 
+describe("fleet-db demo --serve", () => {
+  it("prints the dashboard's URL and serves the demo's fleet while it runs", async () => {
+    const dir = freshProject()
+    const child = cli(["demo", "--serve", "--port", "0", "--project", dir, "--pilots", "2", "--sorties", "3", "--work-ms", "100", "--json"])
+    servers.add(child)
+    child.on("close", () => servers.delete(child))
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk
+        const match = /Dashboard: (http:\/\/\S+)/.exec(stderr)
+        if (match !== null) resolve(match[1]!)
+      })
+      child.on("close", (code) => reject(new Error(`demo ended (${code}): ${stderr}`)))
+    })
+    // The summary on stdout means the demo is done; the dashboard stays up until Ctrl-C.
+    await new Promise<void>((resolve) => {
+      const check = () => (stdout.trimEnd().endsWith("}") ? resolve() : child.stdout!.once("data", check))
+      check()
+    })
+    const summary = JSON.parse(stdout) as { mission_id: string; sorties: { done: number } }
+    expect(summary.sorties.done).toBe(3)
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { missions: Array<{ id: string; percent: number }> }
+    expect(status.missions.find((m) => m.id === summary.mission_id)?.percent).toBe(100)
+    await stopServer(child)
+  }, TEST_TIMEOUT)
+})
+
 describe.skipIf(skipBrowser)("fleet-db serve in a real browser", () => {
   let browser: Browser
   let page: Page
   let project = ""
   let port = 0
+  let server: ChildProcess | undefined
 
   beforeAll(async () => {
     browser = await chromium.launch({
@@ -182,7 +213,9 @@ describe.skipIf(skipBrowser)("fleet-db serve in a real browser", () => {
     project = freshProject()
     expect((await run(["init", "--project", project])).code).toBe(0)
     await writeFleet(project)
-    const { url } = await startServer(["--project", project, "--port", "0"])
+    const started = await startServer(["--project", project, "--port", "0"])
+    server = started.child
+    const url = started.url
     port = Number(new URL(url).port)
     await page.goto(url)
     await page.locator('.pilot[data-callsign="charlie"] .badge.active').waitFor()
@@ -210,7 +243,6 @@ describe.skipIf(skipBrowser)("fleet-db serve in a real browser", () => {
 
   it("reconnects after the server restarts and shows the missed events exactly once", async () => {
     const before = await latest(project)
-    const [server] = [...servers]
     await stopServer(server!)
     await page.locator("#live:not(.on)").waitFor()
     // Written while no server runs: the page can only learn them from the resumed stream.
@@ -222,7 +254,7 @@ describe.skipIf(skipBrowser)("fleet-db serve in a real browser", () => {
     }))
     const after = await latest(project)
     expect(after).toBeGreaterThan(before)
-    await startServer(["--project", project, "--port", String(port)])
+    server = (await startServer(["--project", project, "--port", String(port)])).child
     await page.locator(`#feed li[data-seq="${after}"]`).waitFor({ timeout: 30_000 })
     await page.locator("#live.on").waitFor()
     for (let sequence = 1; sequence <= after; sequence++) expect(await seqCount(sequence), `event #${sequence}`).toBe(1)
