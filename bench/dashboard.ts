@@ -46,6 +46,8 @@ const PHASE_S = Math.max(10, Math.round(25 * scale))
 const WINDOW_S = 5
 /** A page refetches the snapshot at most this often. */
 const STATUS_DEBOUNCE_MS = 500
+/** BENCH_DASHBOARD_SSE_ONLY=1: pages hold the stream but never fetch the snapshot (to tell the two costs apart). */
+const FETCH_STATUS = process.env.BENCH_DASHBOARD_SSE_ONLY !== "1"
 
 const THRESHOLDS = { rssEndOverLevel: 1.2, rssTrendOverLevel: 0.1, p95BOverA: 1.5 } as const
 
@@ -192,6 +194,7 @@ class Page {
   statusFetches = 0
   statusFailures = 0
   readonly statusMs: Array<number> = []
+  readonly statusBytes: Array<number> = []
   streamError: string | undefined
   private request: ReturnType<typeof get> | undefined
   private lastFetch = 0
@@ -247,7 +250,7 @@ class Page {
   }
 
   private onEvent() {
-    if (this.inFlight || this.trailing !== undefined) return
+    if (!FETCH_STATUS || this.inFlight || this.trailing !== undefined) return
     const wait = this.lastFetch + STATUS_DEBOUNCE_MS - now()
     if (wait <= 0) this.fetchStatus()
     else this.trailing = setTimeout(() => {
@@ -268,8 +271,12 @@ class Page {
       else this.statusFailures++
     }
     get(`${this.base}/api/status`, (res) => {
-      res.resume()
-      res.on("end", () => done(res.statusCode === 200))
+      let bytes = 0
+      res.on("data", (chunk: Buffer) => (bytes += chunk.length))
+      res.on("end", () => {
+        this.statusBytes.push(bytes)
+        done(res.statusCode === 200)
+      })
       res.on("error", () => done(false))
     }).on("error", () => done(false))
   }
@@ -300,6 +307,8 @@ interface LatencyWindow {
   readonly p50: number
   readonly p95: number
   readonly p99: number
+  /** The server's RSS over the window (median of its samples), MiB. */
+  readonly rssMiB: number
 }
 
 /** What a run measured. Times are ms, RSS MiB. */
@@ -337,6 +346,8 @@ export interface DashboardResult {
     readonly statusFailures: number
     readonly statusP50: number
     readonly statusP95: number
+    /** Size of the snapshot at the end of the run, bytes. */
+    readonly statusBytesLast: number
   }
   readonly verdict: { readonly memoryFlat: boolean; readonly latencyFlat: boolean; readonly eventsExact: boolean; readonly flat: boolean }
 }
@@ -448,7 +459,15 @@ const main = async (): Promise<DashboardResult> => {
     for (let from = startA; from < startB + PHASE_S * 1_000; from += WINDOW_S * 1_000) {
       const win = samples.filter(([t]) => t >= from && t < from + WINDOW_S * 1_000)
       const l = latencyOf(win)
-      windows.push({ phase: from < startB ? "A" : "B", fromS: Math.round((from - go) / 1_000), commands: win.length, failed: win.filter((s) => s[2] === 1).length, ...l })
+      const fromS = Math.round((from - go) / 1_000)
+      windows.push({
+        phase: from < startB ? "A" : "B",
+        fromS,
+        commands: win.length,
+        failed: win.filter((s) => s[2] === 1).length,
+        ...l,
+        rssMiB: median(rss.filter(([t]) => t >= fromS && t < fromS + WINDOW_S).map(([, m]) => m))
+      })
     }
 
     const rssAt = (fromS: number, toS: number) => median(rss.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m))
@@ -470,7 +489,7 @@ const main = async (): Promise<DashboardResult> => {
     for (const r of reports) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n
 
     return {
-      title: `${PAGES} pages, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
+      title: `${PAGES} pages${FETCH_STATUS ? "" : " (stream only, no snapshot fetches)"}, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
       phaseSeconds: PHASE_S,
       loadAverageStart,
       loadAverageEnd: loadavg(),
@@ -501,7 +520,8 @@ const main = async (): Promise<DashboardResult> => {
         statusFetches: pages.reduce((n, p) => n + p.statusFetches, 0),
         statusFailures: pages.reduce((n, p) => n + p.statusFailures, 0),
         statusP50: percentile(statusMs, 50),
-        statusP95: percentile(statusMs, 95)
+        statusP95: percentile(statusMs, 95),
+        statusBytesLast: Math.max(0, ...pages.map((p) => p.statusBytes[p.statusBytes.length - 1] ?? 0))
       },
       verdict: { memoryFlat, latencyFlat, eventsExact, flat: memoryFlat && latencyFlat && eventsExact }
     }
@@ -526,9 +546,11 @@ export const formatDashboard = (r: DashboardResult): string => {
     `| A: no page | ${f(r.commandsPerSecond.A)} | ${f(r.latency.A.p50)} | ${f(r.latency.A.p95)} | ${f(r.latency.A.p99)} |`,
     `| B: ${r.pages.count} pages | ${f(r.commandsPerSecond.B)} | ${f(r.latency.B.p50)} | ${f(r.latency.B.p95)} | ${f(r.latency.B.p99)} |`,
     "",
-    "| window (s from start) | phase | commands | failed | p50 ms | p95 ms | p99 ms |",
-    "|---:|---|---:|---:|---:|---:|---:|",
-    ...r.windows.map((w) => `| ${w.fromS}–${w.fromS + WINDOW_S} | ${w.phase} | ${w.commands} | ${w.failed} | ${f(w.p50)} | ${f(w.p95)} | ${f(w.p99)} |`),
+    "| window (s from start) | phase | commands | failed | p50 ms | p95 ms | p99 ms | server RSS MiB |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ...r.windows.map((w) =>
+      `| ${w.fromS}–${w.fromS + WINDOW_S} | ${w.phase} | ${w.commands} | ${w.failed} | ${f(w.p50)} | ${f(w.p95)} | ${f(w.p99)} | ${f(w.rssMiB)} |`
+    ),
     "",
     "| server RSS, MiB | A start | A end | B start | B level (after 5 s) | B end | B max | B trend, MiB/min |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -539,7 +561,7 @@ export const formatDashboard = (r: DashboardResult): string => {
     `pages: ${r.pages.count}; events expected per page ${r.pages.expectedEvents}, delivered ${r.pages.delivered.min}–${r.pages.delivered.max}; missing ${r.pages.missing}, repeated ${r.pages.repeated}, out of order ${r.pages.outOfOrder}, not in the log after Last-Event-ID ${r.pages.unexpected}${
       r.pages.streamErrors.length > 0 ? `; stream errors: ${r.pages.streamErrors.join("; ")}` : ""
     }`,
-    `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms`,
+    `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
     `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level: ${f(r.rss.endB)} vs ${f(r.rss.levelB)}; trend over the phase ${
       (r.rss.trendOverPhase * 100).toFixed(1)
