@@ -2,14 +2,14 @@
  * The live feed: ONE reader of the event log (`Events.stream`) fanned out to every open page.
  * Each page has a small bounded buffer; a page that falls that far behind is dropped (its stream
  * ends and the browser reconnects with `Last-Event-ID`), so a slow or dead browser never slows
- * the reader, the server or the fleet.
+ * the reader, the server or the fleet. Each SSE message's `id:` is the event's sequence.
  *
  * @module
  */
 import { Chunk, Duration, Effect, Option, Queue, Ref, Schedule, Stream } from "effect"
 import type { FleetEvent } from "../index.js"
-import { Events } from "../index.js"
-import { eventView } from "./status.js"
+import { Events, Missions, Sorties } from "../index.js"
+import { type EventView, eventView } from "./status.js"
 
 /** Events a page may have waiting before it is dropped. */
 export const CLIENT_BUFFER = 1024
@@ -25,6 +25,9 @@ export interface Feed {
   readonly after: (after: number) => Stream.Stream<FleetEvent, unknown>
   /** How many pages are attached (for tests and benchmarks). */
   readonly clients: Effect.Effect<number>
+  /** The event in words and as the SSE message carrying it (sorties, missions and work orders by title). */
+  readonly view: (event: FleetEvent) => EventView
+  readonly message: (event: FleetEvent) => string
 }
 
 /**
@@ -33,6 +36,19 @@ export interface Feed {
  */
 export const makeFeed = Effect.gen(function*() {
   const events = yield* Events
+  // Titles for the feed's words: what exists now, then whatever the log creates.
+  const titles = new Map<string, string>()
+  const known = Effect.all([Effect.flatMap(Sorties, (s) => s.list()), Effect.flatMap(Missions, (m) => m.list())])
+  const [sorties, missions] = yield* Effect.retry(known, Schedule.spaced(Duration.seconds(1)))
+  for (const item of [...sorties, ...missions]) titles.set(item.id, item.title)
+  const names = (id: string) => titles.get(id)
+  const view = (event: FleetEvent): EventView => {
+    if (event.known && (event.type === "sortie_created" || event.type === "mission_created" || event.type === "work_order_created")) {
+      const data = event.data
+      titles.set("work_order_id" in data ? data.work_order_id : "sortie_id" in data ? data.sortie_id : data.mission_id, data.title)
+    }
+    return eventView(event, names)
+  }
   const subscribers = yield* Ref.make(new Set<Queue.Queue<FleetEvent>>())
   const start = yield* Effect.retry(events.latestSequence, Schedule.spaced(Duration.seconds(1)))
   const position = yield* Ref.make(start)
@@ -85,9 +101,9 @@ export const makeFeed = Effect.gen(function*() {
 
   return {
     after,
-    clients: Effect.map(Ref.get(subscribers), (set) => set.size)
+    clients: Effect.map(Ref.get(subscribers), (set) => set.size),
+    view,
+    message: (event) => `id: ${event.sequence}\ndata: ${JSON.stringify(view(event))}\n\n`
   } satisfies Feed
 })
 
-/** One Server-Sent Events message: `id:` is the event's sequence. */
-export const sseMessage = (event: FleetEvent): string => `id: ${event.sequence}\ndata: ${JSON.stringify(eventView(event))}\n\n`

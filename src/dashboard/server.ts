@@ -15,9 +15,9 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Duration, Effect, Option, Stream } from "effect"
 import { createServer } from "node:http"
 import { Events } from "../index.js"
-import { type Feed, makeFeed, sseMessage } from "./feed.js"
+import { type Feed, makeFeed } from "./feed.js"
 import { pageHtml } from "./page.js"
-import { eventView, status } from "./status.js"
+import { status } from "./status.js"
 
 /** The default port of `fleet-db serve`. */
 export const DEFAULT_PORT = 4180
@@ -69,7 +69,7 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
   return Effect.map(
     after >= 0 ? Effect.succeed(after) : Effect.flatMap(Events, (events) => events.latestSequence),
     (from) => {
-      const events = feed.after(from).pipe(Stream.map(sseMessage))
+      const events = feed.after(from).pipe(Stream.map(feed.message))
       // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
       const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.map(() => ": keep-alive\n\n"))
       const body = Stream.concat(Stream.make("retry: 1000\n\n"), Stream.merge(events, keepAlive, { haltStrategy: "left" })).pipe(
@@ -111,7 +111,7 @@ export const app = (feed: Feed, token: Option.Option<string>) =>
         const page = Option.isSome(after)
           ? yield* events.read({ after: after.value, limit })
           : [...(yield* events.read({ order: "desc", limit }))].reverse()
-        return HttpServerResponse.unsafeJson({ events: page.map(eventView) }, { headers: noStore })
+        return HttpServerResponse.unsafeJson({ events: page.map(feed.view) }, { headers: noStore })
       }
       case "/api/stream":
         return yield* stream(feed, request, url.searchParams)

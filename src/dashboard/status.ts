@@ -5,7 +5,7 @@
  * @module
  */
 import { Clock, DateTime, Effect } from "effect"
-import type { FleetEvent, InboxEntry } from "../index.js"
+import type { FleetEvent, InboxEntry, Names } from "../index.js"
 import { describeEvent, Events, FleetProject, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
 
 /** A pilot seen within this long is active; longer ago it is quiet (until the sweep marks it lost). */
@@ -27,9 +27,9 @@ export interface EventView {
   readonly data: unknown
 }
 
-/** An event with its words (the command line's wording, without terminal colors). */
-export const eventView = (event: FleetEvent): EventView => {
-  const { actor, text } = describeEvent(event)
+/** An event with its words (the command line's wording, without terminal colors; sorties and missions by title). */
+export const eventView = (event: FleetEvent, names?: Names): EventView => {
+  const { actor, text } = describeEvent(event, names)
   return { sequence: event.sequence, type: event.type, timestamp: iso(event.timestamp), actor, text, data: event.data }
 }
 
