@@ -12,12 +12,12 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Duration, Effect, Option, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Option, Stream, SynchronizedRef } from "effect"
 import { createServer } from "node:http"
 import { Events } from "../index.js"
 import { type Feed, makeFeed } from "./feed.js"
 import { pageHtml } from "./page.js"
-import { status } from "./status.js"
+import { status, type StatusView } from "./status.js"
 
 /** The default port of `fleet-db serve`. */
 export const DEFAULT_PORT = 4180
@@ -83,8 +83,32 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
   )
 }
 
+/** A snapshot younger than this is reused while the log has not moved (time left, liveness). */
+const SNAPSHOT_MAX_AGE_MS = 1_000
+
+/**
+ * `status`, shared: one read at a time for every page, reused while the log's newest sequence is
+ * unchanged (every change to the fleet appends an event) and the snapshot is under a second old.
+ * Twenty pages re-fetching after the same event cost one snapshot, not twenty.
+ */
+export const sharedStatus = Effect.gen(function*() {
+  const events = yield* Events
+  const cache = yield* SynchronizedRef.make(Option.none<{ readonly sequence: number; readonly at: number; readonly view: StatusView }>())
+  return SynchronizedRef.modifyEffect(cache, (current) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const sequence = yield* events.latestSequence
+      if (Option.isSome(current) && current.value.sequence === sequence && now - current.value.at < SNAPSHOT_MAX_AGE_MS) {
+        return [current.value.view, current] as const
+      }
+      // Read after the sequence: the snapshot is at least as new as the sequence it is filed under.
+      const view = yield* status
+      return [view, Option.some({ sequence, at: now, view })] as const
+    }))
+})
+
 /** The request handler. */
-export const app = (feed: Feed, token: Option.Option<string>) =>
+export const app = (feed: Feed, snapshot: Effect.Effect.Success<typeof sharedStatus>, token: Option.Option<string>) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://dashboard")
@@ -102,7 +126,7 @@ export const app = (feed: Feed, token: Option.Option<string>) =>
       case "/index.html":
         return HttpServerResponse.text(pageHtml, { contentType: "text/html; charset=utf-8", headers: noStore })
       case "/api/status":
-        return yield* Effect.map(status, (view) => HttpServerResponse.unsafeJson(view, { headers: noStore }))
+        return yield* Effect.map(snapshot, (view) => HttpServerResponse.unsafeJson(view, { headers: noStore }))
       case "/api/events": {
         const limit = Math.min(MAX_EVENTS, Math.max(1, Option.getOrElse(integerParam(url.searchParams, "limit"), () => 100)))
         const after = integerParam(url.searchParams, "after")
@@ -131,7 +155,7 @@ export const serve = (options: ServeOptions, onListening: (url: string) => Effec
     const server = yield* NodeHttpServer.make(() => node, { host: options.host, port: options.port })
     // Open event streams would keep `close` waiting forever: end them first (finalizers run last-in first).
     yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-    yield* server.serve(app(feed, options.token))
+    yield* server.serve(app(feed, yield* sharedStatus, options.token))
     const address = server.address
     const where = address._tag === "TcpAddress"
       ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`

@@ -33,7 +33,8 @@ export const eventView = (event: FleetEvent, names?: Names): EventView => {
   return { sequence: event.sequence, type: event.type, timestamp: iso(event.timestamp), actor, text, data: event.data }
 }
 
-interface ThreadView {
+/** A message thread as the dashboard shows it. */
+export interface ThreadView {
   thread_id: string
   subject: string
   participants: Array<string>
