@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { Events, FleetDb, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../src/index.js"
 import { buildCli } from "./support/cli-build.js"
+import { findSqld, startSqld } from "./support/sqld.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const CHROMIUM = "/usr/bin/chromium"
@@ -185,6 +186,40 @@ describe("fleet-db demo --serve", () => {
     const status = (await (await fetch(`${url}/api/status`)).json()) as { missions: Array<{ id: string; percent: number }> }
     expect(status.missions.find((m) => m.id === summary.mission_id)?.percent).toBe(100)
     await stopServer(child)
+  }, TEST_TIMEOUT)
+})
+
+const sqldBinary = findSqld()
+
+describe.skipIf(sqldBinary._tag !== "Found")("fleet-db serve when the database cannot be read", () => {
+  it("answers 503 with a JSON error, the page says \"database unavailable\", and the server stays up", async () => {
+    const sqld = await startSqld(sqldBinary._tag === "Found" ? sqldBinary.path : "sqld")
+    const env = { FLEET_PROJECT_KEY: "dashboard-503" }
+    expect((await run(["init", "--url", sqld.url], env)).code).toBe(0)
+    const { url, child } = await startServer(["--url", sqld.url, "--port", "0"], env)
+    try {
+      expect((await fetch(`${url}/api/status`)).status).toBe(200)
+      await sqld.stop()
+      const response = await fetch(`${url}/api/status`)
+      expect(response.status).toBe(503)
+      expect(((await response.json()) as { error: string }).error).toBe("database unavailable")
+      expect((await fetch(`${url}/api/events`)).status).toBe(503)
+      if (!skipBrowser) {
+        const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] })
+        try {
+          const page = await browser.newPage()
+          await page.goto(url)
+          await page.locator("#banner.show", { hasText: "database unavailable" }).waitFor()
+        } finally {
+          await browser.close()
+        }
+      }
+      expect((await fetch(`${url}/`)).status).toBe(200)
+      expect(child.exitCode).toBe(null)
+    } finally {
+      await stopServer(child)
+      await sqld.stop()
+    }
   }, TEST_TIMEOUT)
 })
 
