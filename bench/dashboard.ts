@@ -188,15 +188,22 @@ const rssKb = (pid: number): number | undefined => {
   }
 }
 
-/** A page: one SSE connection and debounced snapshot fetches. */
+/**
+ * A page: one SSE connection and debounced snapshot fetches. Like a browser's `EventSource`, it
+ * reconnects after the server ends the stream (the `retry:` delay, 1 s by default) with
+ * `Last-Event-ID` = the last id it received, so a drop costs no event.
+ */
 class Page {
   readonly ids: Array<number> = []
+  /** Why each connection after the first was needed. */
+  readonly drops: Array<string> = []
   statusFetches = 0
   statusFailures = 0
   readonly statusMs: Array<number> = []
   readonly statusBytes: Array<number> = []
-  streamError: string | undefined
   private request: ReturnType<typeof get> | undefined
+  private reconnect: ReturnType<typeof setTimeout> | undefined
+  private retryMs = 1_000
   private lastFetch = 0
   private inFlight = false
   private trailing: ReturnType<typeof setTimeout> | undefined
@@ -205,18 +212,36 @@ class Page {
   constructor(private readonly base: string, private readonly lastEventId: number) {}
 
   open(): Promise<void> {
+    return this.connect(this.lastEventId)
+  }
+
+  private connect(lastEventId: number): Promise<void> {
+    let over = false
+    const lost = (reason: string) => {
+      if (over || this.closed) return
+      over = true
+      this.drops.push(reason)
+      this.reconnect = setTimeout(() => {
+        this.reconnect = undefined
+        this.connect(this.ids[this.ids.length - 1] ?? this.lastEventId).catch(() => undefined)
+      }, this.retryMs)
+    }
     return new Promise((resolve, reject) => {
-      this.request = get(`${this.base}/api/stream`, { headers: { accept: "text/event-stream", "last-event-id": String(this.lastEventId) } }, (res) => {
+      this.request = get(`${this.base}/api/stream`, { headers: { accept: "text/event-stream", "last-event-id": String(lastEventId) } }, (res) => {
         if (res.statusCode !== 200) {
-          reject(new Error(`/api/stream answered ${res.statusCode}`))
           res.resume()
+          lost(`/api/stream answered ${res.statusCode}`)
+          reject(new Error(`/api/stream answered ${res.statusCode}`))
           return
         }
         resolve()
         this.read(res)
+        res.on("end", () => lost("stream ended by the server"))
+        res.on("error", (error) => lost(String(error)))
+        res.on("close", () => lost("connection closed"))
       })
       this.request.on("error", (error) => {
-        if (!this.closed) this.streamError = String(error)
+        lost(String(error))
         reject(error)
       })
     })
@@ -241,11 +266,11 @@ class Page {
           id = undefined
         } else if (line.startsWith("id:")) {
           id = Number(line.slice(3).trim())
+        } else if (line.startsWith("retry:")) {
+          const ms = Number(line.slice(6).trim())
+          if (Number.isFinite(ms) && ms >= 0) this.retryMs = ms
         }
       }
-    })
-    res.on("end", () => {
-      if (!this.closed) this.streamError = "stream ended"
     })
   }
 
@@ -284,6 +309,7 @@ class Page {
   close() {
     this.closed = true
     if (this.trailing !== undefined) clearTimeout(this.trailing)
+    if (this.reconnect !== undefined) clearTimeout(this.reconnect)
     this.request?.destroy()
   }
 }
@@ -341,7 +367,9 @@ export interface DashboardResult {
     readonly outOfOrder: number
     /** Ids outside the log's range after the page's Last-Event-ID. */
     readonly unexpected: number
-    readonly streamErrors: ReadonlyArray<string>
+    /** Reconnections over all pages (a drop followed by a resume from `Last-Event-ID`), and why. */
+    readonly reconnects: number
+    readonly dropReasons: Record<string, number>
     readonly statusFetches: number
     readonly statusFailures: number
     readonly statusP50: number
@@ -430,7 +458,7 @@ const main = async (): Promise<DashboardResult> => {
     const expected = await Effect.runPromise(readAllAfter(projectPath, fromSequence))
     const last = expected[expected.length - 1] ?? fromSequence
     const drainDeadline = now() + 15_000
-    while (now() < drainDeadline && pages.some((p) => (p.ids[p.ids.length - 1] ?? fromSequence) < last && p.streamError === undefined)) {
+    while (now() < drainDeadline && pages.some((p) => (p.ids[p.ids.length - 1] ?? fromSequence) < last)) {
       await sleepUntil(now() + 50)
     }
     for (const p of pages) p.close()
@@ -482,8 +510,8 @@ const main = async (): Promise<DashboardResult> => {
     const latency = { A: latencyOf(inA), B: latencyOf(inB) }
     const memoryFlat = endRss <= levelB * THRESHOLDS.rssEndOverLevel && trendOverPhase < THRESHOLDS.rssTrendOverLevel
     const latencyFlat = latency.B.p95 <= latency.A.p95 * THRESHOLDS.p95BOverA
-    const streamErrors = pages.flatMap((p) => (p.streamError === undefined ? [] : [p.streamError]))
-    const eventsExact = missing === 0 && repeated === 0 && outOfOrder === 0 && unexpected === 0 && streamErrors.length === 0
+    const drops = pages.flatMap((p) => p.drops)
+    const eventsExact = missing === 0 && repeated === 0 && outOfOrder === 0 && unexpected === 0
     const statusMs = pages.flatMap((p) => p.statusMs).sort((a, b) => a - b)
     const errors: Record<string, number> = {}
     for (const r of reports) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n
@@ -493,7 +521,7 @@ const main = async (): Promise<DashboardResult> => {
       phaseSeconds: PHASE_S,
       loadAverageStart,
       loadAverageEnd: loadavg(),
-      commandsPerSecond: { A: inA.length / PHASE_S, B: inB.length / ((endB - startB) / 1_000) },
+      commandsPerSecond: { A: inA.length / PHASE_S, B: inB.length / PHASE_S },
       latency,
       windows,
       maxLagMs: Math.max(...reports.map((r) => r.maxLagMs)),
@@ -516,7 +544,8 @@ const main = async (): Promise<DashboardResult> => {
         repeated,
         outOfOrder,
         unexpected,
-        streamErrors: streamErrors.slice(0, 3),
+        reconnects: drops.length,
+        dropReasons: drops.reduce<Record<string, number>>((acc, reason) => ({ ...acc, [reason]: (acc[reason] ?? 0) + 1 }), {}),
         statusFetches: pages.reduce((n, p) => n + p.statusFetches, 0),
         statusFailures: pages.reduce((n, p) => n + p.statusFailures, 0),
         statusP50: percentile(statusMs, 50),
@@ -559,7 +588,7 @@ export const formatDashboard = (r: DashboardResult): string => {
     } |`,
     "",
     `pages: ${r.pages.count}; events expected per page ${r.pages.expectedEvents}, delivered ${r.pages.delivered.min}–${r.pages.delivered.max}; missing ${r.pages.missing}, repeated ${r.pages.repeated}, out of order ${r.pages.outOfOrder}, not in the log after Last-Event-ID ${r.pages.unexpected}${
-      r.pages.streamErrors.length > 0 ? `; stream errors: ${r.pages.streamErrors.join("; ")}` : ""
+      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")})` : "; no reconnection"
     }`,
     `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
