@@ -50,17 +50,20 @@ export const makeFeed = Effect.gen(function*() {
     return eventView(event, names)
   }
   const subscribers = yield* Ref.make(new Set<Queue.Queue<FleetEvent>>())
+  const detach = (queue: Queue.Queue<FleetEvent>) =>
+    Effect.zipRight(Ref.update(subscribers, (set) => {
+      const next = new Set(set)
+      next.delete(queue)
+      return next
+    }), queue.shutdown)
   const start = yield* Effect.retry(events.latestSequence, Schedule.spaced(Duration.seconds(1)))
   const position = yield* Ref.make(start)
   const publish = (event: FleetEvent) =>
     Effect.flatMap(Ref.get(subscribers), (queues) =>
       Effect.forEach(queues, (queue) =>
         Effect.flatMap(queue.offer(event), (accepted) =>
-          accepted ? Effect.void : Effect.zipRight(Ref.update(subscribers, (set) => {
-            const next = new Set(set)
-            next.delete(queue)
-            return next
-          }), queue.shutdown)), { discard: true }))
+          // A full buffer: that page is too far behind; drop it (it reconnects and resumes).
+          accepted ? Effect.void : detach(queue)), { discard: true }))
   const reader = Effect.flatMap(Ref.get(position), (after) =>
     Stream.runForEach(events.stream({ after, pollInterval: "100 millis" }), (event) =>
       Effect.zipRight(Ref.set(position, event.sequence), publish(event))))
@@ -68,11 +71,7 @@ export const makeFeed = Effect.gen(function*() {
 
   const subscribe = Effect.acquireRelease(
     Effect.tap(Queue.dropping<FleetEvent>(CLIENT_BUFFER), (queue) => Ref.update(subscribers, (set) => new Set(set).add(queue))),
-    (queue) => Effect.zipRight(Ref.update(subscribers, (set) => {
-      const next = new Set(set)
-      next.delete(queue)
-      return next
-    }), queue.shutdown)
+    detach
   )
 
   const backlog = (after: number): Stream.Stream<FleetEvent, unknown> =>
