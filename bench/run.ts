@@ -10,11 +10,16 @@
  * lib/harness.ts). Contention runs
  * report cycles/s over the whole run, errors, and double holders (see contention.ts). `globs`
  * reports how long a reserve of adversarial patterns holds the write transaction (see globs.ts).
+ *
+ *   npm run bench -- dashboard         `fleet-db serve` with 20 pages open at 200 commands/s (about
+ *                                      1 minute; needs `npm run build`; only when named)
  */
 import { spawn } from "node:child_process"
 import { cpus, loadavg, totalmem } from "node:os"
 import { fileURLToPath } from "node:url"
 import type { ContentionResult } from "./contention.js"
+import type { DashboardResult } from "./dashboard.js"
+import { formatDashboard } from "./dashboard.js"
 import type { Measurement } from "./lib/harness.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -111,9 +116,17 @@ const main = async () => {
     process.stderr.write(grow[2]! + "\n")
   }
 
-  process.stdout.write(rows.join("\n") + "\n\n")
+  // Not part of "everything": it needs a built CLI and runs for a minute.
+  let dashboard: string | undefined
+  if (wanted.includes("dashboard")) {
+    process.stderr.write("dashboard…\n")
+    dashboard = formatDashboard(lastJson<DashboardResult>(await runScript(["bench/dashboard.ts"])))
+  }
+
+  if (rows.length > 2) process.stdout.write(rows.join("\n") + "\n\n")
   if (crow.length > 2) process.stdout.write(crow.join("\n") + "\n\n")
   if (grow.length > 0) process.stdout.write(grow.join("\n") + "\n\n")
+  if (dashboard !== undefined) process.stdout.write(dashboard + "\n\n")
   process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}; took ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
 }
 

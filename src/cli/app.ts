@@ -13,6 +13,7 @@ import { doctor } from "./commands/doctor.js"
 import { events } from "./commands/events.js"
 import { init } from "./commands/init.js"
 import { mcp } from "./commands/mcp.js"
+import { serve } from "./commands/serve.js"
 import { inbox, locks, missions, pilots, reservations, sorties } from "./commands/lists.js"
 import { status } from "./commands/status.js"
 import { sweep } from "./commands/sweep.js"
@@ -28,7 +29,7 @@ const version = (): string => {
   }
 }
 
-const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp] as const
+const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve] as const
 
 /** The root command with every subcommand. */
 export const command = Command.make("fleet-db").pipe(

@@ -8,7 +8,7 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Clock, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
+import { Clock, Deferred, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
 import { spawn } from "node:child_process"
 import type { FleetEvent } from "../../index.js"
 import { Events, Locks, Missions, Reservations, Sorties } from "../../index.js"
@@ -19,6 +19,7 @@ import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import type { PilotReport, PilotSettings } from "../demo-pilot.js"
 import { pilotScript } from "../pilotScript.js"
+import { dashboardOptions, dashboardSettings, runDashboard } from "./serve.js"
 import { locksTable, missionsTable, reservationsTable, sortiesTable } from "./lists.js"
 
 const CALLSIGNS = [
@@ -158,7 +159,11 @@ export const demo = Command.make("demo", {
   workMs: Options.integer("work-ms").pipe(
     Options.withDescription("Longest simulated work per sortie in ms (default 900)"),
     Options.withDefault(900)
-  )
+  ),
+  serve: Options.boolean("serve").pipe(
+    Options.withDescription("Serve the live dashboard while the demo runs (prints its URL; stays open until Ctrl-C)")
+  ),
+  ...dashboardOptions
 }, (options) =>
   Effect.gen(function*() {
     if (options.pilots < 1 || options.pilots > MAX_PILOTS) {
@@ -171,7 +176,23 @@ export const demo = Command.make("demo", {
       return yield* new UsageError({ message: `--work-ms must be between 0 and 60000, got ${options.workMs}` })
     }
     const target = yield* resolveTarget(options)
-    yield* run(target, options).pipe(Effect.provide(databaseLayer(target, { mustExist: false })))
+    const dashboard = options.serve ? Option.some(yield* dashboardSettings(options)) : Option.none()
+    yield* Effect.gen(function*() {
+      if (Option.isNone(dashboard)) return yield* run(target, options)
+      const listening = yield* Deferred.make<string>()
+      const server = yield* Effect.fork(runDashboard(dashboard.value, (where) => Deferred.succeed(listening, where)))
+      // A server that cannot listen (port taken) fails here instead of leaving the demo waiting.
+      const where = yield* Effect.raceFirst(Deferred.await(listening), Effect.zipRight(Fiber.join(server), Effect.never))
+      const page = Option.match(dashboard.value.token, {
+        onNone: () => where,
+        onSome: (token) => `${where}/?token=${encodeURIComponent(token)}`
+      })
+      // Stdout carries the JSON summary with --json: the URL goes to stderr then.
+      yield* (options.json ? Render.errLine : Render.lines)(`Dashboard: ${page}  (open it to watch the fleet work)`)
+      yield* run(target, options)
+      if (!options.json) yield* Render.lines("", `The dashboard stays open at ${page}; Ctrl-C to stop.`)
+      return yield* Fiber.join(server)
+    }).pipe(Effect.provide(databaseLayer(target, { mustExist: false })))
   })).pipe(
     Command.withDescription(
       "Run a mission with --sorties M worked by --pilots N separate processes, live; then the final state and a summary"

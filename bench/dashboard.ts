@@ -1,0 +1,618 @@
+/**
+ * Dashboard under load: does `fleet-db serve` stay flat with 20 pages open on a fleet doing
+ * 200 commands/s? (`npm run bench -- dashboard`, after `npm run build`.)
+ *
+ * One temp project; the built CLI's `serve --port 0` on it; two load-generator processes (this
+ * file, `worker` mode) issuing a fixed-rate mix of commands through `FleetDb.layerFile`, each
+ * command's latency recorded. After a warm-up, phase A runs with no page open, then phase B with
+ * 20 "pages" for the same time. A page here is a plain Node HTTP client, not a browser: one SSE
+ * connection to `/api/stream` (opened with `Last-Event-ID` = the newest event at the start of
+ * phase B) plus a fetch of `/api/status` after events, debounced to at most 2 a second, as the
+ * page does. Measured: the server's RSS every second (VmRSS from /proc), command latency
+ * p50/p95/p99 per 5-second window, and per page the events delivered, checked against the log
+ * (every event after the start, exactly once, in order).
+ *
+ * Verdict "flat" (thresholds stated in bench/README.md and printed): in phase B, the RSS at the
+ * end is within +20 % of its level after a 5 s warm-up, and the least-squares RSS trend over the
+ * phase rises less than 10 % of that level; and phase B's p95 command latency is within 1.5× of
+ * phase A's. Also required: no page missed, repeated or reordered an event.
+ *
+ * BENCH_SCALE scales the phase length (25 s at 1). Ends with one JSON line (for bench/run.ts).
+ * Not a test: nothing here is asserted.
+ *
+ * @module
+ */
+import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
+import type { ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { get, type IncomingMessage } from "node:http"
+import { loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import type { Lock } from "../src/index.js"
+import { Events, FleetDb, Locks, Messages, Pilots, Reservations, Sorties } from "../src/index.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const scale = Number(process.env.BENCH_SCALE ?? "1") > 0 ? Number(process.env.BENCH_SCALE ?? "1") : 1
+
+/** Commands per second, over all load-generator processes. */
+const RATE = 200
+const WORKERS = 2
+const PAGES = 20
+const WARMUP_S = 5
+const PHASE_S = Math.max(10, Math.round(25 * scale))
+const WINDOW_S = 5
+/** A page refetches the snapshot at most this often. */
+const STATUS_DEBOUNCE_MS = 500
+/** BENCH_DASHBOARD_SSE_ONLY=1: pages hold the stream but never fetch the snapshot (to tell the two costs apart). */
+const FETCH_STATUS = process.env.BENCH_DASHBOARD_SSE_ONLY !== "1"
+
+const THRESHOLDS = { rssEndOverLevel: 1.2, rssTrendOverLevel: 0.1, p95BOverA: 1.5 } as const
+
+const now = () => performance.timeOrigin + performance.now()
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+const median = (xs: ReadonlyArray<number>) => percentile([...xs].sort((a, b) => a - b), 50)
+
+// ---------------------------------------------------------------------------------------------
+// Worker mode: `dashboard.ts worker <projectPath> <index> <rate/s> <durationMs>`.
+
+/** One command: when it started (epoch ms), how long it took (ms), whether it failed. */
+type Sample = readonly [startedAt: number, ms: number, failed: 0 | 1]
+
+interface WorkerReport {
+  readonly done: true
+  readonly samples: ReadonlyArray<Sample>
+  readonly errors: Record<string, number>
+  readonly errorSamples: ReadonlyArray<string>
+  /** Largest delay between a command's scheduled and actual start, ms. */
+  readonly maxLagMs: number
+}
+
+const runWorker = async (projectPath: string, index: number, rate: number, durationMs: number) => {
+  const me = `load-${index}`
+  const peer = `load-${(index + 1) % WORKERS}`
+  const runtime = ManagedRuntime.make(FleetDb.layerFile({ projectPath }))
+  const run = <A, E>(effect: Effect.Effect<A, E, Pilots | Locks | Messages | Reservations | Sorties>) => runtime.runPromiseExit(effect)
+  // Open the database (and warm the runtime) before the clock starts.
+  await runtime.runPromise(Effect.flatMap(Pilots, (p) => p.heartbeat(me)))
+  process.stdout.write(JSON.stringify({ ready: true }) + "\n")
+  const go = await new Promise<number>((resolve) => {
+    const lines = createInterface({ input: process.stdin })
+    lines.once("line", (line) => {
+      lines.close()
+      resolve(Number(line))
+    })
+  })
+
+  let lock: Option.Option<Lock> = Option.none()
+  let claimed: string | undefined
+  // Ten commands, each one write transaction with its event; every acquire has its release so the
+  // fleet's live state stays the same size (its history grows, as a real fleet's does).
+  const cycle: ReadonlyArray<() => Effect.Effect<unknown, unknown, Pilots | Locks | Messages | Reservations | Sorties>> = [
+    () => Effect.flatMap(Pilots, (p) => p.heartbeat(me)),
+    () =>
+      Effect.flatMap(Locks, (l) => l.acquire(`key-${index}`, { holder: me, ttl: "30 seconds" })).pipe(
+        Effect.tap((acquired) => Effect.sync(() => (lock = Option.some(acquired))))
+      ),
+    () =>
+      Option.match(lock, {
+        onNone: () => Effect.flatMap(Pilots, (p) => p.heartbeat(me)),
+        onSome: (held) => Effect.flatMap(Locks, (l) => l.release(held)).pipe(Effect.ensuring(Effect.sync(() => (lock = Option.none()))))
+      }),
+    () => Effect.flatMap(Messages, (m) => m.send({ from: me, to: [peer], subject: "progress", body: `cycle note from ${me}` })),
+    () => Effect.flatMap(Reservations, (r) => r.reserve({ callsign: me, paths: [`src/${me}/**`], exclusive: true, reason: "bench", ttl: "60 seconds" })),
+    () => Effect.flatMap(Reservations, (r) => r.release({ callsign: me })),
+    () => Effect.flatMap(Sorties, (s) => s.create({ title: `task of ${me}`, priority: 2 })),
+    () =>
+      Effect.flatMap(Sorties, (s) => s.claimNext(me)).pipe(
+        Effect.tap((next) => Effect.sync(() => (claimed = Option.isSome(next) ? next.value.id : undefined)))
+      ),
+    () => {
+      const id = claimed
+      claimed = undefined
+      return id === undefined ? Effect.flatMap(Pilots, (p) => p.heartbeat(me)) : Effect.flatMap(Sorties, (s) => s.complete(id, { callsign: me }))
+    },
+    () => Effect.flatMap(Pilots, (p) => p.register({ callsign: me, task_description: `step ${Date.now()}` }))
+  ]
+
+  const samples: Array<Sample> = []
+  const errors: Record<string, number> = {}
+  const errorSamples: Array<string> = []
+  const interval = 1_000 / rate
+  let maxLag = 0
+  for (let k = 0; ; k++) {
+    const scheduled = go + k * interval
+    if (scheduled >= go + durationMs) break
+    const wait = scheduled - now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    const started = now()
+    maxLag = Math.max(maxLag, started - scheduled)
+    const exit = await run(cycle[k % cycle.length]!())
+    const ms = now() - started
+    if (Exit.isSuccess(exit)) {
+      samples.push([started, ms, 0])
+    } else {
+      samples.push([started, ms, 1])
+      const failure = Cause.failureOption(exit.cause)
+      const tag = Option.isSome(failure) ? String((failure.value as { readonly _tag?: unknown })._tag ?? "failure") : "defect"
+      errors[tag] = (errors[tag] ?? 0) + 1
+      if (errorSamples.length < 3) errorSamples.push(Cause.pretty(exit.cause).slice(0, 400))
+    }
+  }
+  await runtime.dispose()
+  const report: WorkerReport = { done: true, samples, errors, errorSamples, maxLagMs: maxLag }
+  process.stdout.write(JSON.stringify(report) + "\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+interface Spawned {
+  readonly child: ChildProcess
+  readonly lines: Array<string>
+  readonly exited: Promise<number | null>
+}
+
+const spawnLines = (args: ReadonlyArray<string>, stream: "stdout" | "stderr"): Spawned => {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] })
+  const lines: Array<string> = []
+  createInterface({ input: child[stream]! }).on("line", (line) => lines.push(line))
+  // Keep the other stream drained, and show it when something goes wrong.
+  const other = stream === "stdout" ? child.stderr! : child.stdout!
+  other.setEncoding("utf8").on("data", (chunk: string) => lines.push(...chunk.split("\n").filter((l) => l.length > 0).map((l) => `(${stream === "stdout" ? "stderr" : "stdout"}) ${l}`)))
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  return { child, lines, exited }
+}
+
+const waitForLine = async (spawned: Spawned, test: (line: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> => {
+  const deadline = now() + timeoutMs
+  for (;;) {
+    const found = spawned.lines.find(test)
+    if (found !== undefined) return found
+    if (spawned.child.exitCode !== null || now() > deadline) {
+      throw new Error(`${what}: not seen (exit ${spawned.child.exitCode}); output:\n${spawned.lines.slice(-20).join("\n")}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const rssKb = (pid: number): number | undefined => {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+    return match === null ? undefined : Number(match[1])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A page: one SSE connection and debounced snapshot fetches. Like a browser's `EventSource`, it
+ * reconnects after the server ends the stream (the `retry:` delay, 1 s by default) with
+ * `Last-Event-ID` = the last id it received, so a drop costs no event.
+ */
+class Page {
+  readonly ids: Array<number> = []
+  /** Why each connection after the first was needed. */
+  readonly drops: Array<string> = []
+  statusFetches = 0
+  statusFailures = 0
+  readonly statusMs: Array<number> = []
+  readonly statusBytes: Array<number> = []
+  private request: ReturnType<typeof get> | undefined
+  private reconnect: ReturnType<typeof setTimeout> | undefined
+  private retryMs = 1_000
+  private lastFetch = 0
+  private inFlight = false
+  private trailing: ReturnType<typeof setTimeout> | undefined
+  private closed = false
+
+  constructor(private readonly base: string, private readonly lastEventId: number) {}
+
+  open(): Promise<void> {
+    return this.connect(this.lastEventId)
+  }
+
+  private connect(lastEventId: number): Promise<void> {
+    let over = false
+    const lost = (reason: string) => {
+      if (over || this.closed) return
+      over = true
+      this.drops.push(reason)
+      this.reconnect = setTimeout(() => {
+        this.reconnect = undefined
+        this.connect(this.ids[this.ids.length - 1] ?? this.lastEventId).catch(() => undefined)
+      }, this.retryMs)
+    }
+    return new Promise((resolve, reject) => {
+      this.request = get(`${this.base}/api/stream`, { headers: { accept: "text/event-stream", "last-event-id": String(lastEventId) } }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          lost(`/api/stream answered ${res.statusCode}`)
+          reject(new Error(`/api/stream answered ${res.statusCode}`))
+          return
+        }
+        resolve()
+        this.read(res)
+        res.on("end", () => lost("stream ended by the server"))
+        res.on("error", (error) => lost(String(error)))
+        res.on("close", () => lost("connection closed"))
+      })
+      this.request.on("error", (error) => {
+        lost(String(error))
+        reject(error)
+      })
+    })
+  }
+
+  private read(res: IncomingMessage) {
+    let buffer = ""
+    let id: number | undefined
+    res.setEncoding("utf8")
+    res.on("data", (chunk: string) => {
+      buffer += chunk
+      let newline: number
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const line = buffer.slice(0, newline).replace(/\r$/, "")
+        buffer = buffer.slice(newline + 1)
+        if (line === "") {
+          // End of a message: only messages with an id are events (comments are keep-alives).
+          if (id !== undefined) {
+            this.ids.push(id)
+            this.onEvent()
+          }
+          id = undefined
+        } else if (line.startsWith("id:")) {
+          id = Number(line.slice(3).trim())
+        } else if (line.startsWith("retry:")) {
+          const ms = Number(line.slice(6).trim())
+          if (Number.isFinite(ms) && ms >= 0) this.retryMs = ms
+        }
+      }
+    })
+  }
+
+  private onEvent() {
+    if (!FETCH_STATUS || this.inFlight || this.trailing !== undefined) return
+    const wait = this.lastFetch + STATUS_DEBOUNCE_MS - now()
+    if (wait <= 0) this.fetchStatus()
+    else this.trailing = setTimeout(() => {
+      this.trailing = undefined
+      this.fetchStatus()
+    }, wait)
+  }
+
+  private fetchStatus() {
+    if (this.closed) return
+    this.inFlight = true
+    this.lastFetch = now()
+    const started = now()
+    const done = (ok: boolean) => {
+      this.inFlight = false
+      this.statusFetches++
+      if (ok) this.statusMs.push(now() - started)
+      else this.statusFailures++
+    }
+    get(`${this.base}/api/status`, (res) => {
+      let bytes = 0
+      res.on("data", (chunk: Buffer) => (bytes += chunk.length))
+      res.on("end", () => {
+        this.statusBytes.push(bytes)
+        done(res.statusCode === 200)
+      })
+      res.on("error", () => done(false))
+    }).on("error", () => done(false))
+  }
+
+  close() {
+    this.closed = true
+    if (this.trailing !== undefined) clearTimeout(this.trailing)
+    if (this.reconnect !== undefined) clearTimeout(this.reconnect)
+    this.request?.destroy()
+  }
+}
+
+/** Least-squares slope of (t seconds, y) points, per second. */
+const slope = (points: ReadonlyArray<readonly [number, number]>) => {
+  const n = points.length
+  if (n < 2) return 0
+  const mt = points.reduce((s, [t]) => s + t, 0) / n
+  const my = points.reduce((s, [, y]) => s + y, 0) / n
+  const num = points.reduce((s, [t, y]) => s + (t - mt) * (y - my), 0)
+  const den = points.reduce((s, [t]) => s + (t - mt) ** 2, 0)
+  return den === 0 ? 0 : num / den
+}
+
+interface LatencyWindow {
+  readonly phase: "A" | "B"
+  readonly fromS: number
+  readonly commands: number
+  readonly failed: number
+  readonly p50: number
+  readonly p95: number
+  readonly p99: number
+  /** The server's RSS over the window (median of its samples), MiB. */
+  readonly rssMiB: number
+}
+
+/** What a run measured. Times are ms, RSS MiB. */
+export interface DashboardResult {
+  readonly title: string
+  readonly phaseSeconds: number
+  readonly loadAverageStart: ReadonlyArray<number>
+  readonly loadAverageEnd: ReadonlyArray<number>
+  readonly commandsPerSecond: { readonly A: number; readonly B: number }
+  readonly latency: { readonly A: { p50: number; p95: number; p99: number }; readonly B: { p50: number; p95: number; p99: number } }
+  readonly windows: ReadonlyArray<LatencyWindow>
+  readonly maxLagMs: number
+  readonly commandErrors: Record<string, number>
+  readonly rss: {
+    readonly startA: number
+    readonly endA: number
+    readonly startB: number
+    readonly levelB: number
+    readonly endB: number
+    readonly maxB: number
+    readonly trendMiBPerMin: number
+    readonly trendOverPhase: number
+  }
+  readonly pages: {
+    readonly count: number
+    readonly expectedEvents: number
+    readonly delivered: { readonly min: number; readonly max: number }
+    readonly missing: number
+    readonly repeated: number
+    readonly outOfOrder: number
+    /** Ids outside the log's range after the page's Last-Event-ID. */
+    readonly unexpected: number
+    /** Reconnections over all pages (a drop followed by a resume from `Last-Event-ID`), and why. */
+    readonly reconnects: number
+    readonly dropReasons: Record<string, number>
+    readonly statusFetches: number
+    readonly statusFailures: number
+    readonly statusP50: number
+    readonly statusP95: number
+    /** Size of the snapshot at the end of the run, bytes. */
+    readonly statusBytesLast: number
+  }
+  readonly verdict: { readonly memoryFlat: boolean; readonly latencyFlat: boolean; readonly eventsExact: boolean; readonly flat: boolean }
+}
+
+const latencyOf = (samples: ReadonlyArray<Sample>) => {
+  const ms = samples.map(([, m]) => m).sort((a, b) => a - b)
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99) }
+}
+
+const readAllAfter = (projectPath: string, after: number) =>
+  Effect.gen(function*() {
+    const events = yield* Events
+    const ids: Array<number> = []
+    for (let from = after;;) {
+      const page = yield* events.read({ after: from, limit: 1_000 })
+      if (page.length === 0) return ids
+      for (const e of page) ids.push(e.sequence)
+      from = page[page.length - 1]!.sequence
+    }
+  }).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
+
+const latestSequence = (projectPath: string) =>
+  Effect.flatMap(Events, (e) => e.latestSequence).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
+
+const main = async (): Promise<DashboardResult> => {
+  // BENCH_DASHBOARD_CLI: another build of the CLI to measure (an installed package's, say).
+  const cli = process.env.BENCH_DASHBOARD_CLI ?? join(root, "dist", "cli", "main.js")
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`)
+  const loadAverageStart = loadavg()
+  const projectPath = mkdtempSync(join(tmpdir(), "fleetdb-dashboard-bench-"))
+  const children: Array<ChildProcess> = []
+  const pages: Array<Page> = []
+  try {
+    // Every load generator's pilot exists before any of them sends mail to another.
+    await Effect.runPromise(
+      Effect.flatMap(Pilots, (p) =>
+        Effect.forEach(Array.from({ length: WORKERS }, (_, i) => `load-${i}`), (callsign) => p.register({ callsign, program: "bench-dashboard", model: "none" }))
+      ).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
+    )
+    const server = spawnLines([cli, "serve", "--project", projectPath, "--port", "0"], "stderr")
+    children.push(server.child)
+    const listening = await waitForLine(server, (l) => /listening on http:\/\/\S+/.test(l), "fleet-db serve")
+    const base = /listening on (http:\/\/\S+)/.exec(listening)![1]!.replace(/\/$/, "")
+    const serverPid = server.child.pid!
+
+    const durationMs = (WARMUP_S + 2 * PHASE_S) * 1_000
+    const workers = Array.from({ length: WORKERS }, (_, i) =>
+      spawnLines(["--import", "tsx", fileURLToPath(import.meta.url), "worker", projectPath, String(i), String(RATE / WORKERS), String(durationMs)], "stdout")
+    )
+    children.push(...workers.map((w) => w.child))
+    await Promise.all(workers.map((w) => waitForLine(w, (l) => l.startsWith("{\"ready\"") , "load generator")))
+
+    const go = now() + 200
+    for (const w of workers) w.child.stdin!.end(`${go}\n`)
+    const rss: Array<readonly [number, number]> = []
+    const sampler = setInterval(() => {
+      const kb = rssKb(serverPid)
+      if (kb !== undefined) rss.push([(now() - go) / 1_000, kb / 1_024])
+    }, 1_000)
+    const sleepUntil = (t: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - now())))
+
+    const startA = go + WARMUP_S * 1_000
+    const startB = startA + PHASE_S * 1_000
+    await sleepUntil(startB)
+    process.stderr.write(`phase B: opening ${PAGES} pages…\n`)
+    const fromSequence = await Effect.runPromise(latestSequence(projectPath))
+    for (let i = 0; i < PAGES; i++) pages.push(new Page(base, fromSequence))
+    await Promise.all(pages.map((p) => p.open()))
+
+    const reports = await Promise.all(workers.map(async (w) => {
+      const code = await w.exited
+      const line = w.lines.find((l) => l.startsWith("{\"done\""))
+      if (line === undefined) throw new Error(`load generator exited with ${code}:\n${w.lines.slice(-20).join("\n")}`)
+      return JSON.parse(line) as WorkerReport
+    }))
+    const endB = now()
+    clearInterval(sampler)
+
+    // Let the pages catch up with the log, then compare what each saw with the log itself.
+    const expected = await Effect.runPromise(readAllAfter(projectPath, fromSequence))
+    const last = expected[expected.length - 1] ?? fromSequence
+    const drainDeadline = now() + 15_000
+    while (now() < drainDeadline && pages.some((p) => (p.ids[p.ids.length - 1] ?? fromSequence) < last)) {
+      await sleepUntil(now() + 50)
+    }
+    for (const p of pages) p.close()
+
+    let missing = 0
+    let repeated = 0
+    let outOfOrder = 0
+    let unexpected = 0
+    const expectedSet = new Set(expected)
+    for (const p of pages) {
+      const seen = new Set<number>()
+      for (let i = 0; i < p.ids.length; i++) {
+        const id = p.ids[i]!
+        if (seen.has(id)) repeated++
+        seen.add(id)
+        if (i > 0 && id <= p.ids[i - 1]!) outOfOrder++
+        if (!expectedSet.has(id)) unexpected++
+      }
+      for (const id of expected) if (!seen.has(id)) missing++
+    }
+
+    const samples = reports.flatMap((r) => r.samples).sort((a, b) => a[0] - b[0])
+    const inA = samples.filter(([t]) => t >= startA && t < startB)
+    const inB = samples.filter(([t]) => t >= startB && t < endB)
+    const windows: Array<LatencyWindow> = []
+    for (let from = startA; from < startB + PHASE_S * 1_000; from += WINDOW_S * 1_000) {
+      const win = samples.filter(([t]) => t >= from && t < from + WINDOW_S * 1_000)
+      const l = latencyOf(win)
+      const fromS = Math.round((from - go) / 1_000)
+      windows.push({
+        phase: from < startB ? "A" : "B",
+        fromS,
+        commands: win.length,
+        failed: win.filter((s) => s[2] === 1).length,
+        ...l,
+        rssMiB: median(rss.filter(([t]) => t >= fromS && t < fromS + WINDOW_S).map(([, m]) => m))
+      })
+    }
+
+    const rssAt = (fromS: number, toS: number) => median(rss.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m))
+    const a0 = WARMUP_S
+    const b0 = WARMUP_S + PHASE_S
+    const b1 = WARMUP_S + 2 * PHASE_S
+    const inBWarm = rss.filter(([t]) => t >= b0 + 5 && t <= b1)
+    const levelB = rssAt(b0 + 5, b0 + 10)
+    const endRss = rssAt(b1 - 3, b1 + 1)
+    const trend = slope(inBWarm)
+    const trendOverPhase = (trend * (b1 - b0 - 5)) / levelB
+    const latency = { A: latencyOf(inA), B: latencyOf(inB) }
+    const memoryFlat = endRss <= levelB * THRESHOLDS.rssEndOverLevel && trendOverPhase < THRESHOLDS.rssTrendOverLevel
+    const latencyFlat = latency.B.p95 <= latency.A.p95 * THRESHOLDS.p95BOverA
+    const drops = pages.flatMap((p) => p.drops)
+    const eventsExact = missing === 0 && repeated === 0 && outOfOrder === 0 && unexpected === 0
+    const statusMs = pages.flatMap((p) => p.statusMs).sort((a, b) => a - b)
+    const errors: Record<string, number> = {}
+    for (const r of reports) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n
+
+    return {
+      title: `${PAGES} pages${FETCH_STATUS ? "" : " (stream only, no snapshot fetches)"}, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
+      phaseSeconds: PHASE_S,
+      loadAverageStart,
+      loadAverageEnd: loadavg(),
+      commandsPerSecond: { A: inA.length / PHASE_S, B: inB.length / PHASE_S },
+      latency,
+      windows,
+      maxLagMs: Math.max(...reports.map((r) => r.maxLagMs)),
+      commandErrors: errors,
+      rss: {
+        startA: rssAt(a0, a0 + 2),
+        endA: rssAt(b0 - 3, b0),
+        startB: rssAt(b0, b0 + 2),
+        levelB,
+        endB: endRss,
+        maxB: Math.max(...rss.filter(([t]) => t >= b0).map(([, m]) => m)),
+        trendMiBPerMin: trend * 60,
+        trendOverPhase
+      },
+      pages: {
+        count: PAGES,
+        expectedEvents: expected.length,
+        delivered: { min: Math.min(...pages.map((p) => p.ids.length)), max: Math.max(...pages.map((p) => p.ids.length)) },
+        missing,
+        repeated,
+        outOfOrder,
+        unexpected,
+        reconnects: drops.length,
+        dropReasons: drops.reduce<Record<string, number>>((acc, reason) => ({ ...acc, [reason]: (acc[reason] ?? 0) + 1 }), {}),
+        statusFetches: pages.reduce((n, p) => n + p.statusFetches, 0),
+        statusFailures: pages.reduce((n, p) => n + p.statusFailures, 0),
+        statusP50: percentile(statusMs, 50),
+        statusP95: percentile(statusMs, 95),
+        statusBytesLast: Math.max(0, ...pages.map((p) => p.statusBytes[p.statusBytes.length - 1] ?? 0))
+      },
+      verdict: { memoryFlat, latencyFlat, eventsExact, flat: memoryFlat && latencyFlat && eventsExact }
+    }
+  } finally {
+    for (const p of pages) p.close()
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
+    rmSync(projectPath, { recursive: true, force: true })
+  }
+}
+
+const f = (n: number) => (Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+
+/** The result as Markdown (the tables of bench/README.md). */
+export const formatDashboard = (r: DashboardResult): string => {
+  const lines = [
+    `dashboard: ${r.title}; load average ${r.loadAverageStart.map((l) => l.toFixed(1)).join(", ")} at the start, ${
+      r.loadAverageEnd.map((l) => l.toFixed(1)).join(", ")
+    } at the end`,
+    "",
+    "| phase | commands/s | p50 ms | p95 ms | p99 ms |",
+    "|---|---:|---:|---:|---:|",
+    `| A: no page | ${f(r.commandsPerSecond.A)} | ${f(r.latency.A.p50)} | ${f(r.latency.A.p95)} | ${f(r.latency.A.p99)} |`,
+    `| B: ${r.pages.count} pages | ${f(r.commandsPerSecond.B)} | ${f(r.latency.B.p50)} | ${f(r.latency.B.p95)} | ${f(r.latency.B.p99)} |`,
+    "",
+    "| window (s from start) | phase | commands | failed | p50 ms | p95 ms | p99 ms | server RSS MiB |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ...r.windows.map((w) =>
+      `| ${w.fromS}–${w.fromS + WINDOW_S} | ${w.phase} | ${w.commands} | ${w.failed} | ${f(w.p50)} | ${f(w.p95)} | ${f(w.p99)} | ${f(w.rssMiB)} |`
+    ),
+    "",
+    "| server RSS, MiB | A start | A end | B start | B level (after 5 s) | B end | B max | B trend, MiB/min |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    `| fleet-db serve | ${f(r.rss.startA)} | ${f(r.rss.endA)} | ${f(r.rss.startB)} | ${f(r.rss.levelB)} | ${f(r.rss.endB)} | ${f(r.rss.maxB)} | ${
+      r.rss.trendMiBPerMin.toFixed(2)
+    } |`,
+    "",
+    `pages: ${r.pages.count}; events expected per page ${r.pages.expectedEvents}, delivered ${r.pages.delivered.min}–${r.pages.delivered.max}; missing ${r.pages.missing}, repeated ${r.pages.repeated}, out of order ${r.pages.outOfOrder}, not in the log after Last-Event-ID ${r.pages.unexpected}${
+      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")})` : "; no reconnection"
+    }`,
+    `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
+    `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
+    `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level: ${f(r.rss.endB)} vs ${f(r.rss.levelB)}; trend over the phase ${
+      (r.rss.trendOverPhase * 100).toFixed(1)
+    } % < ${THRESHOLDS.rssTrendOverLevel * 100} %), latency ${r.verdict.latencyFlat ? "flat" : "NOT flat"} (p95 B/A ${(r.latency.B.p95 / r.latency.A.p95).toFixed(2)} ≤ ${THRESHOLDS.p95BOverA}), events ${
+      r.verdict.eventsExact ? "exact" : "NOT exact"
+    } → ${r.verdict.flat ? "FLAT" : "NOT FLAT"}`
+  ]
+  return lines.join("\n")
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [mode, projectPath, index, rate, durationMs] = process.argv.slice(2)
+  if (mode === "worker") {
+    await runWorker(projectPath!, Number(index), Number(rate), Number(durationMs))
+  } else {
+    try {
+      const result = await main()
+      process.stderr.write(formatDashboard(result) + "\n")
+      process.stdout.write(JSON.stringify(result) + "\n")
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+      process.exitCode = 1
+    }
+  }
+}

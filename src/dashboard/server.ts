@@ -1,0 +1,166 @@
+/**
+ * `fleet-db serve`: the dashboard's HTTP server (read-only). Routes:
+ *
+ * - `GET /` the page; `GET /api/status` the fleet as JSON; `GET /api/events?after=N&limit=M`
+ *   events as JSON; `GET /api/stream` Server-Sent Events, one per fleet event, `id:` its
+ *   sequence, resuming after `Last-Event-ID` (or `?after=N`).
+ * - With a token, every request must carry it (`Authorization: Bearer T` or `?token=T`), else 401.
+ * - When the database cannot be read, the API answers 503 with a JSON error; the server stays up.
+ *
+ * @module
+ */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Cause, Clock, Duration, Effect, Option, Stream, SynchronizedRef } from "effect"
+import { createServer } from "node:http"
+import { Events } from "../index.js"
+import { type Feed, makeFeed } from "./feed.js"
+import { pageHtml } from "./page.js"
+import { status, type StatusView } from "./status.js"
+
+/** The default port of `fleet-db serve`. */
+export const DEFAULT_PORT = 4180
+
+/** How the server listens. */
+export interface ServeOptions {
+  readonly host: string
+  /** 0 picks a free port. */
+  readonly port: number
+  /** Required of every request when set. */
+  readonly token: Option.Option<string>
+}
+
+/** Whether `host` is a loopback address (only then may the dashboard run without a token). */
+export const isLoopback = (host: string): boolean => {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "")
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1"
+}
+
+const MAX_EVENTS = 1000
+const encoder = new TextEncoder()
+
+const unavailable = (cause: Cause.Cause<unknown>) => {
+  const failure = Cause.failureOption(cause)
+  const detail = Option.isSome(failure) && typeof failure.value === "object" && failure.value !== null && "message" in failure.value
+    ? String(failure.value.message)
+    : Cause.pretty(cause).split("\n")[0] ?? "unknown error"
+  return HttpServerResponse.unsafeJson({ error: "database unavailable", detail }, { status: 503 })
+}
+
+const noStore = { "cache-control": "no-store" }
+
+const integerParam = (params: URLSearchParams, name: string): Option.Option<number> => {
+  const raw = params.get(name)
+  return raw !== null && /^\d+$/.test(raw) ? Option.some(Number(raw)) : Option.none()
+}
+
+const authorized = (request: HttpServerRequest.HttpServerRequest, params: URLSearchParams, token: string): boolean => {
+  const header = request.headers["authorization"]
+  return header === `Bearer ${token}` || params.get("token") === token
+}
+
+const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params: URLSearchParams) => {
+  // The browser's own reconnection sends Last-Event-ID: it wins over the URL's ?after.
+  const lastId = request.headers["last-event-id"]
+  const after = lastId !== undefined && /^\d+$/.test(lastId.trim())
+    ? Number(lastId.trim())
+    : Option.getOrElse(integerParam(params, "after"), () => -1)
+  return Effect.map(
+    after >= 0 ? Effect.succeed(after) : Effect.flatMap(Events, (events) => events.latestSequence),
+    (from) => {
+      const events = feed.after(from).pipe(Stream.map(feed.message))
+      // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
+      const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.map(() => ": keep-alive\n\n"))
+      const body = Stream.concat(Stream.make("retry: 1000\n\n"), Stream.merge(events, keepAlive, { haltStrategy: "left" })).pipe(
+        Stream.map((text) => encoder.encode(text))
+      )
+      return HttpServerResponse.stream(body, {
+        contentType: "text/event-stream",
+        headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
+      })
+    }
+  )
+}
+
+/** A snapshot younger than this is reused while the log has not moved (time left, liveness). */
+const SNAPSHOT_MAX_AGE_MS = 1_000
+
+/**
+ * `status`, shared: one read at a time for every page, reused while the log's newest sequence is
+ * unchanged (every change to the fleet appends an event) and the snapshot is under a second old.
+ * Twenty pages re-fetching after the same event cost one snapshot, not twenty.
+ */
+export const sharedStatus = Effect.gen(function*() {
+  const events = yield* Events
+  const cache = yield* SynchronizedRef.make(Option.none<{ readonly sequence: number; readonly at: number; readonly view: StatusView }>())
+  return SynchronizedRef.modifyEffect(cache, (current) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const sequence = yield* events.latestSequence
+      if (Option.isSome(current) && current.value.sequence === sequence && now - current.value.at < SNAPSHOT_MAX_AGE_MS) {
+        return [current.value.view, current] as const
+      }
+      // Read after the sequence: the snapshot is at least as new as the sequence it is filed under.
+      const view = yield* status
+      return [view, Option.some({ sequence, at: now, view })] as const
+    }))
+})
+
+/** The request handler. */
+export const app = (feed: Feed, snapshot: Effect.Effect.Success<typeof sharedStatus>, token: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = new URL(request.url, "http://dashboard")
+    if (Option.isSome(token) && !authorized(request, url.searchParams, token.value)) {
+      return HttpServerResponse.unsafeJson({ error: "unauthorized: pass the token as Authorization: Bearer T or ?token=T" }, {
+        status: 401,
+        headers: { "www-authenticate": "Bearer" }
+      })
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return HttpServerResponse.unsafeJson({ error: "the dashboard is read-only" }, { status: 405, headers: { allow: "GET" } })
+    }
+    switch (url.pathname) {
+      case "/":
+      case "/index.html":
+        return HttpServerResponse.text(pageHtml, { contentType: "text/html; charset=utf-8", headers: noStore })
+      case "/api/status":
+        return yield* Effect.map(snapshot, (view) => HttpServerResponse.unsafeJson(view, { headers: noStore }))
+      case "/api/events": {
+        const limit = Math.min(MAX_EVENTS, Math.max(1, Option.getOrElse(integerParam(url.searchParams, "limit"), () => 100)))
+        const after = integerParam(url.searchParams, "after")
+        const events = yield* Events
+        // Without ?after: the newest `limit`, oldest first.
+        const page = Option.isSome(after)
+          ? yield* events.read({ after: after.value, limit })
+          : [...(yield* events.read({ order: "desc", limit }))].reverse()
+        return HttpServerResponse.unsafeJson({ events: page.map(feed.view) }, { headers: noStore })
+      }
+      case "/api/stream":
+        return yield* stream(feed, request, url.searchParams)
+      default:
+        return HttpServerResponse.unsafeJson({ error: `no such page: ${url.pathname}` }, { status: 404 })
+    }
+  }).pipe(Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.succeed(unavailable(cause))))
+
+/**
+ * Listen and serve until interrupted. `onListening` gets the URL (with the real port when the
+ * port was 0).
+ */
+export const serve = (options: ServeOptions, onListening: (url: string) => Effect.Effect<void>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const feed = yield* makeFeed
+    const node = createServer()
+    const server = yield* NodeHttpServer.make(() => node, { host: options.host, port: options.port })
+    // Open event streams would keep `close` waiting forever: end them first (finalizers run last-in first).
+    yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
+    yield* server.serve(app(feed, yield* sharedStatus, options.token))
+    const address = server.address
+    const where = address._tag === "TcpAddress"
+      ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+      : address.path
+    yield* onListening(where)
+    return yield* Effect.never
+  })).pipe(Effect.withSpan("Dashboard.serve"))
+

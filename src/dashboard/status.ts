@@ -1,0 +1,159 @@
+/**
+ * The dashboard's views as plain JSON data: `/api/status` (pilots, locks, reservations, sorties,
+ * missions, threads) and the events of `/api/events` and `/api/stream`, in words.
+ *
+ * @module
+ */
+import { Clock, DateTime, Effect } from "effect"
+import type { FleetEvent, InboxEntry, Names } from "../index.js"
+import { describeEvent, Events, FleetProject, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
+
+/** A pilot seen within this long is active; longer ago it is quiet (until the sweep marks it lost). */
+export const ACTIVE_WITHIN_MS = 5 * 60_000
+
+const SORTIE_STATUSES = ["open", "blocked", "in_progress", "closed"] as const
+/** At most this many closed sorties are listed (the count is exact). */
+const CLOSED_SHOWN = 30
+const iso = (time: DateTime.Utc): string => DateTime.formatIso(time)
+const millis = DateTime.toEpochMillis
+
+/** One event as the dashboard shows and serves it. */
+export interface EventView {
+  readonly sequence: number
+  readonly type: string
+  readonly timestamp: string
+  readonly actor: string
+  readonly text: string
+  readonly data: unknown
+}
+
+/** An event with its words (the command line's wording, without terminal colors; sorties and missions by title). */
+export const eventView = (event: FleetEvent, names?: Names): EventView => {
+  const { actor, text } = describeEvent(event, names)
+  return { sequence: event.sequence, type: event.type, timestamp: iso(event.timestamp), actor, text, data: event.data }
+}
+
+/** A message thread as the dashboard shows it. */
+export interface ThreadView {
+  thread_id: string
+  subject: string
+  participants: Array<string>
+  messages: number
+  unread: number
+  unacked: number
+  last_at: string
+}
+
+/** Everything the page shows, read from the database (read-only). */
+export const status = Effect.gen(function*() {
+  const now = yield* Clock.currentTimeMillis
+  const project = yield* FleetProject
+  const pilots = yield* (yield* Pilots).list()
+  const locks = yield* (yield* Locks).list()
+  const reservations = yield* (yield* Reservations).active()
+  const sortiesService = yield* Sorties
+  const sorties = yield* Effect.forEach(SORTIE_STATUSES, (status) => sortiesService.list({ status }))
+  const missionsService = yield* Missions
+  const missions = yield* missionsService.list()
+  const progress = yield* Effect.forEach(missions, (mission) => missionsService.progress(mission.id))
+  // A pilot is lost when the sweep said so after it was last seen.
+  const lostEvents = yield* (yield* Events).read({ types: ["pilot_lost"], order: "desc", limit: 1000 })
+  const lostAt = new Map<string, number>()
+  for (const event of lostEvents) {
+    if (event.known && event.type === "pilot_lost" && !lostAt.has(event.data.callsign)) {
+      lostAt.set(event.data.callsign, millis(event.timestamp))
+    }
+  }
+  const messages = yield* Messages
+  const inboxes = yield* Effect.forEach(pilots, (pilot) =>
+    Effect.map(messages.inbox(pilot.callsign, { limit: 1000 }), (entries) => ({ callsign: pilot.callsign, entries })))
+  const threads = new Map<string, ThreadView>()
+  const seen = new Set<string>()
+  const add = (callsign: string, entry: InboxEntry) => {
+    const message = entry.message
+    const key = message.thread_id ?? String(message.id)
+    const thread = threads.get(key) ?? {
+      thread_id: key,
+      subject: message.subject,
+      participants: [],
+      messages: 0,
+      unread: 0,
+      unacked: 0,
+      last_at: iso(message.created_at)
+    }
+    for (const who of [message.from_callsign, callsign]) if (!thread.participants.includes(who)) thread.participants.push(who)
+    if (!seen.has(String(message.id))) {
+      seen.add(String(message.id))
+      thread.messages++
+      if (iso(message.created_at) > thread.last_at) thread.last_at = iso(message.created_at)
+    }
+    if (entry.read_at === null) thread.unread++
+    if (message.ack_required && entry.acked_at === null) thread.unacked++
+    threads.set(key, thread)
+  }
+  for (const inbox of inboxes) for (const entry of inbox.entries) add(inbox.callsign, entry)
+  const inProgress = sorties[2]!
+  const missionTitle = new Map(missions.map((m) => [m.id as string, m.title] as const))
+  return {
+    project: { key: project.projectKey, database: project.location },
+    now: new Date(now).toISOString(),
+    pilots: pilots.map((pilot) => {
+      const seenAt = millis(pilot.last_active_at)
+      const lost = lostAt.get(pilot.callsign)
+      return {
+        callsign: pilot.callsign,
+        program: pilot.program,
+        model: pilot.model,
+        task: pilot.task_description,
+        last_active_at: iso(pilot.last_active_at),
+        liveness: lost !== undefined && lost >= seenAt ? "lost" : now - seenAt <= ACTIVE_WITHIN_MS ? "active" : "quiet",
+        locks: locks.filter((l) => l.holder_id === pilot.callsign).map((l) => l.lock_key),
+        reservations: reservations.filter((r) => r.callsign === pilot.callsign).map((r) => r.path_pattern),
+        working_on: inProgress.filter((s) => s.assigned_to === pilot.callsign).map((s) => ({ id: s.id, title: s.title }))
+      }
+    }),
+    locks: locks.map((lock) => ({
+      key: lock.lock_key,
+      holder: lock.holder_id,
+      fence: lock.fence,
+      acquired_at: iso(lock.acquired_at),
+      expires_at: iso(lock.expires_at),
+      ms_left: Math.max(0, millis(lock.expires_at) - now)
+    })),
+    reservations: reservations.map((r) => ({
+      path: r.path_pattern,
+      holder: r.callsign,
+      exclusive: r.exclusive,
+      reason: r.reason,
+      expires_at: iso(r.expires_at),
+      ms_left: Math.max(0, millis(r.expires_at) - now)
+    })),
+    sorties: Object.fromEntries(SORTIE_STATUSES.map((status, i) => {
+      const list = sorties[i]!
+      const shown = status === "closed" ? [...list].sort((a, b) => (b.completed_at === null ? 0 : millis(b.completed_at)) - (a.completed_at === null ? 0 : millis(a.completed_at))).slice(0, CLOSED_SHOWN) : list
+      return [status, {
+        count: list.length,
+        items: shown.map((s) => ({
+          id: s.id,
+          title: s.title,
+          mission: s.mission_id === null ? null : missionTitle.get(s.mission_id) ?? null,
+          assigned_to: s.assigned_to,
+          blocked_reason: s.blocked_reason,
+          files: s.files ?? []
+        }))
+      }]
+    })),
+    missions: missions.map((mission, i) => ({
+      id: mission.id,
+      title: mission.title,
+      status: mission.status,
+      total: progress[i]!.total,
+      by_status: progress[i]!.by_status,
+      percent: progress[i]!.percent
+    })),
+    threads: [...threads.values()].sort((a, b) => b.last_at.localeCompare(a.last_at)).slice(0, 50)
+  }
+}).pipe(Effect.withSpan("Dashboard.status"))
+
+/** The status as JSON data. */
+export type StatusView = Effect.Effect.Success<typeof status>
