@@ -63,6 +63,21 @@ export const violations = (log: string): Array<string> => {
   return found
 }
 
+
+/** Each worker's closing summary, once every worker exited cleanly and reported no error. */
+const summariesOf = (results: Awaited<ReturnType<typeof runWorkers>>) => {
+  for (const result of results) {
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+    expect(result.lines.filter((line) => "error" in line)).toEqual([])
+  }
+  return results.map((r) => r.lines.find((line) => line.done === true) as {
+    readonly acquired: number
+    readonly refusedBy: Record<string, number>
+    readonly conflictPairs: ReadonlyArray<string>
+  })
+}
+
 describe("reservations across processes", () => {
   it("the hand-written overlap table agrees with Paths.overlaps", () => {
     for (const a of PATTERNS) {
@@ -100,16 +115,7 @@ describe("reservations across processes", () => {
       const results = yield* Effect.promise(() =>
         runWorkers(WORKERS, "reserve-worker.ts", (i) => [projectPath, logFile, String(WORKERS), String(ACQUISITIONS), `pilot-${i}`])
       )
-      for (const result of results) {
-        expect(result.stderr).toBe("")
-        expect(result.code).toBe(0)
-        expect(result.lines.filter((line) => "error" in line)).toEqual([])
-      }
-      const summaries = results.map((r) => r.lines.find((line) => line.done === true) as {
-        readonly acquired: number
-        readonly refusedBy: Record<string, number>
-        readonly conflictPairs: ReadonlyArray<string>
-      })
+      const summaries = summariesOf(results)
       expect(summaries.map((s) => s?.acquired)).toEqual(Array.from({ length: WORKERS }, () => ACQUISITIONS))
       // Every refusal was a ReservationConflict (no BUSY, no SqlError), and there was contention.
       const refusedTags = new Set(summaries.flatMap((s) => Object.keys(s.refusedBy)))
@@ -156,16 +162,7 @@ describe("reservations across processes", () => {
       const results = yield* Effect.promise(() =>
         runWorkers(2, "reserve-worker.ts", (i) => [projectPath, logFile, "2", String(ACQUISITIONS), `pilot-${i}`, spellings[i]!])
       )
-      for (const result of results) {
-        expect(result.stderr).toBe("")
-        expect(result.code).toBe(0)
-        expect(result.lines.filter((line) => "error" in line)).toEqual([])
-      }
-      const summaries = results.map((r) => r.lines.find((line) => line.done === true) as {
-        readonly acquired: number
-        readonly refusedBy: Record<string, number>
-        readonly conflictPairs: ReadonlyArray<string>
-      })
+      const summaries = summariesOf(results)
       expect(summaries.map((s) => s?.acquired)).toEqual([ACQUISITIONS, ACQUISITIONS])
       // The two spellings met: each side was refused by the other's reservations.
       expect(summaries.every((s) => (s.refusedBy.ReservationConflict ?? 0) > 0)).toBe(true)
