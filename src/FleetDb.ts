@@ -6,7 +6,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
-import { lstatSync, mkdirSync } from "node:fs"
+import { lstatSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
 import { DatabaseOpenError } from "./errors.js"
 import { FleetProject } from "./Project.js"
@@ -154,7 +154,7 @@ const projectLayer = (target: Sql.Target, request: KeyRequest, place: ProjectPla
         projectKey: resolveProjectKey(sql, location, { ...request, readOnly: target.readOnly }),
         caseInsensitive: resolveCaseRule(sql, location, {
           explicit: caseRule,
-          probed: () => place.caseInsensitive === true,
+          probed: () => place.root !== undefined && probeCaseInsensitive(place.root),
           readOnly: target.readOnly
         })
       }))
@@ -169,11 +169,11 @@ const projectLayer = (target: Sql.Target, request: KeyRequest, place: ProjectPla
 
 /**
  * Does the project directory's filesystem fold case? `.fleet` and `.FLEET` are the same entry
- * there exactly when it does. (`.fleet/` is created here when missing, as opening does anyway.)
+ * there exactly when it does. Asked only when a file database stores its rule, i.e. once: by
+ * then the database is open, so `.fleet/` exists.
  */
-const probeCaseInsensitive = (root: string, create: boolean): boolean => {
+const probeCaseInsensitive = (root: string): boolean => {
   try {
-    if (create) mkdirSync(join(root, ".fleet"), { recursive: true })
     const lower = lstatSync(join(root, ".fleet"))
     const upper = lstatSync(join(root, ".FLEET"), { throwIfNoEntry: false })
     return upper !== undefined && upper.ino === lower.ino && upper.dev === lower.dev
@@ -184,21 +184,16 @@ const probeCaseInsensitive = (root: string, create: boolean): boolean => {
 
 type ProjectPlace = Pick<Project.FleetProjectShape, "root" | "rootAliases" | "caseInsensitive">
 
-/** The root and default case rule of a project (see `FleetProjectShape`). */
-const projectPlace = (
-  given: string | undefined,
-  options: CommonOptions,
-  probe: boolean,
-  create = true
-): ProjectPlace => {
-  if (given === undefined) return { root: undefined, rootAliases: [], caseInsensitive: options.caseInsensitive ?? false }
+/**
+ * The root of a project and its case rule as the caller gave it (see `FleetProjectShape`); a file
+ * database replaces the rule with its stored one (`projectLayer`).
+ */
+const projectPlace = (given: string | undefined, options: CommonOptions): ProjectPlace => {
+  const caseInsensitive = options.caseInsensitive ?? false
+  if (given === undefined) return { root: undefined, rootAliases: [], caseInsensitive }
   const root = canonicalPath(given)
   const asGiven = resolve(given)
-  return {
-    root,
-    rootAliases: asGiven === root ? [] : [asGiven],
-    caseInsensitive: options.caseInsensitive ?? (probe && probeCaseInsensitive(root, create))
-  }
+  return { root, rootAliases: asGiven === root ? [] : [asGiven], caseInsensitive }
 }
 
 const build = (
@@ -247,7 +242,7 @@ export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<FleetServi
     Effect.zipRight(
       checkProjectKey(":memory:", options.projectKey ?? "default"),
       Effect.sync(() =>
-        build({ _tag: "Memory" }, fixedKey(options.projectKey ?? "default"), options, projectPlace(options.projectRoot, options, false))
+        build({ _tag: "Memory" }, fixedKey(options.projectKey ?? "default"), options, projectPlace(options.projectRoot, options))
       )
     )
   ).pipe(Layer.fresh)
@@ -276,7 +271,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<FleetServices, Data
         fallback: () => canonicalPath(projectPath),
         // What keyed rows before keys were stored.
         legacy: () => projectPath
-      }, options, projectPlace(projectPath, options, true, options.readOnly !== true))
+      }, options, projectPlace(projectPath, options))
     })
   )
 }
@@ -332,7 +327,7 @@ export const layer = (options: RemoteOptions): Layer.Layer<FleetServices, Databa
         explicit: options.projectKey,
         fallback: () => canonicalPath("."),
         legacy: () => resolve(".")
-      }, options, projectPlace(options.projectRoot, options, false))
+      }, options, projectPlace(options.projectRoot, options))
     })
   )
 

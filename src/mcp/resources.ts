@@ -10,13 +10,13 @@ import * as McpServer from "@effect/ai/McpServer"
 import { Effect, Layer, Schema } from "effect"
 import { Message, Messages, Pilot, Pilots, Reservation, Reservations, Sortie, Sorties } from "../index.js"
 import { PilotSession } from "./session.js"
+import { InboxEntry } from "./toolkit.js"
 
 const json = <A, I>(schema: Schema.Schema<A, I>) => {
   const encode = Schema.encode(schema)
   return (value: A) => Effect.map(encode(value), (encoded) => JSON.stringify(encoded, null, 2))
 }
 
-const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
 const mimeType = "application/json"
 
 /** How many ready sorties the resource lists at most. */

@@ -48,7 +48,8 @@ const Paths = Strings("Path globs relative to the project root, e.g. src/auth/**
 
 const Replayed = { replayed: Schema.optional(Schema.Boolean) }
 
-const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
+/** One inbox entry as tools and the inbox resource return it. */
+export const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
 const SentMessage = Schema.Struct({ message: Message.json, recipients: Schema.Array(Schema.String) })
 const SortieResult = Schema.Struct({ sortie: Sortie.json })
 const MaybeSortie = Schema.Struct({ sortie: Schema.NullOr(Sortie.json) })

@@ -24,6 +24,10 @@ export interface Check {
 
 const WAL_WARN_BYTES = 64 * 1024 * 1024
 
+/** The first five items, described, and "…" when there are more (all of them are in `items`). */
+const sample = <A>(items: ReadonlyArray<A>, describe: (item: A) => string) =>
+  items.slice(0, 5).map(describe).join(", ") + (items.length > 5 ? ", …" : "")
+
 const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 0)} MB`
 
 /**
@@ -90,8 +94,8 @@ const checks = (
           name: "leases",
           status: "fail",
           detail: `${leases.length} expired but unreleased: ${
-            leases.slice(0, 5).map((l) => `${l.kind} ${l.name} (${l.holder}, expired ${Render.ago(l.expires_at, now)})`).join(", ")
-          }${leases.length > 5 ? ", …" : ""}`,
+            sample(leases, (l) => `${l.kind} ${l.name} (${l.holder}, expired ${Render.ago(l.expires_at, now)})`)
+          }`,
           items: leases
         }
     )
@@ -109,7 +113,7 @@ const checks = (
                 holding.map((p) => `${p.callsign} (${p.sorties} sorties, ${p.leases} leases, last seen ${Render.ago(p.last_active_at, now)})`)
                   .join(", ")
               }`
-              : ` (holding nothing): ${silent.slice(0, 5).map((p) => p.callsign).join(", ")}${silent.length > 5 ? ", …" : ""}`
+              : ` (holding nothing): ${sample(silent, (p) => p.callsign)}`
           }`,
           items: silent
         }
@@ -123,9 +127,7 @@ const checks = (
           status: "fail",
           detail: `${undecodable.length} row${undecodable.length === 1 ? " does" : "s do"} not decode (reads meeting ${
             undecodable.length === 1 ? "it" : "them"
-          } fail with UndecodableRow): ${
-            undecodable.slice(0, 5).map((r) => `${r.table} ${r.row_id} (${r.column})`).join(", ")
-          }${undecodable.length > 5 ? ", …" : ""}`,
+          } fail with UndecodableRow): ${sample(undecodable, (r) => `${r.table} ${r.row_id} (${r.column})`)}`,
           items: undecodable
         }
     )
