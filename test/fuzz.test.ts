@@ -414,12 +414,11 @@ describe("fuzz: every public method, arbitrary input", () => {
 
 const describeArgs = (args: ReadonlyArray<unknown>) =>
   args.map((arg) => {
-    try {
-      const text = typeof arg === "symbol" || typeof arg === "function" || typeof arg === "bigint"
-        ? String(arg)
-        : JSON.stringify(arg)
-      return text === undefined ? String(arg) : text.length > 200 ? `${text.slice(0, 200)}…` : text
-    } catch {
-      return String(arg)
-    }
+    // Symbols and bigints may sit anywhere inside an argument; neither JSON.stringify nor String
+    // of an array holding one can render them, so the replacer turns them into text first.
+    const text = JSON.stringify(arg, (_key, value: unknown) =>
+      typeof value === "symbol" || typeof value === "bigint" || typeof value === "function"
+        ? `<${typeof value} ${String(value)}>`
+        : value)
+    return text === undefined ? `<${typeof arg}>` : text.length > 200 ? `${text.slice(0, 200)}…` : text
   }).join(", ")
