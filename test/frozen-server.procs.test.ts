@@ -6,7 +6,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
 import { FleetDb, isRetryable, Pilots, StatementTimeout } from "../src/index.js"
 import { writeTransaction } from "../src/sql/transaction.js"
 import { findSqld, startSqld } from "./support/sqld.js"
@@ -28,11 +28,11 @@ const privateSqld = Effect.acquireRelease(
 )
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
 
 const timeoutOf = (exit: Exit.Exit<unknown, unknown>): StatementTimeout => {
   const failure = failureOf(exit) as { readonly _tag?: string; readonly cause?: unknown } | undefined
-  expect(failure?._tag).toBe("SqlError")
+  expect(failure?._tag, Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "the command succeeded").toBe("SqlError")
   expect(failure?.cause).toBeInstanceOf(StatementTimeout)
   return failure!.cause as StatementTimeout
 }

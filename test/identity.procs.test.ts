@@ -55,5 +55,5 @@ describe("concurrent creation of one file database", () => {
     } finally {
       rmSync(base, { recursive: true, force: true })
     }
-  })
+  }, 180_000)
 })
