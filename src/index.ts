@@ -17,7 +17,7 @@ export { Events } from "./services/Events.js"
 export type { EventsShape, ReadEventsOptions, StreamEventsOptions, TimeInput } from "./services/Events.js"
 export { Locks } from "./services/Locks.js"
 export type { AcquireLockOptions, LockLease, LocksShape } from "./services/Locks.js"
-export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject, ThreadId } from "./services/Messages.js"
+export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject } from "./services/Messages.js"
 export type {
   InboxEntry,
   InboxOptions,

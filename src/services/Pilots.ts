@@ -15,16 +15,12 @@ import { decodeDuration, decodeInput } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
 
-// Local libSQL stores a NUL character but reads text back only up to it: refuse what cannot round-trip.
-const StoredText = (options: { readonly min?: number; readonly max: number }) =>
-  Text(options).pipe(Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character"))
-
 /** Input of `Pilots.register`. Omitted fields keep their stored value (defaults on first registration). */
 export const RegisterPilot = Schema.Struct({
   callsign: Callsign,
-  program: Schema.optional(StoredText({ min: 1, max: 200 })),
-  model: Schema.optional(StoredText({ min: 1, max: 200 })),
-  task_description: Schema.optional(StoredText({ max: 65_536 }))
+  program: Schema.optional(Text({ min: 1, max: 200 })),
+  model: Schema.optional(Text({ min: 1, max: 200 })),
+  task_description: Schema.optional(Text({ max: 65_536 }))
 })
 export type RegisterPilot = typeof RegisterPilot.Encoded
 
