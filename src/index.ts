@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./errors.js"
+export * as DatabaseUrl from "./sql/url.js"
 export * as Diagnostics from "./Diagnostics.js"
 export * as FleetDb from "./FleetDb.js"
 export { FleetProject } from "./Project.js"
