@@ -22,7 +22,7 @@ import {
 } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
-import { Reservation } from "../schema/streams.js"
+import { Reservation } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
 import * as Rows from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"

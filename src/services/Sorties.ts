@@ -14,7 +14,7 @@ import { MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors
 import { PathPattern } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Title } from "../schema/common.js"
-import { Sortie } from "../schema/flightline.js"
+import { Sortie } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"

@@ -17,7 +17,7 @@ import { DatabaseOpenError } from "../errors.js"
 import { latestMigrationId, loader, migrationsTable } from "../migrations/index.js"
 import { primaryCode } from "./errors.js"
 import { GuardedClient } from "./GuardedClient.js"
-import { inspectFile } from "./inspect.js"
+import { inspectFile } from "./fileContents.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
 import { redact } from "./url.js"
 
