@@ -185,7 +185,7 @@ const findConflicts = (
 }
 
 /** The conflict check of a reserve needed more work than a write transaction may spend on it. */
-class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded")<{}> {}
+class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded") {}
 
 /** The pilot's active rows grouped by comparison form (stored patterns may predate canonicalisation). */
 const ownByPattern = (
