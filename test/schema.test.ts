@@ -1,5 +1,5 @@
 /**
- * The migrated database must equal the seed schema (stream-0a-drizzle-migration.md): same tables,
+ * The migrated database must equal the seed schema (test/fixtures/seed-schema.sql): same tables,
  * columns, types, NOT NULL flags, defaults, generated `sequence` and index names. A database
  * created by the seed's own migration SQL must be adopted, readable and writable.
  */

@@ -3,7 +3,7 @@
  * recipients, reservations, locks, cursors) are projections of the event log. `verify` replays
  * the log and compares; `rebuild` replays it and replaces the tables.
  *
- * Not everything is logged (DESIGN §5): heartbeats and cursor commits write no event. So
+ * Not everything is logged (docs/architecture.md §5): heartbeats and cursor commits write no event. So
  * `pilots.last_active_at` and the cursors' positions cannot be checked (see `uncheckedColumns`);
  * a rebuild keeps their live values.
  *
