@@ -16,7 +16,7 @@ import { idPrefix, makeId } from "../schema/ids.js"
 import { Message, MessageRecipient } from "../schema/coordinationTables.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows, recipientId } from "./internal/rows.js"
+import { decodeRow, decodeRows, found, recipientId } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 
 /** At most this many distinct recipients per message. */
@@ -376,8 +376,7 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const rows = yield* ctx.sql`SELECT ${columns} FROM messages m
                 WHERE m.project_key = ${ctx.projectKey} AND m.id = ${message_id}`
-            if (rows.length === 0) return yield* new MessageNotFound({ id: message_id })
-            const original = yield* decodeMessage(rows[0])
+            const original = yield* found(decodeMessage, () => new MessageNotFound({ id: message_id }))(rows)
             return yield* insertMessage(ctx, {
               from: input.from,
               recipients: distinct(input.to ?? original.from_callsign),

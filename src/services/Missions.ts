@@ -13,7 +13,7 @@ import { Mission } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
 
@@ -109,8 +109,7 @@ export const make = Effect.gen(function*() {
       query("Missions.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM missions WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<Mission, MissionNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new MissionNotFound({ id })) : toMission(rows[0])
+          found(toMission, () => new MissionNotFound({ id }))
         )))
 
   const list: MissionsShape["list"] = (raw = {}) =>

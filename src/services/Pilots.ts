@@ -10,7 +10,7 @@ import { PilotNotFound } from "../errors.js"
 import { Callsign, Text } from "../schema/common.js"
 import { Pilot } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
@@ -108,18 +108,14 @@ export const make = Effect.gen(function*() {
         // As in `register`: never backwards, and it ends a lost state.
         sql`UPDATE pilots SET last_active_at = MAX(last_active_at, ${now}, COALESCE(lost_at, 0))
             WHERE project_key = ${projectKey} AND callsign = ${callsign} RETURNING *`.pipe(
-          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
-          )
+          Effect.flatMap(found(decodePilot, () => new PilotNotFound({ callsign })))
         )))
 
   const get: PilotsShape["get"] = (raw) =>
     Effect.flatMap(decodeCallsign(raw), (callsign) =>
       query("Pilots.get", ({ projectKey, sql }) =>
         sql`SELECT * FROM pilots WHERE project_key = ${projectKey} AND callsign = ${callsign}`.pipe(
-          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
-          )
+          Effect.flatMap(found(decodePilot, () => new PilotNotFound({ callsign })))
         )))
 
   const list: PilotsShape["list"] = (options) =>

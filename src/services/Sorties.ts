@@ -18,7 +18,7 @@ import { Sortie } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { pathContext, placePaths } from "./internal/paths.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
@@ -181,8 +181,7 @@ export const make = Effect.gen(function*() {
       query("Sorties.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM sorties WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<Sortie, SortieNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new SortieNotFound({ id })) : toSortie(rows[0])
+          found(toSortie, () => new SortieNotFound({ id }))
         )))
 
   const list: SortiesShape["list"] = (raw = {}) =>

@@ -13,7 +13,7 @@ import { WorkOrder } from "../schema/workTables.js"
 import { idPrefix, makeId, SortieId, WorkOrderId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
 
@@ -104,8 +104,7 @@ export const make = Effect.gen(function*() {
       query("WorkOrders.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<WorkOrder, WorkOrderNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new WorkOrderNotFound({ id })) : toWorkOrder(rows[0])
+          found(toWorkOrder, () => new WorkOrderNotFound({ id }))
         )))
 
   /** One status move of a work order (see `moveStatus`); `update` is guarded by `from`. */
