@@ -26,6 +26,7 @@ import * as WorkOrders from "./services/WorkOrders.js"
 import * as Sql from "./sql/client.js"
 import type { KeyRequest } from "./sql/identity.js"
 import { canonicalPath, resolveCaseRule, resolveProjectKey } from "./sql/identity.js"
+import * as DatabaseUrl from "./sql/url.js"
 import type { TimeAuthorityKind } from "./sql/time.js"
 import { TimeAuthority } from "./sql/time.js"
 import { WritePolicy } from "./sql/transaction.js"
@@ -284,13 +285,13 @@ const targetOf = (options: RemoteOptions): Effect.Effect<Sql.Target, DatabaseOpe
     : Redacted.isRedacted(options.authToken)
     ? options.authToken as Redacted.Redacted<string>
     : Redacted.make(options.authToken)
-  if (url === ":memory:" || url === "file::memory:") {
+  if (DatabaseUrl.isMemory(url)) {
     return Effect.succeed({ _tag: "Memory" })
   }
-  if (url.startsWith("file:")) {
-    const path = resolve(decodeURIComponent(url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "").replace(/\?.*$/, "")))
+  const path = DatabaseUrl.filePath(url)
+  if (path !== undefined) {
     // SQLite's `mode=ro` (read-only); other query parameters are ignored, as before.
-    const readOnly = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "").get("mode") === "ro"
+    const readOnly = DatabaseUrl.searchParams(url).get("mode") === "ro"
     if (readOnly && options.syncUrl !== undefined) {
       return Effect.fail(
         new DatabaseOpenError({ target: path, reason: "url", detail: "?mode=ro is for a file database, not an embedded replica" })
@@ -307,7 +308,7 @@ const targetOf = (options: RemoteOptions): Effect.Effect<Sql.Target, DatabaseOpe
   }
   return Effect.fail(
     new DatabaseOpenError({
-      target: url.replace(/\?.*$/, ""),
+      target: DatabaseUrl.redact(url),
       reason: "url",
       detail: "expected a libsql://, http(s)://, ws(s):// or file: URL"
     })

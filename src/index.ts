@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./errors.js"
+export * as DatabaseUrl from "./sql/url.js"
 export * as Diagnostics from "./Diagnostics.js"
 export * as FleetDb from "./FleetDb.js"
 export { FleetProject } from "./Project.js"
@@ -17,7 +18,7 @@ export { Events } from "./services/Events.js"
 export type { EventsShape, ReadEventsOptions, StreamEventsOptions, TimeInput } from "./services/Events.js"
 export { Locks } from "./services/Locks.js"
 export type { AcquireLockOptions, LockLease, LocksShape } from "./services/Locks.js"
-export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject, ThreadId } from "./services/Messages.js"
+export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject } from "./services/Messages.js"
 export type {
   InboxEntry,
   InboxOptions,

@@ -1,8 +1,8 @@
 /**
- * Four real processes racing `Sorties.claimNext` over 200 sorties in one file (DESIGN §5,
- * "Claims"): every sortie is claimed exactly once, none is lost, no worker sees an error, and the
- * claims happen in queue order (priority, then oldest, then id) — checked against the workers'
- * own logs and the event log, not against the service's answers alone.
+ * Four real processes racing `Sorties.claimNext` over 200 sorties in one file (README "Many
+ * processes, one file"): every sortie is claimed exactly once, none is lost, no worker sees an
+ * error, and the claims happen in queue order (priority, then oldest, then id) — checked against
+ * the workers' own logs and the event log, not against the service's answers alone.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"

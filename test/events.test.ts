@@ -1,5 +1,5 @@
 /**
- * The Events service (DESIGN §5): append/appendAll in one transaction, read by sequence and
+ * The Events service (README "Pilots and the event log"): append/appendAll in one transaction, read by sequence and
  * project, latestSequence, the live stream, typed known events, foreign and malformed rows read
  * back as unknown events, and bad input refused with `InvalidInput` naming the field — on every
  * backend.

@@ -9,7 +9,7 @@ import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { DatabaseOpenError, FleetDb, FleetProject, Pilots } from "../src/index.js"
+import { DatabaseOpenError, DatabaseUrl, FleetDb, FleetProject, Pilots } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
 import { runWorker } from "./support/procs.js"
 
@@ -123,6 +123,33 @@ describe("layer and layerConfig", () => {
       expect(error.reason).toBe("url")
       expect(error.target).toBe("postgres://db.example/x")
     }))
+
+  it.effect("an unsupported URL's credentials and query never reach the error", () =>
+    Effect.gen(function*() {
+      for (const url of ["postgres://admin:hunter2@db.example/x?token=t0k", "mysql://admin:hunter2@[bad/x?token=t0k"]) {
+        const error = openError(yield* Effect.exit(Layer.build(FleetDb.layer({ url, projectKey: "k" })).pipe(Effect.scoped)))
+        expect(error.reason).toBe("url")
+        for (const secret of ["admin", "hunter2", "t0k"]) expect(error.message, url).not.toContain(secret)
+      }
+    }))
+})
+
+describe("DatabaseUrl", () => {
+  it("filePath: the local file of a file: URL, in each of its spellings; nothing for other URLs", () => {
+    expect(DatabaseUrl.filePath("file:/tmp/a b.db")).toBe("/tmp/a b.db")
+    expect(DatabaseUrl.filePath("file:///tmp/a%20b.db?mode=ro")).toBe("/tmp/a b.db")
+    expect(DatabaseUrl.filePath(" file://localhost/tmp/x.db ")).toBe("/tmp/x.db")
+    expect(DatabaseUrl.filePath("file:rel.db")).toBe(join(process.cwd(), "rel.db"))
+    for (const url of ["file::memory:", ":memory:", "libsql://h", "http://h/file:x"]) expect(DatabaseUrl.filePath(url), url).toBeUndefined()
+  })
+
+  it("redact: no user, password or query, whether the URL parses or not", () => {
+    expect(DatabaseUrl.redact("libsql://user:pass@db.example:8080/x?authToken=t")).toBe("libsql://db.example:8080/x")
+    expect(DatabaseUrl.redact("https://token@db.example")).toBe("https://db.example/")
+    expect(DatabaseUrl.redact("wss://user:p@ss@[broken/x?authToken=t")).toBe("wss://[broken/x")
+    expect(DatabaseUrl.redact("file:/tmp/x.db?mode=ro")).toBe("file:/tmp/x.db")
+    expect(DatabaseUrl.redact("file:/tmp/a@b.db")).toBe("file:/tmp/a@b.db")
+  })
 })
 
 describe("databases that cannot be opened", () => {

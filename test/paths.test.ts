@@ -7,7 +7,7 @@ const { normalize, overlaps, validate } = Paths
 describe("Paths.overlaps: table", () => {
   // [a, b, overlap?] — each row is checked both ways round.
   const table: ReadonlyArray<readonly [string, string, boolean]> = [
-    // DESIGN.md §5
+    // The README's examples (Reservations).
     ["src/**", "src/a.ts", true],
     ["src/**/x.ts", "src/a/*.ts", true],
     ["src/*.ts", "src/a/b.ts", false],

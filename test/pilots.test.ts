@@ -1,5 +1,5 @@
 /**
- * The Pilots service (DESIGN §5): idempotent register (upsert on project + callsign, event every
+ * The Pilots service (README "Pilots and the event log"): idempotent register (upsert on project + callsign, event every
  * time, `first` once), heartbeat (no event), get, list with `activeWithin`, callsign validation,
  * one event per mutation in the same transaction, project isolation, and property tests for
  * untyped callers — on every backend.

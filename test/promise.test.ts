@@ -298,9 +298,8 @@ describe("streams", () => {
     const fleet = await open({ memory: true })
     await fleet.events.append({ type: "build.done", data: { n: 1 } })
     await fleet.events.append({ type: "build.done", data: { n: 2 } })
-    let last = 0
     for await (const { commit, event } of fleet.cursors.consume("builder", { types: ["build.done"], pollInterval: 5 })) {
-      last = await commit()
+      const last = await commit()
       expect(last).toBe(event.sequence)
       if (event.sequence === 2) break
     }

@@ -1,5 +1,5 @@
 /**
- * Four real processes registering pilots on one file at once (DESIGN §5, issue 3): every row
+ * Four real processes registering pilots on one file at once (README "Pilots and the event log", issue 3): every row
  * and every event is there, sequences are unique and contiguous, and each callsign has exactly
  * one `first: true` registration — checked against the workers' own logs.
  */

@@ -212,16 +212,26 @@ describe.skipIf(context.status === "unsupported")("FleetDb on sqld", () => {
         const projectKey = freshKey()
         const holder = yield* open(FleetDb.layer({ ...holderUrl(url, dir), projectKey }))
         const other = yield* open(FleetDb.layer({ url, projectKey }))
+        const holdsLock = yield* Deferred.make<void>()
         const otherDone = yield* Deferred.make<void>()
         // Hold the write lock until another client's write has gone through — which sqld allows
         // only by killing this transaction once it has held the lock for about 5 s.
         const holding = yield* Effect.fork(Effect.exit(
           Effect.flatMap(SqlClient.SqlClient, (sql) =>
             sql.withTransaction(
-              register("doomed-1").pipe(Effect.zipRight(Deferred.await(otherDone)), Effect.zipRight(register("doomed-2")))
+              register("doomed-1").pipe(
+                Effect.zipRight(Deferred.succeed(holdsLock, undefined)),
+                Effect.zipRight(Deferred.await(otherDone)),
+                Effect.zipRight(register("doomed-2"))
+              )
             )).pipe(Effect.provide(holder))
         ))
-        yield* Effect.sleep("300 millis")
+        // The other client writes only once the holder has written, i.e. holds the write lock.
+        yield* Effect.raceFirst(
+          Deferred.await(holdsLock),
+          Effect.flatMap(Fiber.join(holding), (early) =>
+            Effect.dieMessage(`the holder ended before it held the write lock: ${JSON.stringify(early)}`))
+        )
         yield* register("other").pipe(Effect.provide(other))
         yield* Deferred.succeed(otherDone, undefined)
         const exit = yield* Fiber.join(holding)

@@ -1,15 +1,15 @@
 /**
- * The migrated database must equal the seed schema (stream-0a-drizzle-migration.md): same tables,
+ * The migrated database must equal the seed schema (test/fixtures/seed-schema.sql): same tables,
  * columns, types, NOT NULL flags, defaults, generated `sequence` and index names. A database
  * created by the seed's own migration SQL must be adopted, readable and writable.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Events, FleetDb, Pilots } from "../src/index.js"
+import { Events, FleetDb, LongText, MessageBody, MessageSubject, Pilots, Text, ThreadId, Title } from "../src/index.js"
 import { migrations } from "../src/migrations/index.js"
 import { statements as integrityStatements } from "../src/migrations/0002_integrity.js"
 import { statements as recoveryStatements } from "../src/migrations/0003_recovery.js"
@@ -336,5 +336,29 @@ describe("schema", () => {
       const name = /INDEX IF NOT EXISTS `(\w+)`|ADD COLUMN `(\w+)`/.exec(statement)
       expect(Option.fromNullable(name).pipe(Option.isSome), statement).toBe(true)
     }
+  })
+})
+
+// Local libSQL stores U+0000 but reads text back only up to it: `Text` refuses it, so no input
+// schema built on it needs a NUL filter of its own.
+describe("Text", () => {
+  const refusal = <A, I>(schema: Schema.Schema<A, I>, value: unknown) =>
+    Either.match(Schema.decodeUnknownEither(schema)(value), { onLeft: (error) => error.message, onRight: () => undefined })
+
+  it("refuses NUL wherever it stands, in every text schema built on it", () => {
+    const schemas = [Text({ max: 10 }), Text({ min: 1, max: 10 }), Title, LongText, MessageBody, MessageSubject, ThreadId]
+    for (const schema of schemas) {
+      for (const value of ["\u0000", "a\u0000b", "ab\u0000"]) {
+        expect(refusal(schema, value), JSON.stringify(value)).toContain("must not contain NUL characters (U+0000)")
+      }
+      expect(refusal(schema, "ab")).toBeUndefined()
+    }
+  })
+
+  it("a thread id is an identifier: no outer white space, no control characters", () => {
+    expect(refusal(ThreadId, " t")).toContain("white space")
+    expect(refusal(ThreadId, "a\tb")).toContain("control characters")
+    expect(refusal(ThreadId, "x".repeat(257))).toContain("at most 256")
+    expect(refusal(ThreadId, "thr_1")).toBeUndefined()
   })
 })

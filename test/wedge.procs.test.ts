@@ -1,5 +1,5 @@
 /**
- * DESIGN §2 traps, with a real second process holding the write lock:
+ * The libSQL traps of docs/architecture.md §3, with a real second process holding the write lock:
  * - the wedge: after BEGIN IMMEDIATE times out on SQLITE_BUSY, the same client keeps working;
  * - the silent non-commit: a write that follows a BUSY failure is really committed (visible from
  *   another process).

@@ -1,5 +1,5 @@
 /**
- * The approach of the seed document (`stream-0a-drizzle-migration.md`): Drizzle ORM 0.45 over
+ * The approach of the original seed plan: Drizzle ORM 0.45 over
  * `@libsql/client`, with the seed's table definitions (plus the `fence` column this library adds),
  * doing the same work as `Pilots.register` and a `Locks` acquire/release cycle with the query
  * builder inside `db.transaction` (which libSQL begins as `BEGIN IMMEDIATE`).

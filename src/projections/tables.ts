@@ -162,7 +162,7 @@ export const tableSpecs: { readonly [T in ProjectionTable]: TableSpec } = {
 }
 
 /**
- * What `verify` cannot check, because the log does not record it (DESIGN §5: heartbeats and
+ * What `verify` cannot check, because the log does not record it (docs/architecture.md §5: heartbeats and
  * cursor commits write no event). A rebuild keeps the live values of these columns.
  */
 export const uncheckedColumns: ReadonlyArray<UncheckedColumn> = [

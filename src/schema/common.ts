@@ -70,6 +70,9 @@ export const LockKey = identifier(512)
 /** A cursor consumer's id: 1–256 characters. */
 export const ConsumerId = identifier(256)
 
+/** A message thread's id: 1–256 characters. */
+export const ThreadId = identifier(256)
+
 /** Title-like text: 1–500 characters. */
 export const Title = Text({ min: 1, max: 500 })
 
@@ -78,7 +81,6 @@ export const LongText = Text({ max: 65_536 })
 
 /** Message bodies: up to 1 MiB of characters. Larger bodies are refused with `InvalidInput`. */
 export const MAX_BODY_CHARS = 1_048_576
-export const Body = Text({ max: MAX_BODY_CHARS })
 
 /** Sortie lifecycle: `open → in_progress → closed`, with `blocked` as a detour of `in_progress`. */
 export const SortieStatus = Schema.Literal("open", "in_progress", "blocked", "closed")
@@ -107,11 +109,6 @@ export const DEFAULT_PRIORITY: Priority = 1
 
 /** A percentage: an integer from 0 to 100. */
 export const Percent = Schema.Int.pipe(Schema.between(0, 100, { message: () => "must be an integer from 0 to 100" }))
-
-/** A positive duration in milliseconds (TTLs, waits), at most one year. */
-export const DurationMs = Schema.Int.pipe(
-  Schema.between(1, 31_536_000_000, { message: () => "must be a whole number of milliseconds from 1 to one year" })
-)
 
 /** Any JSON value. */
 export const JsonValue: Schema.Schema<JsonValue> = Schema.suspend(() =>

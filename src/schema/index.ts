@@ -5,8 +5,8 @@
  * @module
  */
 export * from "./common.js"
+export * from "./coordinationTables.js"
 export * from "./events.js"
-export * from "./flightline.js"
 export * from "./ids.js"
 export { MAX_JSON_CHARS, MAX_JSON_DEPTH } from "./json.js"
-export * from "./streams.js"
+export * from "./workTables.js"

@@ -8,9 +8,9 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
 import type { UndecodableRow } from "../errors.js"
-import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent, Text } from "../schema/common.js"
-import { idPrefix, makeId } from "../schema/ids.js"
-import { Checkpoint } from "../schema/flightline.js"
+import { Callsign, CheckpointTrigger, JsonValue, LongText, Percent } from "../schema/common.js"
+import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
+import { Checkpoint } from "../schema/workTables.js"
 import { encodeJson, issueField, MAX_JSON_CHARS, MAX_JSON_DEPTH } from "../schema/json.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows } from "./internal/rows.js"
@@ -22,22 +22,15 @@ export const MAX_CONTEXT_DATA_CHARS = MAX_JSON_CHARS
 /** `context_data` may nest arrays and objects at most this deep, like all JSON input. */
 export const MAX_CONTEXT_DATA_DEPTH = MAX_JSON_DEPTH
 
-// libSQL stores U+0000 but every read stops at it, silently truncating the text.
-const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
-
-// The shared id schemas accept any string; ids given as input must also be valid Unicode (a lone
-// surrogate fails in a remote driver's JSON) and NUL-free.
-const IdRef = Text({ min: 1, max: 128 }).pipe(Schema.filter(noNul))
-
 /** Input of `Checkpoints.create`. */
 export const CreateCheckpoint = Schema.Struct({
   callsign: Callsign,
   trigger: CheckpointTrigger,
-  mission_id: Schema.optional(IdRef),
-  sortie_id: Schema.optional(IdRef),
+  mission_id: Schema.optional(MissionId),
+  sortie_id: Schema.optional(SortieId),
   /** An integer from 0 to 100. */
   progress_percent: Schema.optional(Percent),
-  summary: Schema.optional(LongText.pipe(Schema.filter(noNul))),
+  summary: Schema.optional(LongText),
   /**
    * Any JSON value, at most `MAX_CONTEXT_DATA_CHARS` once serialised and `MAX_CONTEXT_DATA_DEPTH`
    * deep. `null` is stored as SQL NULL, so it reads back the same as an omitted value.
@@ -84,8 +77,8 @@ const MAX_LIMIT = 1_000
 
 const ListOptions = Schema.Struct({
   callsign: Schema.optional(Callsign),
-  mission_id: Schema.optional(IdRef),
-  sortie_id: Schema.optional(IdRef),
+  mission_id: Schema.optional(MissionId),
+  sortie_id: Schema.optional(SortieId),
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, MAX_LIMIT, { message: () => `must be an integer from 1 to ${MAX_LIMIT}` })))
 })
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, DateTime, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
+import { Array as Arr, Context, DateTime, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
 import { InvalidInput } from "../errors.js"
 import { Text } from "../schema/common.js"
 import type { FleetEvent, NewEvent } from "../schema/events.js"
@@ -81,12 +81,6 @@ const MAX_LIMIT = 10_000
 // 4 bound parameters a row; 250 rows stay far below SQLite's variable limit.
 const INSERT_CHUNK = 250
 
-const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const chunks: Array<ReadonlyArray<A>> = []
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size))
-  return chunks
-}
-
 // The multi-row INSERT for `rows` events, by row count (a batch has at most two sizes).
 const insertTexts = new Map<number, string>()
 const insertText = (rows: number): string => {
@@ -130,15 +124,13 @@ const checkReadOptionsNow = (options: unknown): Effect.Effect<typeof ReadOptions
     onLeft: (error) => Effect.fail(toInvalidInput(error)),
     onRight: Effect.succeed
   })
-// Local libSQL stores a NUL character but reads text back only up to it: a type must round-trip.
-// (Data is JSON text, where NUL is escaped, so data strings may contain it.)
-const EventTypeText = Text({ min: 1, max: 200 }).pipe(
-  Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character")
-)
-const decodeEventType = decodeInput(EventTypeText, "type")
+// `Text` refuses NUL, which local libSQL would store but read back only up to: a type must
+// round-trip. (Data is JSON text, where NUL is escaped, so data strings may contain it.)
+const EventType = Text({ min: 1, max: 200 })
+const decodeEventType = decodeInput(EventType, "type")
 // appendAll checks every event synchronously (an Effect per event costs more than its insert);
 // a batch repeats a handful of types, so valid ones are remembered.
-const checkEventType = Schema.decodeUnknownEither(EventTypeText, { errors: "first" })
+const checkEventType = Schema.decodeUnknownEither(EventType, { errors: "first" })
 const validTypes = new Set<string>()
 
 /** An event validated for appending, with its type. */
@@ -192,7 +184,7 @@ export const make = Effect.gen(function*() {
   const insertAll = (encoded: ReadonlyArray<Encoded>) =>
     command("Events.appendAll", ({ now, projectKey, sql }) =>
       Effect.map(
-        Effect.forEach(chunksOf(encoded, INSERT_CHUNK), (chunk) =>
+        Effect.forEach(Arr.chunksOf(encoded, INSERT_CHUNK), (chunk) =>
           // Placeholders only (every value is bound), with the text shared by chunks of one size:
           // far less to build than an insert helper compiled per chunk.
           sql.unsafe<{ readonly id: number }>(

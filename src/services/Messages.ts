@@ -10,27 +10,17 @@ import type { DateTime } from "effect"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { MessageNotFound, NotARecipient, UnknownRecipient } from "../errors.js"
-import { Callsign, Importance, MAX_BODY_CHARS, Text, Title } from "../schema/common.js"
+import { Callsign, Importance, MAX_BODY_CHARS, Text, ThreadId, Title } from "../schema/common.js"
 import { bodyDigest } from "../schema/events.js"
 import { idPrefix, makeId } from "../schema/ids.js"
-import { Message, MessageRecipient } from "../schema/streams.js"
+import { Message, MessageRecipient } from "../schema/coordinationTables.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows, recipientId } from "./internal/rows.js"
+import { decodeRow, decodeRows, found, recipientId } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
-
-// libSQL stores U+0000 but every read stops at it, silently truncating the text.
-const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
 
 /** At most this many distinct recipients per message. */
 export const MAX_RECIPIENTS = 1_000
-
-/** A thread id: 1–256 characters without control characters or outer white space. */
-export const ThreadId = Text({ min: 1, max: 256 }).pipe(
-  Schema.filter((s) => s.trim() === s || "must not start or end with white space"),
-  // eslint-disable-next-line no-control-regex
-  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters")
-)
 
 /** One callsign, or a non-empty array of callsigns (duplicates count once). */
 export const Recipients = Schema.Union(
@@ -42,10 +32,10 @@ export const Recipients = Schema.Union(
 )
 
 /** A message body: 1 to `MAX_BODY_CHARS` (1 MiB) characters, without U+0000. */
-export const MessageBody = Text({ min: 1, max: MAX_BODY_CHARS }).pipe(Schema.filter(noNul))
+export const MessageBody = Text({ min: 1, max: MAX_BODY_CHARS })
 
 /** A message subject: 1 to 500 characters, without U+0000. */
-export const MessageSubject = Title.pipe(Schema.filter(noNul))
+export const MessageSubject = Title
 
 /** Input of `Messages.send`. */
 export const SendMessage = Schema.Struct({
@@ -386,8 +376,7 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const rows = yield* ctx.sql`SELECT ${columns} FROM messages m
                 WHERE m.project_key = ${ctx.projectKey} AND m.id = ${message_id}`
-            if (rows.length === 0) return yield* new MessageNotFound({ id: message_id })
-            const original = yield* decodeMessage(rows[0])
+            const original = yield* found(decodeMessage, () => new MessageNotFound({ id: message_id }))(rows)
             return yield* insertMessage(ctx, {
               from: input.from,
               recipients: distinct(input.to ?? original.from_callsign),

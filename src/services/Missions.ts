@@ -6,25 +6,21 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput, UndecodableRow } from "../errors.js"
-import { InvalidTransition, MissionNotFound } from "../errors.js"
+import type { InvalidInput, InvalidTransition, UndecodableRow } from "../errors.js"
+import { MissionNotFound } from "../errors.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Title } from "../schema/common.js"
-import { Mission } from "../schema/flightline.js"
+import { Mission } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
-
-// libSQL stores U+0000 but every read stops at it, silently truncating the text.
-const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
-const MissionTitle = Title.pipe(Schema.filter(noNul))
-const MissionText = LongText.pipe(Schema.filter(noNul))
+import { moveStatus, statusFilter } from "./internal/status.js"
 
 /** Input of `Missions.create`. */
 export const CreateMission = Schema.Struct({
-  title: MissionTitle,
-  description: Schema.optional(MissionText),
+  title: Title,
+  description: Schema.optional(LongText),
   /** 0 (most urgent) … 4; default 1. */
   priority: Schema.optional(Priority),
   /** The callsign of whoever created the mission. */
@@ -32,17 +28,9 @@ export const CreateMission = Schema.Struct({
 })
 export type CreateMission = typeof CreateMission.Encoded
 
-// The default message of a failed literal union names only its first member.
-const StatusFilter = MissionStatus.annotations({
-  message: () => ({
-    message: `must be one of ${MissionStatus.literals.map((status) => JSON.stringify(status)).join(", ")}`,
-    override: true
-  })
-})
-
 /** Filters of `Missions.list`. */
 export const ListMissions = Schema.Struct({
-  status: Schema.optional(StatusFilter)
+  status: Schema.optional(statusFilter(MissionStatus))
 })
 export type ListMissions = typeof ListMissions.Encoded
 
@@ -121,8 +109,7 @@ export const make = Effect.gen(function*() {
       query("Missions.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM missions WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<Mission, MissionNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new MissionNotFound({ id })) : toMission(rows[0])
+          found(toMission, () => new MissionNotFound({ id }))
         )))
 
   const list: MissionsShape["list"] = (raw = {}) =>
@@ -136,7 +123,7 @@ export const make = Effect.gen(function*() {
           (rows) => decodeMissions(rows)
         )))
 
-  /** One status move: read the status in the write transaction, check it, update guarded by it, log. */
+  /** One status move (see `moveStatus`), then its event. */
   const move = (
     span: string,
     from: MissionStatus,
@@ -149,15 +136,17 @@ export const make = Effect.gen(function*() {
       command(span, (ctx) =>
         Effect.gen(function*() {
           const { projectKey, sql } = ctx
-          const current = yield* sql<{ readonly status: string }>`SELECT status FROM missions
-              WHERE id = ${id} AND project_key = ${projectKey}`
-          if (current.length === 0) return yield* new MissionNotFound({ id })
-          if (current[0]!.status !== from) {
-            return yield* new InvalidTransition({ entity: "mission", id, from: current[0]!.status, to })
-          }
-          const rows = yield* update(ctx, id)
-          if (rows.length === 0) return yield* Effect.dieMessage(`Mission ${id} changed inside its own write transaction`)
-          const mission = yield* toMission(rows[0])
+          const { row: mission } = yield* moveStatus({
+            entity: "mission",
+            id,
+            from,
+            to,
+            current: sql<{ readonly status: string }>`SELECT status FROM missions
+                WHERE id = ${id} AND project_key = ${projectKey}`,
+            notFound: () => new MissionNotFound({ id }),
+            update: update(ctx, id),
+            decode: toMission
+          })
           yield* event(ctx, id)
           return mission
         })))

@@ -8,23 +8,19 @@ import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { PilotNotFound } from "../errors.js"
 import { Callsign, Text } from "../schema/common.js"
-import { Pilot } from "../schema/streams.js"
+import { Pilot } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
 
-// Local libSQL stores a NUL character but reads text back only up to it: refuse what cannot round-trip.
-const StoredText = (options: { readonly min?: number; readonly max: number }) =>
-  Text(options).pipe(Schema.filter((s) => !s.includes("\u0000") || "must not contain a NUL character"))
-
 /** Input of `Pilots.register`. Omitted fields keep their stored value (defaults on first registration). */
 export const RegisterPilot = Schema.Struct({
   callsign: Callsign,
-  program: Schema.optional(StoredText({ min: 1, max: 200 })),
-  model: Schema.optional(StoredText({ min: 1, max: 200 })),
-  task_description: Schema.optional(StoredText({ max: 65_536 }))
+  program: Schema.optional(Text({ min: 1, max: 200 })),
+  model: Schema.optional(Text({ min: 1, max: 200 })),
+  task_description: Schema.optional(Text({ max: 65_536 }))
 })
 export type RegisterPilot = typeof RegisterPilot.Encoded
 
@@ -112,18 +108,14 @@ export const make = Effect.gen(function*() {
         // As in `register`: never backwards, and it ends a lost state.
         sql`UPDATE pilots SET last_active_at = MAX(last_active_at, ${now}, COALESCE(lost_at, 0))
             WHERE project_key = ${projectKey} AND callsign = ${callsign} RETURNING *`.pipe(
-          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
-          )
+          Effect.flatMap(found(decodePilot, () => new PilotNotFound({ callsign })))
         )))
 
   const get: PilotsShape["get"] = (raw) =>
     Effect.flatMap(decodeCallsign(raw), (callsign) =>
       query("Pilots.get", ({ projectKey, sql }) =>
         sql`SELECT * FROM pilots WHERE project_key = ${projectKey} AND callsign = ${callsign}`.pipe(
-          Effect.flatMap((rows): Effect.Effect<Pilot, PilotNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new PilotNotFound({ callsign })) : decodePilot(rows[0])
-          )
+          Effect.flatMap(found(decodePilot, () => new PilotNotFound({ callsign })))
         )))
 
   const list: PilotsShape["list"] = (options) =>

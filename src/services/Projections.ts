@@ -3,14 +3,14 @@
  * recipients, reservations, locks, cursors) are projections of the event log. `verify` replays
  * the log and compares; `rebuild` replays it and replaces the tables.
  *
- * Not everything is logged (DESIGN §5): heartbeats and cursor commits write no event. So
+ * Not everything is logged (docs/architecture.md §5): heartbeats and cursor commits write no event. So
  * `pilots.last_active_at` and the cursors' positions cannot be checked (see `uncheckedColumns`);
  * a rebuild keeps their live values.
  *
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Layer, Random, Schema } from "effect"
+import { Array as Arr, Context, Effect, Layer, Random, Schema } from "effect"
 import { InvalidInput } from "../errors.js"
 import { bodyDigest } from "../schema/events.js"
 import type { ProjectionDifference } from "../projections/diff.js"
@@ -198,7 +198,7 @@ export const make = Effect.gen(function*() {
 
   const insertRows = (ctx: Pick<CommandContext, "sql">, spec: TableSpec, name: string, rows: ReadonlyArray<Row>) =>
     Effect.forEach(
-      chunks(rows, ROWS_PER_STATEMENT),
+      Arr.chunksOf(rows, ROWS_PER_STATEMENT),
       (chunk) =>
         ctx.sql`INSERT INTO ${ctx.sql(name)} ${
           ctx.sql.insert(chunk.map((row) => Object.fromEntries(spec.columns.map((column) => [column, row[column] ?? null]))))
@@ -214,7 +214,7 @@ export const make = Effect.gen(function*() {
       const keys = Array.from(state.dirty(table), (key) => JSON.parse(key) as unknown)
       if (keys.length === 0) return
       if (spec.key.length === 1) {
-        for (const chunk of chunks(keys, 500)) {
+        for (const chunk of Arr.chunksOf(keys, 500)) {
           yield* ctx.sql`DELETE FROM ${ctx.sql(name)} WHERE ${ctx.sql.in(spec.key[0]!, chunk)}`
         }
       } else {
@@ -304,7 +304,7 @@ export const make = Effect.gen(function*() {
         yield* progress(options, { phase: "write", done, total })
         for (const table of stagedTables) {
           const name = stagingName(run, table)
-          for (const chunk of chunks(Array.from(base.rows(table)), batch)) {
+          for (const chunk of Arr.chunksOf(Array.from(base.rows(table)), batch)) {
             yield* command("Projections.rebuild.write", (ctx) => insertRows(ctx, tableSpecs[table], name, chunk))
             done += chunk.length
             yield* progress(options, { phase: "write", done, total })
@@ -348,12 +348,6 @@ const expectBodies = (state: ProjectionState, live: ReadonlyArray<Row>): void =>
     const matches = typeof body === "string" && bodyDigest(body).body_sha256 === digest
     state.put("messages", { ...row, body: matches ? body : `sha256:${digest}` })
   }
-}
-
-const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }
 
 /** The Projections service, built on the `SqlClient` and `FleetProject` in context. */

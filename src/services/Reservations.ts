@@ -22,7 +22,7 @@ import {
 } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
-import { Reservation } from "../schema/streams.js"
+import { Reservation } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
 import * as Rows from "./internal/rows.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
@@ -185,7 +185,7 @@ const findConflicts = (
 }
 
 /** The conflict check of a reserve needed more work than a write transaction may spend on it. */
-class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded")<{}> {}
+class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded") {}
 
 /** The pilot's active rows grouped by comparison form (stored patterns may predate canonicalisation). */
 const ownByPattern = (

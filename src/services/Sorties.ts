@@ -9,28 +9,24 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
-import type { InvalidInput, UndecodableRow } from "../errors.js"
-import { InvalidTransition, MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors.js"
+import type { InvalidInput, InvalidTransition, UndecodableRow } from "../errors.js"
+import { MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors.js"
 import { PathPattern } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Title } from "../schema/common.js"
-import { Sortie } from "../schema/flightline.js"
+import { Sortie } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { pathContext, placePaths } from "./internal/paths.js"
-
-// libSQL stores U+0000 but every read stops at it, silently truncating the text.
-const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
-const SortieTitle = Title.pipe(Schema.filter(noNul))
-const SortieText = LongText.pipe(Schema.filter(noNul))
+import { moveStatus, statusFilter } from "./internal/status.js"
 
 /** Input of `Sorties.create`. */
 export const CreateSortie = Schema.Struct({
-  title: SortieTitle,
-  description: Schema.optional(SortieText),
+  title: Title,
+  description: Schema.optional(LongText),
   /** The mission this sortie belongs to; it must exist in this project. */
   mission_id: Schema.optional(MissionId),
   /** 0 (most urgent) … 4; default 1. */
@@ -43,17 +39,9 @@ export const CreateSortie = Schema.Struct({
 })
 export type CreateSortie = typeof CreateSortie.Encoded
 
-// The default message of a failed literal union names only its first member.
-const StatusFilter = SortieStatus.annotations({
-  message: () => ({
-    message: `must be one of ${SortieStatus.literals.map((status) => JSON.stringify(status)).join(", ")}`,
-    override: true
-  })
-})
-
 /** Filters of `Sorties.list` (all optional, combined with AND). */
 export const ListSorties = Schema.Struct({
-  status: Schema.optional(StatusFilter),
+  status: Schema.optional(statusFilter(SortieStatus)),
   mission_id: Schema.optional(MissionId),
   assigned_to: Schema.optional(Callsign)
 })
@@ -137,7 +125,7 @@ const decodeClaimNext = decodeInput(ClaimNextOptions)
 const decodeActor = decodeInput(SortieActor)
 const decodeId = decodeInput(SortieId, "id")
 const decodeCallsign = decodeInput(Callsign, "callsign")
-const decodeReason = decodeInput(Text({ min: 1, max: 65_536 }).pipe(Schema.filter(noNul)), "reason")
+const decodeReason = decodeInput(Text({ min: 1, max: 65_536 }), "reason")
 const decodeSortie = decodeRow("sorties", Sortie)
 const decodeSorties = decodeRows("sorties", Sortie)
 
@@ -193,8 +181,7 @@ export const make = Effect.gen(function*() {
       query("Sorties.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM sorties WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<Sortie, SortieNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new SortieNotFound({ id })) : toSortie(rows[0])
+          found(toSortie, () => new SortieNotFound({ id }))
         )))
 
   const list: SortiesShape["list"] = (raw = {}) =>
@@ -254,10 +241,7 @@ export const make = Effect.gen(function*() {
           return Option.some(sortie)
         })))
 
-  /**
-   * One status move: read the row, check the machine (`from` → `to`) and the actor, then apply
-   * `update` guarded by the status just read, and append the move's event.
-   */
+  /** One status move (see `moveStatus`) that also checks the actor, then its event. */
   const move = (
     span: string,
     id: SortieId,
@@ -270,20 +254,21 @@ export const make = Effect.gen(function*() {
     command(span, (ctx) =>
       Effect.gen(function*() {
         const { projectKey, sql } = ctx
-        const current = yield* sql<CurrentState>`SELECT status, assigned_to FROM sorties
-            WHERE id = ${id} AND project_key = ${projectKey}`
-        if (current.length === 0) return yield* new SortieNotFound({ id })
-        const previous = current[0]!
-        if (previous.status !== from) {
-          return yield* new InvalidTransition({ entity: "sortie", id, from: previous.status, to })
-        }
-        if (actor !== undefined && previous.assigned_to !== actor) {
-          return yield* new SortieAlreadyClaimed({ id, assigned_to: previous.assigned_to, status: previous.status })
-        }
-        const rows = yield* update(ctx)
-        // The row was read in this write transaction, so the guarded update cannot miss it.
-        if (rows.length === 0) return yield* Effect.dieMessage(`Sortie ${id} changed inside its own write transaction`)
-        const sortie = yield* toSortie(rows[0])
+        const { previous, row: sortie } = yield* moveStatus({
+          entity: "sortie",
+          id,
+          from,
+          to,
+          current: sql<CurrentState>`SELECT status, assigned_to FROM sorties
+              WHERE id = ${id} AND project_key = ${projectKey}`,
+          notFound: () => new SortieNotFound({ id }),
+          check: (state) =>
+            actor !== undefined && state.assigned_to !== actor
+              ? Effect.fail(new SortieAlreadyClaimed({ id, assigned_to: state.assigned_to, status: state.status }))
+              : Effect.void,
+          update: update(ctx),
+          decode: toSortie
+        })
         yield* event(ctx, sortie, previous)
         return sortie
       }))

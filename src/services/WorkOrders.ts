@@ -4,29 +4,25 @@
  *
  * @module
  */
-import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput, UndecodableRow } from "../errors.js"
-import { InvalidTransition, SortieNotFound, WorkOrderNotFound } from "../errors.js"
+import type { InvalidInput, InvalidTransition, UndecodableRow } from "../errors.js"
+import { SortieNotFound, WorkOrderNotFound } from "../errors.js"
 import { Callsign, LongText, Title, WorkOrderStatus } from "../schema/common.js"
-import { WorkOrder } from "../schema/flightline.js"
+import { WorkOrder } from "../schema/workTables.js"
 import { idPrefix, makeId, SortieId, WorkOrderId } from "../schema/ids.js"
+import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
-import { decodeRow, decodeRows } from "./internal/rows.js"
+import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
-
-// libSQL stores U+0000 but every read stops at it, silently truncating the text.
-const noNul = (s: string) => !s.includes("\u0000") || "must not contain NUL characters (U+0000)"
-const WorkOrderTitle = Title.pipe(Schema.filter(noNul))
-const WorkOrderText = LongText.pipe(Schema.filter(noNul))
+import { moveStatus, statusFilter } from "./internal/status.js"
 
 /** Input of `WorkOrders.create`. */
 export const CreateWorkOrder = Schema.Struct({
   /** The sortie this work order belongs to; it must exist in this project. */
   sortie_id: SortieId,
-  title: WorkOrderTitle,
-  description: Schema.optional(WorkOrderText),
+  title: Title,
+  description: Schema.optional(LongText),
   assigned_to: Schema.optional(Callsign)
 })
 export type CreateWorkOrder = typeof CreateWorkOrder.Encoded
@@ -38,18 +34,10 @@ export const StartWorkOrder = Schema.Struct({
 })
 export type StartWorkOrder = typeof StartWorkOrder.Encoded
 
-// The default message of a failed literal union names only its first member.
-const StatusFilter = WorkOrderStatus.annotations({
-  message: () => ({
-    message: `must be one of ${WorkOrderStatus.literals.map((status) => JSON.stringify(status)).join(", ")}`,
-    override: true
-  })
-})
-
 /** Filters of `WorkOrders.list` (combined with AND). */
 export const ListWorkOrders = Schema.Struct({
   sortie_id: Schema.optional(SortieId),
-  status: Schema.optional(StatusFilter)
+  status: Schema.optional(statusFilter(WorkOrderStatus))
 })
 export type ListWorkOrders = typeof ListWorkOrders.Encoded
 
@@ -116,49 +104,62 @@ export const make = Effect.gen(function*() {
       query("WorkOrders.get", ({ projectKey, sql }) =>
         Effect.flatMap(
           sql`SELECT * FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
-          (rows): Effect.Effect<WorkOrder, WorkOrderNotFound | UndecodableRow> =>
-            rows.length === 0 ? Effect.fail(new WorkOrderNotFound({ id })) : toWorkOrder(rows[0])
+          found(toWorkOrder, () => new WorkOrderNotFound({ id }))
         )))
 
-  /** Read the status inside the write transaction and refuse any move but `from` → `to`. */
-  const checkStatus = (
-    sql: SqlClient.SqlClient,
-    projectKey: string,
+  /** One status move of a work order (see `moveStatus`); `update` is guarded by `from`. */
+  const move = (
+    { projectKey, sql }: Pick<CommandContext, "projectKey" | "sql">,
     id: WorkOrderId,
     from: WorkOrderStatus,
-    to: WorkOrderStatus
-  ): Effect.Effect<void, WorkOrderNotFound | InvalidTransition | SqlError> =>
-    Effect.flatMap(
-      sql<{ readonly status: string }>`SELECT status FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
-      (rows): Effect.Effect<void, WorkOrderNotFound | InvalidTransition> =>
-        rows.length === 0
-          ? Effect.fail(new WorkOrderNotFound({ id }))
-          : rows[0]!.status !== from
-          ? Effect.fail(new InvalidTransition({ entity: "work_order", id, from: rows[0]!.status, to }))
-          : Effect.void
+    to: WorkOrderStatus,
+    update: Effect.Effect<ReadonlyArray<unknown>, SqlError>
+  ) =>
+    Effect.map(
+      moveStatus({
+        entity: "work_order",
+        id,
+        from,
+        to,
+        current: sql<{ readonly status: string }>`SELECT status FROM work_orders WHERE id = ${id} AND project_key = ${projectKey}`,
+        notFound: () => new WorkOrderNotFound({ id }),
+        update,
+        decode: toWorkOrder
+      }),
+      ({ row }) => row
     )
 
   const start: WorkOrdersShape["start"] = (rawId, rawOptions = {}) =>
     Effect.flatMap(Effect.all([decodeId(rawId), decodeStart(rawOptions)]), ([id, options]) =>
-      command("WorkOrders.start", ({ emit, projectKey, sql }) =>
+      command("WorkOrders.start", (ctx) =>
         Effect.gen(function*() {
-          yield* checkStatus(sql, projectKey, id, "pending", "in_progress")
-          const rows = yield* sql`UPDATE work_orders SET status = 'in_progress',
-                assigned_to = COALESCE(${options.assigned_to ?? null}, assigned_to)
-              WHERE id = ${id} AND project_key = ${projectKey} AND status = 'pending' RETURNING *`
-          const workOrder = yield* toWorkOrder(rows[0])
+          const { emit, projectKey, sql } = ctx
+          const workOrder = yield* move(
+            ctx,
+            id,
+            "pending",
+            "in_progress",
+            sql`UPDATE work_orders SET status = 'in_progress',
+                  assigned_to = COALESCE(${options.assigned_to ?? null}, assigned_to)
+                WHERE id = ${id} AND project_key = ${projectKey} AND status = 'pending' RETURNING *`
+          )
           yield* emit("work_order_started", { work_order_id: workOrder.id, assigned_to: workOrder.assigned_to })
           return workOrder
         })))
 
   const complete: WorkOrdersShape["complete"] = (rawId) =>
     Effect.flatMap(decodeId(rawId), (id) =>
-      command("WorkOrders.complete", ({ emit, now, projectKey, sql }) =>
+      command("WorkOrders.complete", (ctx) =>
         Effect.gen(function*() {
-          yield* checkStatus(sql, projectKey, id, "in_progress", "completed")
-          const rows = yield* sql`UPDATE work_orders SET status = 'completed', completed_at = ${now}
-              WHERE id = ${id} AND project_key = ${projectKey} AND status = 'in_progress' RETURNING *`
-          const workOrder = yield* toWorkOrder(rows[0])
+          const { emit, now, projectKey, sql } = ctx
+          const workOrder = yield* move(
+            ctx,
+            id,
+            "in_progress",
+            "completed",
+            sql`UPDATE work_orders SET status = 'completed', completed_at = ${now}
+                WHERE id = ${id} AND project_key = ${projectKey} AND status = 'in_progress' RETURNING *`
+          )
           yield* emit("work_order_completed", { work_order_id: workOrder.id })
           return workOrder
         })))

@@ -17,8 +17,9 @@ import { DatabaseOpenError } from "../errors.js"
 import { latestMigrationId, loader, migrationsTable } from "../migrations/index.js"
 import { primaryCode } from "./errors.js"
 import { GuardedClient } from "./GuardedClient.js"
-import { inspectFile } from "./inspect.js"
+import { inspectFile } from "./fileContents.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
+import { redact } from "./url.js"
 
 /** Where the database is and how to reach it. */
 export type Target =
@@ -65,21 +66,9 @@ export const describeTarget = (target: Target): string => {
     case "File":
       return target.path
     case "Remote":
-      return redactUrl(target.url)
+      return redact(target.url)
     case "Replica":
-      return `${target.path} (replica of ${redactUrl(target.syncUrl)})`
-  }
-}
-
-const redactUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    parsed.search = ""
-    return parsed.toString()
-  } catch {
-    return url.replace(/\?.*$/, "")
+      return `${target.path} (replica of ${redact(target.syncUrl)})`
   }
 }
 

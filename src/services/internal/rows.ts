@@ -71,6 +71,14 @@ export const decodeRow = <A, I>(table: string, schema: Schema.Schema<A, I>, idOf
   return (row: unknown): Effect.Effect<A, UndecodableRow> => Either.match(decode(row), { onLeft: Effect.fail, onRight: Effect.succeed })
 }
 
+/**
+ * A lookup's answer: its first row through `decode` (a `decodeRow` decoder), or `notFound()` when
+ * it found none.
+ */
+export const found = <A, E>(decode: (row: unknown) => Effect.Effect<A, UndecodableRow>, notFound: () => E) =>
+(rows: ReadonlyArray<unknown>): Effect.Effect<A, E | UndecodableRow> =>
+  rows.length === 0 ? Effect.fail(notFound()) : decode(rows[0])
+
 /** The decoder of rows of `table` into `schema`'s type, in order; fails on the first that does not decode. */
 export const decodeRows = <A, I>(table: string, schema: Schema.Schema<A, I>, idOf: RowId = byId) => {
   const decode = decodeWith(table, schema, idOf)
