@@ -40,6 +40,7 @@ const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
   inbox: () => import("./commands/lists.js").then((m) => m.inbox),
   sweep: () => import("./commands/sweep.js").then((m) => m.sweep),
   doctor: () => import("./commands/doctor.js").then((m) => m.doctor),
+  guard: () => import("./commands/guard.js").then((m) => m.guard),
   demo: () => import("./commands/demo.js").then((m) => m.demo),
   mcp: () => import("./commands/mcp.js").then((m) => m.mcp),
   serve: () => import("./commands/serve.js").then((m) => m.serve)
