@@ -30,6 +30,18 @@ const licenseNotice = (dirs) =>
     return `${pkg.name}@${pkg.version}\n\n${text}\n`
   }).join(`\n${"-".repeat(72)}\n\n`)
 
+/**
+ * `@libsql/client` itself (not its subpaths) resolves to `libsql-client-lazy.mjs`: a command on a
+ * file database never loads the server clients.
+ */
+const lazyLibsqlClient = (root) => ({
+  name: "lazy-libsql-client",
+  setup(build) {
+    build.onResolve({ filter: /^@libsql\/client$/ }, (args) =>
+      args.importer.endsWith("libsql-client-lazy.mjs") ? undefined : { path: join(root, "scripts", "libsql-client-lazy.mjs") })
+  }
+})
+
 /** Bundle `{root}/src/cli` into `outdir`. */
 export const bundleCli = async (root, outdir) => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
@@ -48,6 +60,7 @@ export const bundleCli = async (root, outdir) => {
     // Bundled CommonJS dependencies call require(); ES modules have none of their own.
     banner: { js: "import { createRequire as __fleetRequire } from \"node:module\"; const require = __fleetRequire(import.meta.url);" },
     metafile: true,
+    plugins: [lazyLibsqlClient(root)],
     logLevel: "warning"
   })
   const notice = licenseNotice(bundledPackages(root, result.metafile).filter((dir) => existsSync(join(dir, "package.json"))))
