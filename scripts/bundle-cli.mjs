@@ -42,6 +42,15 @@ const lazyLibsqlClient = (root) => ({
   }
 })
 
+/** @effect/cli's file-format parsers resolve to `cli-no-config-files.mjs` (no option reads a file). */
+const noConfigFiles = (root) => ({
+  name: "no-config-files",
+  setup(build) {
+    build.onResolve({ filter: /^(yaml|toml|ini)$/ }, (args) =>
+      /@effect[\\/]cli[\\/]/.test(args.importer) ? { path: join(root, "scripts", "cli-no-config-files.mjs") } : undefined)
+  }
+})
+
 /** Bundle `{root}/src/cli` into `outdir`. */
 export const bundleCli = async (root, outdir) => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
@@ -60,7 +69,7 @@ export const bundleCli = async (root, outdir) => {
     // Bundled CommonJS dependencies call require(); ES modules have none of their own.
     banner: { js: "import { createRequire as __fleetRequire } from \"node:module\"; const require = __fleetRequire(import.meta.url);" },
     metafile: true,
-    plugins: [lazyLibsqlClient(root)],
+    plugins: [lazyLibsqlClient(root), noConfigFiles(root)],
     logLevel: "warning"
   })
   const notice = licenseNotice(bundledPackages(root, result.metafile).filter((dir) => existsSync(join(dir, "package.json"))))
