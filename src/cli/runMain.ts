@@ -21,7 +21,8 @@ export const runMain = (argv: ReadonlyArray<string>): void => {
       }))
     : Effect.flatMap(Effect.promise(() => import("./app.js")), (app) => app.run(argv))
 
-  NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer)), {
+  // Spans cost every service call something, and the command exports them nowhere: off.
+  NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
     disableErrorReporting: true,
     // The program's value is its exit code; it only ends otherwise when interrupted (Ctrl-C).
     teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
