@@ -77,6 +77,9 @@ describe("finding the project", () => {
     for (const seen of [fromRoot, fromSub, fromWorktree, fromLink]) {
       expect(seen).toMatchObject({ database, project_key: repo, read_only: false, pilots: { registered: 1 } })
     }
+    // Named through the symlink with --project: the same fleet (the file's stored key).
+    const named = await status(scratch, ["--project", link])
+    expect(named).toMatchObject({ project_key: repo, found_by: "--project", pilots: { registered: 1 } })
     expect(fromSub.found_by).toBe("repository root")
     expect(fromWorktree.found_by).toBe("main worktree")
     // The worktree got no database of its own.
