@@ -13,11 +13,14 @@
  *
  *   npm run bench -- dashboard         `fleet-db serve` with 20 pages open at 200 commands/s (about
  *                                      1 minute; needs `npm run build`; only when named)
+ *   npm run bench -- cli               `fleet-db` start-up as a whole process: --version, status,
+ *                                      a write (needs `npm run build`; only when named)
  */
 import { spawn } from "node:child_process"
 import { cpus, loadavg, totalmem } from "node:os"
 import { fileURLToPath } from "node:url"
 import type { ContentionResult } from "./contention.js"
+import type { CliStartupResult } from "./cli-startup.js"
 import type { DashboardResult } from "./dashboard.js"
 import { formatDashboard } from "./dashboard.js"
 import type { Measurement } from "./lib/harness.js"
@@ -123,10 +126,28 @@ const main = async () => {
     dashboard = formatDashboard(lastJson<DashboardResult>(await runScript(["bench/dashboard.ts"])))
   }
 
+  // Not part of "everything" either: it needs a built CLI.
+  const cliRows: Array<string> = []
+  if (wanted.includes("cli")) {
+    process.stderr.write("cli…\n")
+    const r = lastJson<CliStartupResult>(await runScript(["bench/cli-startup.ts"]))
+    cliRows.push(`| fleet-db start-up (${r.rounds} interleaved rounds) | wall ms median | best | worst | CPU ms median | target ms (wall) |`)
+    cliRows.push("|---|---:|---:|---:|---:|---:|")
+    for (const c of r.results) {
+      cliRows.push(
+        `| ${c.case}${c.failures > 0 ? ` (${c.failures} failed)` : ""} | ${fmt(c.medianMs)} | ${fmt(c.bestMs)} | ${fmt(c.worstMs)} | ${
+          fmt(c.medianCpuMs)
+        } | ${c.targetMs ?? "–"} |`
+      )
+    }
+    cliRows.push(`load average (1 min): ${r.loadStart.toFixed(1)} at the start, ${r.loadEnd.toFixed(1)} at the end`)
+  }
+
   if (rows.length > 2) process.stdout.write(rows.join("\n") + "\n\n")
   if (crow.length > 2) process.stdout.write(crow.join("\n") + "\n\n")
   if (grow.length > 0) process.stdout.write(grow.join("\n") + "\n\n")
   if (dashboard !== undefined) process.stdout.write(dashboard + "\n\n")
+  if (cliRows.length > 0) process.stdout.write(cliRows.join("\n") + "\n\n")
   process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}; took ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
 }
 

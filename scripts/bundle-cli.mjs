@@ -1,7 +1,11 @@
 /**
  * The `fleet-db` command as bundled ES modules: `main.js` and `demo-pilot.js` (the demo's pilot
- * process, started from beside `main.js`). Everything is compiled in except the package's
- * dependencies and peers, which stay imports resolved from the app's node_modules.
+ * process, started from beside `main.js`), and the chunks they load on demand. Everything is
+ * compiled in, tree-shaken and minified, except the package's dependencies (`@libsql/client`,
+ * with its native driver), which stay imports resolved from the app's node_modules. The peers
+ * (effect, @effect/sql, …) are compiled in too: the command is a program, not a library, and
+ * loading effect's hundreds of modules one by one cost most of its start-up time. Commands
+ * are separate chunks, imported only when they run (see `src/cli/app.ts`).
  */
 import { build } from "esbuild"
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -26,11 +30,31 @@ const licenseNotice = (dirs) =>
     return `${pkg.name}@${pkg.version}\n\n${text}\n`
   }).join(`\n${"-".repeat(72)}\n\n`)
 
+/**
+ * `@libsql/client` itself (not its subpaths) resolves to `libsql-client-lazy.mjs`: a command on a
+ * file database never loads the server clients.
+ */
+const lazyLibsqlClient = (root) => ({
+  name: "lazy-libsql-client",
+  setup(build) {
+    build.onResolve({ filter: /^@libsql\/client$/ }, (args) =>
+      args.importer.endsWith("libsql-client-lazy.mjs") ? undefined : { path: join(root, "scripts", "libsql-client-lazy.mjs") })
+  }
+})
+
+/** @effect/cli's file-format parsers resolve to `cli-no-config-files.mjs` (no option reads a file). */
+const noConfigFiles = (root) => ({
+  name: "no-config-files",
+  setup(build) {
+    build.onResolve({ filter: /^(yaml|toml|ini)$/ }, (args) =>
+      /@effect[\\/]cli[\\/]/.test(args.importer) ? { path: join(root, "scripts", "cli-no-config-files.mjs") } : undefined)
+  }
+})
+
 /** Bundle `{root}/src/cli` into `outdir`. */
 export const bundleCli = async (root, outdir) => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
-  const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
-    .flatMap((name) => [name, `${name}/*`])
+  const external = Object.keys(pkg.dependencies ?? {}).flatMap((name) => [name, `${name}/*`])
   const result = await build({
     absWorkingDir: root,
     entryPoints: { main: join(root, "src/cli/main.ts"), "demo-pilot": join(root, "src/cli/demo-pilot.ts") },
@@ -40,9 +64,12 @@ export const bundleCli = async (root, outdir) => {
     format: "esm",
     target: "node20",
     external,
+    splitting: true,
+    minify: true,
     // Bundled CommonJS dependencies call require(); ES modules have none of their own.
     banner: { js: "import { createRequire as __fleetRequire } from \"node:module\"; const require = __fleetRequire(import.meta.url);" },
     metafile: true,
+    plugins: [lazyLibsqlClient(root), noConfigFiles(root)],
     logLevel: "warning"
   })
   const notice = licenseNotice(bundledPackages(root, result.metafile).filter((dir) => existsSync(join(dir, "package.json"))))

@@ -6,41 +6,70 @@
  */
 import { Command } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
-import { Cause, Effect, Exit, HashMap, Option } from "effect"
-import { readFileSync } from "node:fs"
-import { demo } from "./commands/demo.js"
-import { doctor } from "./commands/doctor.js"
-import { events } from "./commands/events.js"
-import { init } from "./commands/init.js"
-import { mcp } from "./commands/mcp.js"
-import { serve } from "./commands/serve.js"
-import { inbox, locks, missions, pilots, reservations, sorties } from "./commands/lists.js"
-import { status } from "./commands/status.js"
-import { sweep } from "./commands/sweep.js"
+import { Cause, Effect, Exit, Option } from "effect"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
+import { packageVersion } from "./version.js"
 
-const version = (): string => {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
-    return typeof pkg === "object" && pkg !== null && "version" in pkg ? String(pkg.version) : "0.0.0"
-  } catch {
-    return "0.0.0"
-  }
+/**
+ * A subcommand as the registry loads it. Its name and parsed options stay its own: `any` as in
+ * `Command.withSubcommands`, which takes commands of any options (a handler's parameter type is
+ * contravariant and its name invariant, so no narrower type admits them all).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Subcommand = Command.Command<any, CliApp.CliApp.Environment, unknown, any>
+
+/**
+ * Every subcommand, by name, with the module that defines it. A module is imported only when its
+ * command runs (start-up time is the cost of every call: see bench/README.md), so commands must
+ * not import each other's modules at top level unless they share code anyway.
+ *
+ * To add a command: write `src/cli/commands/NAME.ts` exporting its `Command.make("NAME", …)` and
+ * add one line here, `NAME: () => import("./commands/NAME.js").then((m) => m.NAME)`, in the
+ * order `fleet-db --help` should list it. (A module may define several commands: `lists.ts`.)
+ */
+const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
+  init: () => import("./commands/init.js").then((m) => m.init),
+  status: () => import("./commands/status.js").then((m) => m.status),
+  events: () => import("./commands/events.js").then((m) => m.events),
+  pilots: () => import("./commands/lists.js").then((m) => m.pilots),
+  locks: () => import("./commands/lists.js").then((m) => m.locks),
+  reservations: () => import("./commands/lists.js").then((m) => m.reservations),
+  sorties: () => import("./commands/lists.js").then((m) => m.sorties),
+  missions: () => import("./commands/lists.js").then((m) => m.missions),
+  inbox: () => import("./commands/lists.js").then((m) => m.inbox),
+  sweep: () => import("./commands/sweep.js").then((m) => m.sweep),
+  doctor: () => import("./commands/doctor.js").then((m) => m.doctor),
+  guard: () => import("./commands/guard.js").then((m) => m.guard),
+  demo: () => import("./commands/demo.js").then((m) => m.demo),
+  mcp: () => import("./commands/mcp.js").then((m) => m.mcp),
+  serve: () => import("./commands/serve.js").then((m) => m.serve)
 }
 
-const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve] as const
+/** The subcommand names, in `--help` order. */
+export const names: ReadonlyArray<string> = Object.keys(registry)
 
-/** The root command with every subcommand. */
-export const command = Command.make("fleet-db").pipe(
-  Command.withDescription("The FleetTools coordination database: inspect it, check it, watch it, demo it"),
-  Command.withSubcommands(subcommands)
-)
+/**
+ * The subcommands `argv` needs: the one it names (its first word), or, for anything else
+ * (`--help`, an unknown word), all of them, so help and errors list every command.
+ */
+const wanted = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const first = argv.slice(2).find((arg) => !arg.startsWith("-"))
+  return first !== undefined && Object.hasOwn(registry, first) ? [first] : names
+}
 
-const names = Array.from(HashMap.keys(Command.getSubcommands(command)))
+/** The root command with the given subcommands. */
+const rootCommand = (subcommands: readonly [Subcommand, ...Array<Subcommand>]) =>
+  Command.make("fleet-db").pipe(
+    Command.withDescription("The FleetTools coordination database: inspect it, check it, watch it, demo it"),
+    Command.withSubcommands(subcommands)
+  )
 
-const cli = Command.run(command, { name: "fleet-db", version: version() })
-
+const cliFor = (argv: ReadonlyArray<string>) =>
+  Effect.map(
+    Effect.promise(() => Promise.all(wanted(argv).map((name) => registry[name]!()))),
+    ([first, ...rest]) => Command.run(rootCommand([first!, ...rest]), { name: "fleet-db", version: packageVersion() })
+  )
 
 /**
  * Run the command line `argv` (as `process.argv`: runtime, script, arguments…) and return the exit
@@ -50,7 +79,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, C
   Effect.flatMap(Effect.console, (console) =>
     // @effect/cli prints its parse errors (with usage) on the console's error channel; we print
     // one line of our own instead, so that channel is silenced while the command line is handled.
-    Effect.withConsole(cli(argv), { ...console, error: () => Effect.void })).pipe(
+    Effect.withConsole(Effect.flatMap(cliFor(argv), (cli) => cli(argv)), { ...console, error: () => Effect.void })).pipe(
     Effect.exit,
     Effect.flatMap((exit) => {
       if (Exit.isSuccess(exit)) return Effect.succeed(0)

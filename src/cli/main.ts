@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `fleet-db` executable (the package's `bin`).
+ * The `fleet-db` executable (the package's `bin`). It only picks a path and loads what that path
+ * needs: a command runs at every step of an agent and in git hooks, so start-up time is the
+ * command's cost (see bench/README.md, "Command start-up").
  *
  * @module
  */
-// Deep imports: the package index would load every Node module of the platform (HTTP, workers…).
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Exit, Option } from "effect"
+import { packageVersion } from "./version.js"
 
 // `fleet-db events --follow | head` closes the pipe early: that is a normal end, not a crash.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -15,17 +14,13 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error
 })
 
-// `fleet-db mcp` starts once per agent session: a plain invocation skips the command-line
-// framework (see mcpServe.ts); everything else loads the full command line.
-const mcp = process.argv[2] === "mcp"
-  ? await import("./mcpServe.js").then((m) => Option.map(m.parseArgs(process.argv.slice(3)), m.serveMain))
-  : Option.none()
-const program = Option.isSome(mcp)
-  ? mcp.value
-  : Effect.flatMap(Effect.promise(() => import("./app.js")), (app) => app.run(process.argv))
+const args = process.argv.slice(2)
 
-NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer)), {
-  disableErrorReporting: true,
-  // The program's value is its exit code; it only ends otherwise when interrupted (Ctrl-C).
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
-})
+if (args.length === 1 && args[0] === "--version") {
+  // Answered before any module of the command line is loaded.
+  process.stdout.write(`${packageVersion()}\n`)
+} else {
+  const { runMain } = await import("./runMain.js")
+  runMain(process.argv)
+}
+

@@ -1,14 +1,34 @@
 /**
- * The options every command takes: `--project DIR`, `--url URL`, `--json`.
+ * The options every command takes: `--project DIR`, `--url URL`, `--project-key KEY`,
+ * `--read-only`, `--json`.
  *
  * @module
  */
 import { Options } from "@effect/cli"
 
-/** `--project DIR`: the project whose `DIR/.fleet/fleet.db` to use (default: the current directory). */
+/** `--project DIR`: the project whose `DIR/.fleet/fleet.db` to use (default: found from the current directory). */
 export const project = Options.directory("project", { exists: "either" }).pipe(
-  Options.withDescription("The project directory; its database is DIR/.fleet/fleet.db (default: the current directory)"),
+  Options.withDescription(
+    "The project directory; its database is DIR/.fleet/fleet.db (default: the nearest directory up with a " +
+      ".fleet/ or the git repository root; every git worktree uses the main worktree's)"
+  ),
   Options.optional
+)
+
+/** `--project-key KEY`: which project of a server (also `FLEET_PROJECT_KEY`). */
+export const projectKey = Options.text("project-key").pipe(
+  Options.withDescription(
+    "The project on a server (--url); default $FLEET_PROJECT_KEY, else the current directory. A file " +
+      "database has its own key: a different one is refused"
+  ),
+  Options.optional
+)
+
+/** `--read-only`: open the database without writing anything. */
+export const readOnly = Options.boolean("read-only").pipe(
+  Options.withDescription(
+    "Open the database without writing anything (a file database; automatic when you cannot write it)"
+  )
 )
 
 /** `--url URL`: a libSQL server or `file:` database instead of the project's file (also `FLEET_DB_URL`). */
@@ -23,4 +43,4 @@ export const url = Options.text("url").pipe(
 export const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of tables"))
 
 /** The options shared by every command. */
-export const common = { project, url, json } as const
+export const common = { project, url, projectKey, readOnly, json } as const

@@ -9,7 +9,7 @@ import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { DatabaseOpenError, Diagnostics, FleetProject, Projections } from "../../index.js"
 import { common } from "../options.js"
-import { databaseLayer, describeTarget, resolveTarget } from "../connection.js"
+import { databaseLayer, describeTarget, Opened, resolveTarget } from "../connection.js"
 import { ExitWith } from "../errors.js"
 import * as Inspect from "../inspect.js"
 import * as Render from "../render.js"
@@ -171,8 +171,9 @@ export const doctor = Command.make("doctor", {
       : Option.map(target.file, (path) => `${path}-wal`)
     const found: ReadonlyArray<Check> = yield* Effect.gen(function*() {
       const project = yield* FleetProject
+      const readOnly = Option.exists(yield* Effect.serviceOption(Opened), (opened) => opened.readOnly)
       return [
-        { name: "open", status: "ok" as const, detail: `opened ${project.location}` },
+        { name: "open", status: "ok" as const, detail: `opened ${project.location}${readOnly ? " read-only" : ""}` },
         ...(yield* checks({
           walPath,
           silentMs: Math.max(0, options.silentMinutes) * 60_000,

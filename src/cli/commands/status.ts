@@ -5,10 +5,10 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { FleetProject, Locks, Messages, Pilots, Reservations, Sorties } from "../../index.js"
 import { common } from "../options.js"
-import { withDatabase } from "../connection.js"
+import { Opened, withDatabase } from "../connection.js"
 import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import { tail } from "./events.js"
@@ -20,6 +20,7 @@ const SORTIE_STATUSES = ["open", "in_progress", "blocked", "closed"] as const
 export const snapshot = (options: { readonly activeWithinMs: number; readonly events: number }) =>
   Effect.gen(function*() {
     const project = yield* FleetProject
+    const opened = yield* Effect.serviceOption(Opened)
     const pilots = yield* Pilots
     const messages = yield* Messages
     const sorties = yield* Sorties
@@ -41,6 +42,12 @@ export const snapshot = (options: { readonly activeWithinMs: number; readonly ev
     return {
       database: project.location,
       project_key: project.projectKey,
+      // How the database was chosen (see the README, "Finding the project").
+      found_by: Option.match(opened, {
+        onNone: () => "--url",
+        onSome: ({ target }) => target._tag === "File" ? target.foundBy : "--url"
+      }),
+      read_only: Option.exists(opened, (o) => o.readOnly),
       pilots: { registered: registered.length, active },
       locks,
       reservations,
@@ -62,7 +69,9 @@ export const snapshot = (options: { readonly activeWithinMs: number; readonly ev
 /** The snapshot as one screen of text. */
 export const renderStatus = (s: Effect.Effect.Success<ReturnType<typeof snapshot>>, now: number, activeWithin: string) =>
   [
-    `${Render.heading("FleetTools")} ${s.database}  ${Render.style.dim(`(project ${s.project_key})`)}`,
+    `${Render.heading("FleetTools")} ${s.database}${s.read_only ? " (read-only)" : ""}  ${
+      Render.style.dim(`(project ${s.project_key}; found by ${s.found_by})`)
+    }`,
     "",
     Render.heading(`Pilots: ${s.pilots.active.length} active in the last ${activeWithin}, ${s.pilots.registered} registered`),
     pilotsTable(s.pilots.active, now),

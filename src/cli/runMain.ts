@@ -1,0 +1,30 @@
+/**
+ * Runs the command line in the Node runtime: a plain `fleet-db mcp` straight to its server, the
+ * rest through `app.ts`.
+ *
+ * @module
+ */
+// Deep imports: the package index would load every Node module of the platform (HTTP, workers…).
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Effect, Exit, Option } from "effect"
+
+/** Run `argv` (as `process.argv`) and exit with the command's exit code. */
+export const runMain = (argv: ReadonlyArray<string>): void => {
+  // `fleet-db mcp` starts once per agent session: a plain invocation skips the command-line
+  // framework (see mcpServe.ts); everything else loads the command line.
+  const program = argv[2] === "mcp"
+    ? Effect.flatMap(Effect.promise(() => import("./mcpServe.js")), (m) =>
+      Option.match(m.parseArgs(argv.slice(3)), {
+        onNone: () => Effect.flatMap(Effect.promise(() => import("./app.js")), (app) => app.run(argv)),
+        onSome: m.serveMain
+      }))
+    : Effect.flatMap(Effect.promise(() => import("./app.js")), (app) => app.run(argv))
+
+  // Spans cost every service call something, and the command exports them nowhere: off.
+  NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
+    disableErrorReporting: true,
+    // The program's value is its exit code; it only ends otherwise when interrupted (Ctrl-C).
+    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
+  })
+}
