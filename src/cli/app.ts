@@ -16,6 +16,13 @@ import { mcp } from "./commands/mcp.js"
 import { serve } from "./commands/serve.js"
 import { inbox, locks, missions, pilots, reservations, sorties } from "./commands/lists.js"
 import { status } from "./commands/status.js"
+import { checkpoint } from "./commands/checkpoint.js"
+import { lock } from "./commands/lock.js"
+import { ack, read, reply, send } from "./commands/mail.js"
+import { mission } from "./commands/mission.js"
+import { heartbeat, register } from "./commands/pilot.js"
+import { check, release, renew, reserve } from "./commands/reserve.js"
+import { block, claim, complete, sortie, unblock, unclaim } from "./commands/work.js"
 import { sweep } from "./commands/sweep.js"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
@@ -29,7 +36,11 @@ const version = (): string => {
   }
 }
 
-const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve] as const
+const subcommands = [
+  init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve,
+  register, heartbeat, send, reply, ack, read, reserve, renew, release, check, lock,
+  claim, complete, block, unblock, unclaim, sortie, mission, checkpoint
+] as const
 
 /** The root command with every subcommand. */
 export const command = Command.make("fleet-db").pipe(

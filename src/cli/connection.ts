@@ -10,7 +10,7 @@ import { existsSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import type { DatabaseOpenError } from "../index.js"
 import { FleetDb } from "../index.js"
-import { UsageError } from "./errors.js"
+import { DatabaseMissing, UsageError } from "./errors.js"
 
 /** The parsed shared options. */
 export interface Connection {
@@ -82,12 +82,12 @@ export const targetArgs = (target: Target): ReadonlyArray<string> =>
   target._tag === "File" ? ["--project", target.dir] : ["--url", target.url]
 
 /**
- * The `FleetDb` layer for a target. With `mustExist`, a missing database file is a `UsageError`
- * (read commands never create one).
+ * The `FleetDb` layer for a target. With `mustExist`, a missing database file is a
+ * `DatabaseMissing` (read commands never create one).
  */
 export const databaseLayer = (target: Target, options: { readonly mustExist: boolean }) => {
   const missing = (path: string) =>
-    new UsageError({
+    new DatabaseMissing({
       message: `no FleetTools database at ${path}; run \`fleet-db init${
         target._tag === "File" ? ` --project ${target.dir}` : ` --url ${target.url}`
       }\` first, or pass --project DIR / --url URL`
@@ -119,5 +119,5 @@ export const databaseLayer = (target: Target, options: { readonly mustExist: boo
 export const withDatabase = (connection: Connection, options: { readonly mustExist: boolean }) =>
 <A, E, R>(
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | UsageError | DatabaseOpenError, Exclude<R, FleetDb.FleetServices>> =>
+): Effect.Effect<A, E | UsageError | DatabaseMissing | DatabaseOpenError, Exclude<R, FleetDb.FleetServices>> =>
   Effect.flatMap(resolveTarget(connection), (target) => Effect.provide(effect, databaseLayer(target, options)))
