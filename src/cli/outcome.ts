@@ -126,9 +126,8 @@ export const outcomeOf = (
   }
   if (error instanceof ExitWith) return { code: error.code, message: Option.none() }
   if (error instanceof UsageError) return { code: ExitCode.usage, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
-  if (error instanceof CommandFailed || error instanceof Refused) {
-    return { code: ExitCode.refused, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
-  }
+  if (error instanceof CommandFailed) return { code: ExitCode.refused, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof Refused) return { code: ExitCode.refused, message: Option.some(`fleet-db: refused: ${oneLine(error.message)}`) }
   if (error instanceof DatabaseMissing) {
     return { code: ExitCode.database, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
   }
