@@ -24,6 +24,7 @@ import { heartbeat, register } from "./commands/pilot.js"
 import { check, release, renew, reserve } from "./commands/reserve.js"
 import { block, claim, complete, sortie, unblock, unclaim } from "./commands/work.js"
 import { sweep } from "./commands/sweep.js"
+import * as Help from "./help.js"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
 
@@ -58,7 +59,10 @@ const cli = Command.run(command, { name: "fleet-db", version: version() })
  * code. Never fails: every failure has been reported on stderr.
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
-  Effect.flatMap(Effect.console, (console) =>
+  // Help is this tool's own (see help.ts), not @effect/cli's.
+  Help.requested(argv.slice(2))
+    ? Effect.as(Render.out(Help.helpText(command, subcommands, argv.slice(2), version())), 0)
+    : Effect.flatMap(Effect.console, (console) =>
     // @effect/cli prints its parse errors (with usage) on the console's error channel; we print
     // one line of our own instead, so that channel is silenced while the command line is handled.
     Effect.withConsole(cli(argv), { ...console, error: () => Effect.void })).pipe(
