@@ -22,7 +22,9 @@ export interface Outcome {
 }
 
 // eslint-disable-next-line no-control-regex
-const docText = (doc: HelpDoc.HelpDoc): string => HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "")
+const docText = (doc: HelpDoc.HelpDoc): string =>
+  // @effect/cli writes "a" before every type name ("is not a integer").
+  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\ba integer\b/g, "an integer")
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 

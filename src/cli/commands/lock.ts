@@ -6,9 +6,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { Lock, Locks } from "../../index.js"
+import { parseDuration } from "../duration.js"
 import { Refused, UsageError } from "../errors.js"
 import { runAs, untilText, writeOptions, verb } from "../verb.js"
-import { durationInput } from "./sweep.js"
 
 const LockResult = Schema.Struct({ lock: Lock })
 
@@ -52,21 +52,19 @@ const acquire = Command.make("acquire", {
     Options.optional
   )
 }, (options) =>
-  runAs(options, (holder) => {
-    const input = {
-      holder,
-      ttl: durationInput(options.ttl),
-      wait: Option.getOrUndefined(Option.map(options.wait, durationInput))
-    }
-    return verb({
+  runAs(options, (holder) =>
+    verb({
       command: "Locks.acquire",
       callsign: holder,
-      input: { key: options.key, ...input },
+      input: { key: options.key, holder, ttl: options.ttl, wait: Option.getOrUndefined(options.wait) },
       result: LockResult,
-      run: Effect.map(Effect.flatMap(Locks, (locks) => locks.acquire(options.key, input)), (lock) => ({ lock })),
+      run: Effect.gen(function*() {
+        const ttl = yield* parseDuration("--ttl", options.ttl)
+        const wait = Option.isSome(options.wait) ? yield* parseDuration("--wait", options.wait.value) : undefined
+        return { lock: yield* (yield* Locks).acquire(options.key, { holder, ttl, wait }) }
+      }),
       text: leaseText("acquired")
-    })
-  })).pipe(Command.withDescription("Take the lock for the pilot (refused while another pilot holds it)"))
+    }))).pipe(Command.withDescription("Take the lock for the pilot (refused while another pilot holds it)"))
 
 const extend = Command.make("extend", { ...writeOptions, key, ttl, fence }, (options) =>
   runAs(options, (holder) => verb({
@@ -75,7 +73,8 @@ const extend = Command.make("extend", { ...writeOptions, key, ttl, fence }, (opt
     input: { key: options.key, ttl: options.ttl, fence: Option.getOrUndefined(options.fence) },
     result: LockResult,
     run: Effect.flatMap(leaseOf(options.key, holder, options.fence), (lease) =>
-      Effect.map(Effect.flatMap(Locks, (locks) => locks.extend(lease, durationInput(options.ttl))), (lock) => ({ lock }))),
+      Effect.flatMap(parseDuration("--ttl", options.ttl), (ttl) =>
+        Effect.map(Effect.flatMap(Locks, (locks) => locks.extend(lease, ttl)), (lock) => ({ lock })))),
     text: leaseText("extended")
   }))).pipe(Command.withDescription("Extend the pilot's lease to --ttl from now (never shortens it)"))
 

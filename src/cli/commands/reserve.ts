@@ -8,8 +8,8 @@ import { Effect, Option, Schema } from "effect"
 import { Reservation, ReservationConflict, Reservations } from "../../index.js"
 import { readOptions, requireCallsign, runAs, untilText, writeOptions, verb } from "../verb.js"
 import { withDatabase } from "../connection.js"
+import { parseDuration } from "../duration.js"
 import * as Render from "../render.js"
-import { durationInput } from "./sweep.js"
 
 const ReservationsResult = Schema.Struct({ reservations: Schema.Array(Reservation) })
 
@@ -48,15 +48,15 @@ export const reserve = Command.make("reserve", {
       callsign,
       paths: options.paths,
       exclusive: !options.shared,
-      reason: Option.getOrUndefined(options.reason),
-      ttl: durationInput(options.ttl)
+      reason: Option.getOrUndefined(options.reason)
     }
     return verb({
       command: "Reservations.reserve",
       callsign,
-      input,
+      input: { ...input, ttl: options.ttl },
       result: ReservationsResult,
-      run: Effect.map(Effect.flatMap(Reservations, (r) => r.reserve(input)), (reservations) => ({ reservations })),
+      run: Effect.flatMap(parseDuration("--ttl", options.ttl), (ttl) =>
+        Effect.map(Effect.flatMap(Reservations, (r) => r.reserve({ ...input, ttl })), (reservations) => ({ reservations }))),
       text: listed("reserved", "nothing reserved")
     })
   })).pipe(Command.withDescription("Reserve files for the pilot, all or none (refused: who holds them, until when)"))
@@ -64,13 +64,14 @@ export const reserve = Command.make("reserve", {
 /** `fleet-db renew [PATH…]` */
 export const renew = Command.make("renew", { ...writeOptions, paths: somePaths, ttl }, (options) =>
   runAs(options, (callsign) => {
-    const input = { callsign, paths: options.paths.length === 0 ? undefined : options.paths, ttl: durationInput(options.ttl) }
+    const input = { callsign, paths: options.paths.length === 0 ? undefined : options.paths }
     return verb({
       command: "Reservations.renew",
       callsign,
-      input,
+      input: { ...input, ttl: options.ttl },
       result: ReservationsResult,
-      run: Effect.map(Effect.flatMap(Reservations, (r) => r.renew(input)), (reservations) => ({ reservations })),
+      run: Effect.flatMap(parseDuration("--ttl", options.ttl), (ttl) =>
+        Effect.map(Effect.flatMap(Reservations, (r) => r.renew({ ...input, ttl })), (reservations) => ({ reservations }))),
       text: listed("renewed", "nothing to renew")
     })
   })).pipe(Command.withDescription("Extend the pilot's reservations to --ttl from now"))

@@ -5,24 +5,13 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import type { Duration } from "effect"
 import { Clock, Effect } from "effect"
 import type { LostPilot } from "../../index.js"
 import { Pilots } from "../../index.js"
 import { common } from "../options.js"
 import { withDatabase } from "../connection.js"
+import { parseDuration } from "../duration.js"
 import * as Render from "../render.js"
-
-const units: Readonly<Record<string, string>> = { ms: "millis", s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }
-
-/**
- * `10m`, `1ms`, `2h` as Effect's `"10 minutes"`, `"1 millis"`, `"2 hours"`; anything else is passed
- * on as given, for the library to accept (`"10 minutes"`) or refuse naming `staleAfter`.
- */
-export const durationInput = (text: string): Duration.DurationInput => {
-  const short = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(text)
-  return (short === null ? text : `${short[1]} ${units[short[2]!]}`) as Duration.DurationInput
-}
 
 const list = (items: ReadonlyArray<string>): string => items.length === 0 ? "-" : items.join(" ")
 
@@ -45,7 +34,8 @@ export const sweep = Command.make("sweep", {
 }, (options) =>
   Effect.gen(function*() {
     // The library decodes the duration: a bad one is an InvalidInput naming `staleAfter` (exit 2).
-    const lost = yield* (yield* Pilots).sweep({ staleAfter: durationInput(options.staleAfter) })
+    const staleAfter = yield* parseDuration("--stale-after", options.staleAfter)
+    const lost = yield* (yield* Pilots).sweep({ staleAfter })
     if (options.json) return yield* Render.json(lost)
     yield* Render.lines(lostTable(lost, yield* Clock.currentTimeMillis))
   }).pipe(withDatabase(options, { mustExist: true }))).pipe(
