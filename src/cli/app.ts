@@ -37,7 +37,8 @@ const version = (): string => {
   }
 }
 
-const subcommands = [
+/** Every subcommand, in the order of the top-level help. */
+export const subcommands = [
   init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve,
   register, heartbeat, send, reply, ack, read, reserve, renew, release, check, lock,
   claim, complete, block, unblock, unclaim, sortie, mission, checkpoint

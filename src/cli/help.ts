@@ -278,6 +278,7 @@ export const helpText = (
   args: ReadonlyArray<string>,
   version: string
 ): string => {
+  // The commands themselves: the root's own list flattens nested ones (`lock` loses `acquire`).
   const top = commands.map((command): Descriptor => command.descriptor)
   const words = args.filter((arg) => !arg.startsWith("-"))
   const path: Array<string> = []
