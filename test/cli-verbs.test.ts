@@ -320,3 +320,25 @@ describe("fleet-db verbs racing", () => {
     expectFailure(refused, 1, new RegExp(`src/shared\\.ts: reserved by "${holder}"`))
   }, TEST_TIMEOUT)
 })
+
+describe("fleet-db help and messages, as a process", () => {
+  it("--help without NO_COLOR on a pipe: no ANSI, exit codes listed; bad numbers and durations say how to fix them", async () => {
+    const noColor = { NO_COLOR: undefined }
+    const [top, verb, sweep, integer, bare] = await Promise.all([
+      runCli(build, ["--help"], { env: noColor }),
+      runCli(build, ["lock", "acquire", "--help"], { env: noColor }),
+      runCli(build, ["sweep", "--stale-after", "30000", "--project", freshDir()]),
+      runCli(build, ["events", "--limit", "abc"]),
+      runCli(build, ["lock"])
+    ])
+    for (const run of [top, verb]) {
+      expect(ok(run)).not.toMatch(/\u001b\[/)
+      expect(run.stdout).toMatch(/^Exit codes$/m)
+    }
+    expect(top.stdout).toMatch(/^\s+claim\s+Claim a sortie/m)
+    expect(verb.stdout).toMatch(/^Usage: fleet-db lock acquire \[OPTIONS\] KEY$/m)
+    expectFailure(sweep, 2, /--stale-after 30000 needs a unit, e\.g\. 30000ms, 30000s or 30000m/)
+    expectFailure(integer, 2, /'abc' is not an integer/)
+    expectFailure(bare, 2, /lock needs a subcommand: acquire, extend or release/)
+  }, TEST_TIMEOUT)
+})

@@ -385,6 +385,8 @@ describe("fleet-db demo for people", () => {
         expect(demo.stdout).toMatch(/sorties done\s+2\/2 +\(mission completed\)/)
         expect(demo.stdout).toMatch(/lock waits\s+0 +\(2 builds under lock "build"\)/)
         expect(demo.stdout).toMatch(/events written\s+\d+/)
+        // The closing hint runs as shown: this program by its path, no --project (the demo used the cwd).
+        expect(demo.stdout).toMatch(/Look around:\n {2}node \/\S+\/main\.js status\n/)
         const missions = yield* withDb(dir, Effect.flatMap(Missions, (m) => m.list()))
         expect(missions).toHaveLength(run)
         expect(missions.every((m) => m.status === "completed")).toBe(true)

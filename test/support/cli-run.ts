@@ -16,7 +16,8 @@ export interface CliRun {
 /** Where and with what environment to run it. */
 export interface CliRunOptions {
   readonly cwd?: string
-  readonly env?: Record<string, string>
+  /** Added to the environment; `undefined` removes a variable (e.g. the default `NO_COLOR`). */
+  readonly env?: Record<string, string | undefined>
 }
 
 // Generous: the suite shares a 2-core machine with other suites, and each command is a fresh Node process.
@@ -34,9 +35,11 @@ const baseEnv = (): Record<string, string> => {
 /** Run `node {build}/dist/cli/main.js …args` to completion. */
 export const runCli = (build: string, args: ReadonlyArray<string>, options: CliRunOptions = {}): Promise<CliRun> =>
   new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...baseEnv(), ...options.env }
+    for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key]
     const child = spawn(process.execPath, [join(build, "dist", "cli", "main.js"), ...args], {
       cwd: options.cwd ?? build,
-      env: { ...baseEnv(), ...options.env },
+      env,
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""

@@ -32,12 +32,13 @@ export const sweep = Command.make("sweep", {
     Options.withDescription("A pilot is lost after this long without activity, e.g. 10m, 30s, 1ms or \"10 minutes\"")
   )
 }, (options) =>
-  Effect.gen(function*() {
-    // The library decodes the duration: a bad one is an InvalidInput naming `staleAfter` (exit 2).
-    const staleAfter = yield* parseDuration("--stale-after", options.staleAfter)
-    const lost = yield* (yield* Pilots).sweep({ staleAfter })
-    if (options.json) return yield* Render.json(lost)
-    yield* Render.lines(lostTable(lost, yield* Clock.currentTimeMillis))
-  }).pipe(withDatabase(options, { mustExist: true }))).pipe(
+  // A bad duration is reported before the database is opened; the library decodes the rest (an
+  // InvalidInput naming `staleAfter`, exit 2).
+  Effect.flatMap(parseDuration("--stale-after", options.staleAfter), (staleAfter) =>
+    Effect.gen(function*() {
+      const lost = yield* (yield* Pilots).sweep({ staleAfter })
+      if (options.json) return yield* Render.json(lost)
+      yield* Render.lines(lostTable(lost, yield* Clock.currentTimeMillis))
+    }).pipe(withDatabase(options, { mustExist: true })))).pipe(
     Command.withDescription("Declare pilots silent longer than --stale-after lost; release their locks and reservations, reopen their sorties")
   )
