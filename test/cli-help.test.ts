@@ -63,9 +63,11 @@ describe("fleet-db --help", () => {
     expect(top).toMatch(/^\s+check\s+Would reserving these paths be refused/m)
   })
 
-  it("help is asked for by -h or --help before a --", () => {
+  it("help is asked for by -h or --help before a --, or by no arguments", () => {
     expect(requested(["reserve", "--help"])).toBe(true)
     expect(requested(["-h"])).toBe(true)
+    expect(requested([])).toBe(true)
+    expect(requested(["status"])).toBe(false)
     expect(requested(["send", "bob", "--body", "x", "--", "--help"])).toBe(false)
     expect(wrap("aaa bbb ccc", "  ", "> ", 8)).toEqual(["> aaa", "  bbb", "  ccc"])
   })

@@ -17,9 +17,9 @@ import * as Render from "./render.js"
 /** The widest a help line gets. */
 export const WIDTH = 100
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommand = Command.Command<any, any, any, any>
 type Descriptor = CommandDescriptor.Command<unknown>
+/** What help needs of a command: its descriptor (names, options, arguments, subcommands). */
+type AnyCommand = Pick<Command.Command<string, never, unknown, unknown>, "descriptor">
 
 /** Exit codes, as `--help` and the README state them. */
 export const exitCodes: ReadonlyArray<readonly [string, string]> = [
@@ -262,8 +262,9 @@ const topHelp = (root: Descriptor, commands: ReadonlyArray<Descriptor>, version:
   ]
 }
 
-/** Whether the command line asks for help (`-h` / `--help` anywhere before a `--`). */
+/** Whether the command line asks for help: no arguments, or `-h` / `--help` anywhere before a `--`. */
 export const requested = (args: ReadonlyArray<string>): boolean => {
+  if (args.length === 0) return true
   const end = args.indexOf("--")
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h")
 }
