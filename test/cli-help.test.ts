@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { CommandDescriptor } from "@effect/cli"
-import { Effect, Exit, HashMap, Option } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Cause, DateTime, Effect, Exit, HashMap, Option } from "effect"
+import { DatabaseOpenError, InvalidInput, LockHeld, ReservationConflict, SortieAlreadyClaimed } from "../src/index.js"
+import { DatabaseMissing, Refused } from "../src/cli/errors.js"
+import { outcomeOf } from "../src/cli/outcome.js"
 import { command, subcommands } from "../src/cli/app.js"
 import { lookAround } from "../src/cli/commands/demo.js"
 import { parseDuration } from "../src/cli/duration.js"
@@ -94,5 +98,34 @@ describe("fleet-db command-line fixes", () => {
     const url = lookAround({ _tag: "Url", url: "libsql://db.example?authToken=secret", projectKey: Option.none(), file: Option.none() })
     expect(url).toContain("doctor --url libsql://db.example")
     expect(url).not.toContain("secret")
+  })
+})
+
+describe("fleet-db exit codes", () => {
+  const outcome = (error: unknown) => {
+    const result = outcomeOf(Cause.fail(error), ["reserve"], ["reserve"])
+    return { code: result.code, line: Option.getOrElse(result.message, () => "") }
+  }
+  const until = DateTime.unsafeMake(Date.UTC(2026, 11, 1, 18, 30))
+
+  it("1: refused, the line naming who holds what until when; 2: bad input; 3: the database", () => {
+    expect(outcome(new ReservationConflict({
+      conflicts: [{ path: "src/a.ts", holder: "bravo", pattern: "src/**", exclusive: true, expires_at: until }]
+    }))).toEqual({ code: 1, line: "fleet-db: refused: src/a.ts: reserved by \"bravo\" as src/** (exclusive) until 2026-12-01T18:30:00.000Z" })
+    expect(outcome(new LockHeld({ key: "build", holder: "bravo", expires_at: until })))
+      .toEqual({ code: 1, line: "fleet-db: refused: Lock \"build\" is held by \"bravo\" until 2026-12-01T18:30:00.000Z" })
+    expect(outcome(new SortieAlreadyClaimed({ id: "srt_1", assigned_to: "bravo", status: "in_progress" })).code).toBe(1)
+    expect(outcome(new Refused({ message: "nothing to claim" }))).toEqual({ code: 1, line: "fleet-db: refused: nothing to claim" })
+    expect(outcome(new InvalidInput({ field: "ttl", reason: "must be a duration" })).code).toBe(2)
+    expect(outcome(new DatabaseOpenError({ target: "ftp://x", reason: "url", detail: "bad scheme" })).code).toBe(2)
+    expect(outcome(new DatabaseMissing({ message: "no FleetTools database at /x/.fleet/fleet.db" })).code).toBe(3)
+    const unreachable = outcome(new DatabaseOpenError({ target: "http://h", reason: "unreachable", detail: "refused" }))
+    expect(unreachable.code).toBe(3)
+    const other = outcome(new DatabaseOpenError({ target: "/x", reason: "other", detail: "disk I/O error" }))
+    expect(other.line).not.toContain("doctor")
+    expect(outcome(new SqlError({ cause: new Error("disk I/O error"), message: "failed" }))).toEqual({
+      code: 3,
+      line: "fleet-db: database error: disk I/O error"
+    })
   })
 })
