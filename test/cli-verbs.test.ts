@@ -84,19 +84,17 @@ describe("fleet-db pilot and mail verbs", () => {
     const bravoInbox = await inDb(dir, Effect.flatMap(Messages, (m) => m.inbox("bravo")))
     expect(bravoInbox[0]?.acked_at).not.toBeNull()
 
-    const [noCallsign, unknownPilot, unknownRecipient, notRecipient, badId, noBody] = await Promise.all([
+    const [noCallsign, unknownPilot, unknownRecipient, notRecipient, noBody] = await Promise.all([
       fleet(["heartbeat"]),
       fleet(["heartbeat", "--callsign", "ghost"]),
       fleet(["send", "ghost", "--subject", "s", "--body", "b", "--callsign", "alpha"]),
       fleet(["read", String(replyId), "--callsign", "bravo"]),
-      fleet(["ack", "not-a-number", "--callsign", "bravo"]),
       fleet(["send", "bravo", "--subject", "s", "--callsign", "alpha"])
     ])
     expectFailure(noCallsign, 2, /--callsign NAME or set FLEET_CALLSIGN/)
     expectFailure(unknownPilot, 2, /ghost/)
     expectFailure(unknownRecipient, 2, /ghost/)
     expectFailure(notRecipient, 2, /"bravo" is not a recipient/)
-    expectFailure(badId, 2, /MESSAGE_ID|integer/)
     expectFailure(noBody, 2, /--body/)
   }, TEST_TIMEOUT)
 })
@@ -136,15 +134,13 @@ describe("fleet-db reservation verbs", () => {
     expect(ok(await fleet(["reserve", "src/auth/login.ts", "--shared", "--callsign", "bravo"])))
       .toMatch(/^reserved src\/auth\/login\.ts \(shared\) until /)
 
-    const [notHeld, badTtl, noPaths, outside] = await Promise.all([
+    const [notHeld, badTtl, outside] = await Promise.all([
       fleet(["renew", "src/auth/**", "--callsign", "alpha"]),
       fleet(["reserve", "lib/**", "--ttl", "soon", "--callsign", "alpha"]),
-      fleet(["reserve", "--callsign", "alpha"]),
       fleet(["reserve", "/etc/passwd", "--callsign", "alpha"])
     ])
     expectFailure(notHeld, 1, /refused: "alpha" holds no active reservation for src\/auth\/\*\*/)
     expectFailure(badTtl, 2, /ttl/)
-    expectFailure(noPaths, 2, /PATH/)
     expectFailure(outside, 2, /Invalid paths?/)
   }, TEST_TIMEOUT)
 })

@@ -63,7 +63,10 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, C
   // Help is this tool's own (see help.ts), not @effect/cli's.
   Help.requested(argv.slice(2))
     ? Effect.as(Render.out(Help.helpText(command, subcommands, argv.slice(2), version())), 0)
-    : Effect.flatMap(Effect.console, (console) =>
+    : parseAndRun(argv)
+
+const parseAndRun = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
+  Effect.flatMap(Effect.console, (console) =>
     // @effect/cli prints its parse errors (with usage) on the console's error channel; we print
     // one line of our own instead, so that channel is silenced while the command line is handled.
     Effect.withConsole(cli(argv), { ...console, error: () => Effect.void })).pipe(
