@@ -43,5 +43,11 @@ export default defineConfig(
         destructuredArrayIgnorePattern: "^_"
       }]
     }
+  },
+  {
+    // CommonJS preloads (`node --require`), e.g. bench/lib/cpu-report.cjs.
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" }
   }
 )

@@ -1,7 +1,8 @@
 /**
  * The `fleet-db` command line, run as a real process (`node dist/cli/main.js …`, the shipped bundle, see `buildCli`) against
  * temp project directories: every command's happy path, the demo's summary checked against the
- * database, and the error contract (one line on stderr, no stack trace, exit code 2; doctor 1).
+ * database, and the error contract (one line on stderr, no stack trace, exit code 2; 3 when the
+ * database cannot be opened; doctor 1).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
@@ -384,6 +385,8 @@ describe("fleet-db demo for people", () => {
         expect(demo.stdout).toMatch(/sorties done\s+2\/2 +\(mission completed\)/)
         expect(demo.stdout).toMatch(/lock waits\s+0 +\(2 builds under lock "build"\)/)
         expect(demo.stdout).toMatch(/events written\s+\d+/)
+        // The closing hint runs as shown: this program by its path, no --project (the demo used the cwd).
+        expect(demo.stdout).toMatch(/Look around:\n {2}node \/\S+\/main\.js status\n/)
         const missions = yield* withDb(dir, Effect.flatMap(Missions, (m) => m.list()))
         expect(missions).toHaveLength(run)
         expect(missions.every((m) => m.status === "completed")).toBe(true)
@@ -423,7 +426,7 @@ describe("fleet-db recovery", () => {
 })
 
 describe("fleet-db errors", () => {
-  it.live("usage errors: one line on stderr, no stack trace, exit code 2", () =>
+  it.live("usage errors: one line on stderr, no stack trace, exit code 2 (3 when the database cannot be opened)", () =>
     Effect.gen(function*() {
       const empty = freshDir()
       const notAProject = join(empty, "missing")
@@ -445,11 +448,11 @@ describe("fleet-db errors", () => {
       expectOneLineError(runs.badFlag, 2, /--frobnicate.*fleet-db status --help/)
       expectOneLineError(runs.badValue, 2, /open, in_progress, blocked, closed/)
       expectOneLineError(runs.missingArg, 2, /CALLSIGN/)
-      expectOneLineError(runs.missingDb, 2, /no FleetTools database at .*fleet\.db.*fleet-db init/)
+      expectOneLineError(runs.missingDb, 3, /no FleetTools database at .*fleet\.db.*fleet-db init/)
       expectOneLineError(runs.missingDir, 2, /no such project directory/)
-      expectOneLineError(runs.missingFileUrl, 2, /no FleetTools database at .*nope\.db/)
+      expectOneLineError(runs.missingFileUrl, 3, /no FleetTools database at .*nope\.db/)
       expectOneLineError(runs.badScheme, 2, /ftp:.*--url/)
-      expectOneLineError(runs.unreachable, 2, /127\.0\.0\.1:9.*server is running/)
+      expectOneLineError(runs.unreachable, 3, /127\.0\.0\.1:9.*server is running/)
       expectOneLineError(runs.both, 2, /either --project DIR or --url URL/)
       expectOneLineError(runs.badDemo, 2, /--pilots must be between/)
       // Read commands never create a database.
@@ -514,8 +517,8 @@ describe("fleet-db errors", () => {
       const broken = yield* fleet(["doctor", "--project", garbage])
       expect(broken.code, broken.stdout + broken.stderr).toBe(1)
       expect(broken.stdout).toMatch(/✗ open .*not a SQLite database/)
-      // The other commands refuse it as a usage error.
-      expectOneLineError(yield* fleet(["status", "--project", garbage]), 2, /not a SQLite database/)
+      // The other commands cannot open it: exit 3.
+      expectOneLineError(yield* fleet(["status", "--project", garbage]), 3, /not a SQLite database/)
     }), TEST_TIMEOUT)
 })
 

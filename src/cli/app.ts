@@ -7,6 +7,7 @@
 import { Command } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
 import { Cause, Effect, Exit, Option } from "effect"
+import * as Help from "./help.js"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
 import { packageVersion } from "./version.js"
@@ -43,7 +44,26 @@ const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
   guard: () => import("./commands/guard.js").then((m) => m.guard),
   demo: () => import("./commands/demo.js").then((m) => m.demo),
   mcp: () => import("./commands/mcp.js").then((m) => m.mcp),
-  serve: () => import("./commands/serve.js").then((m) => m.serve)
+  serve: () => import("./commands/serve.js").then((m) => m.serve),
+  register: () => import("./commands/pilot.js").then((m) => m.register),
+  heartbeat: () => import("./commands/pilot.js").then((m) => m.heartbeat),
+  send: () => import("./commands/mail.js").then((m) => m.send),
+  reply: () => import("./commands/mail.js").then((m) => m.reply),
+  ack: () => import("./commands/mail.js").then((m) => m.ack),
+  read: () => import("./commands/mail.js").then((m) => m.read),
+  reserve: () => import("./commands/reserve.js").then((m) => m.reserve),
+  renew: () => import("./commands/reserve.js").then((m) => m.renew),
+  release: () => import("./commands/reserve.js").then((m) => m.release),
+  check: () => import("./commands/reserve.js").then((m) => m.check),
+  lock: () => import("./commands/lock.js").then((m) => m.lock),
+  claim: () => import("./commands/work.js").then((m) => m.claim),
+  complete: () => import("./commands/work.js").then((m) => m.complete),
+  block: () => import("./commands/work.js").then((m) => m.block),
+  unblock: () => import("./commands/work.js").then((m) => m.unblock),
+  unclaim: () => import("./commands/work.js").then((m) => m.unclaim),
+  sortie: () => import("./commands/work.js").then((m) => m.sortie),
+  mission: () => import("./commands/mission.js").then((m) => m.mission),
+  checkpoint: () => import("./commands/checkpoint.js").then((m) => m.checkpoint)
 }
 
 /** The subcommand names, in `--help` order. */
@@ -58,17 +78,15 @@ const wanted = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   return first !== undefined && Object.hasOwn(registry, first) ? [first] : names
 }
 
+/** Load the named subcommands (default: all of them, in `--help` order). */
+export const loadCommands = (which: ReadonlyArray<string> = names): Promise<readonly [Subcommand, ...Array<Subcommand>]> =>
+  Promise.all(which.map((name) => registry[name]!())).then(([first, ...rest]) => [first!, ...rest])
+
 /** The root command with the given subcommands. */
-const rootCommand = (subcommands: readonly [Subcommand, ...Array<Subcommand>]) =>
+export const rootCommand = (subcommands: readonly [Subcommand, ...Array<Subcommand>]) =>
   Command.make("fleet-db").pipe(
     Command.withDescription("The FleetTools coordination database: inspect it, check it, watch it, demo it"),
     Command.withSubcommands(subcommands)
-  )
-
-const cliFor = (argv: ReadonlyArray<string>) =>
-  Effect.map(
-    Effect.promise(() => Promise.all(wanted(argv).map((name) => registry[name]!()))),
-    ([first, ...rest]) => Command.run(rootCommand([first!, ...rest]), { name: "fleet-db", version: packageVersion() })
   )
 
 /**
@@ -76,10 +94,23 @@ const cliFor = (argv: ReadonlyArray<string>) =>
  * code. Never fails: every failure has been reported on stderr.
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
+  Effect.flatMap(Effect.promise(() => loadCommands(wanted(argv))), (subcommands) =>
+    // Help is this tool's own (see help.ts), not @effect/cli's.
+    Help.requested(argv.slice(2))
+      ? Effect.as(Render.out(Help.helpText(rootCommand(subcommands), subcommands, argv.slice(2), packageVersion())), 0)
+      : parseAndRun(argv, rootCommand(subcommands)))
+
+const parseAndRun = (
+  argv: ReadonlyArray<string>,
+  root: ReturnType<typeof rootCommand>
+): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
   Effect.flatMap(Effect.console, (console) =>
     // @effect/cli prints its parse errors (with usage) on the console's error channel; we print
     // one line of our own instead, so that channel is silenced while the command line is handled.
-    Effect.withConsole(Effect.flatMap(cliFor(argv), (cli) => cli(argv)), { ...console, error: () => Effect.void })).pipe(
+    Effect.withConsole(
+      Command.run(root, { name: "fleet-db", version: packageVersion() })(argv),
+      { ...console, error: () => Effect.void }
+    )).pipe(
     Effect.exit,
     Effect.flatMap((exit) => {
       if (Exit.isSuccess(exit)) return Effect.succeed(0)

@@ -12,7 +12,7 @@ import { accessSync, constants, existsSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { DatabaseOpenError, FleetDb } from "../index.js"
 import { type FoundBy, findProject } from "./discover.js"
-import { UsageError } from "./errors.js"
+import { DatabaseMissing, UsageError } from "./errors.js"
 
 /** The parsed shared options. */
 export interface Connection {
@@ -139,13 +139,13 @@ export const targetArgs = (target: Target): ReadonlyArray<string> =>
 
 /**
  * The `FleetDb` layer for a target, with `Opened`. With `mustExist` (read commands), a missing
- * database file is a `UsageError` (read commands never create one), and a file this user cannot
+ * database file is a `DatabaseMissing` (read commands never create one), and a file this user cannot
  * write is opened read-only. Without it (commands that write), such a file is a
  * `DatabaseOpenError` saying so.
  */
 export const databaseLayer = (target: Target, options: { readonly mustExist: boolean }) => {
   const missing = (path: string) =>
-    new UsageError({
+    new DatabaseMissing({
       message: `no FleetTools database at ${path}; run \`fleet-db init${
         target._tag === "File" ? ` --project ${target.dir}` : ` --url ${target.url}`
       }\` first, or pass --project DIR / --url URL`
@@ -204,5 +204,5 @@ export const databaseLayer = (target: Target, options: { readonly mustExist: boo
 export const withDatabase = (connection: Connection, options: { readonly mustExist: boolean }) =>
 <A, E, R>(
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | UsageError | DatabaseOpenError, Exclude<R, FleetDb.FleetServices | Opened>> =>
+): Effect.Effect<A, E | UsageError | DatabaseMissing | DatabaseOpenError, Exclude<R, FleetDb.FleetServices | Opened>> =>
   Effect.flatMap(resolveTarget(connection), (target) => Effect.provide(effect, databaseLayer(target, options)))

@@ -13,3 +13,12 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly 
 
 /** End with this exit code after the command has printed its own report (`doctor`). */
 export class ExitWith extends Data.TaggedError("ExitWith")<{ readonly code: number }> {}
+
+/** The database the command needs does not exist (read and write verbs never create one). */
+export class DatabaseMissing extends Data.TaggedError("DatabaseMissing")<{ readonly message: string }> {}
+
+/**
+ * The fleet refused the request (someone else holds what it needs); `message` names who holds
+ * what, until when.
+ */
+export class Refused extends Data.TaggedError("Refused")<{ readonly message: string }> {}

@@ -8,7 +8,9 @@
  */
 import { Cause, Config, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { readFileSync } from "node:fs"
+import { DatabaseOpenError } from "../index.js"
 import { withDatabase } from "./connection.js"
+import { DatabaseMissing } from "./errors.js"
 
 /** The flags of `fleet-db mcp`. */
 export interface McpArgs {
@@ -68,7 +70,10 @@ export const serve = (args: McpArgs) =>
     if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
   }).pipe(withDatabase(args, { mustExist: false }))
 
-/** `serve`, with a failure reported as one line on stderr: the exit code (0, or 2). */
+/**
+ * `serve`, with a failure reported as one line on stderr: the exit code (0; 3 when the database
+ * cannot be opened, as for every command; else 2).
+ */
 export const serveMain = (args: McpArgs): Effect.Effect<number> =>
   serve(args).pipe(
     Effect.as(0),
@@ -77,6 +82,8 @@ export const serveMain = (args: McpArgs): Effect.Effect<number> =>
       const message = Option.isSome(error) && typeof error.value === "object" && error.value !== null && "message" in error.value
         ? String(error.value.message)
         : Cause.pretty(cause)
-      return Effect.as(Effect.sync(() => process.stderr.write(`fleet-db: ${message.replace(/\s*\n\s*/g, " ")}\n`)), 2)
+      const unopened = Option.isSome(error) &&
+        (error.value instanceof DatabaseMissing || (error.value instanceof DatabaseOpenError && error.value.reason !== "url"))
+      return Effect.as(Effect.sync(() => process.stderr.write(`fleet-db: ${message.replace(/\s*\n\s*/g, " ")}\n`)), unopened ? 3 : 2)
     })
   )

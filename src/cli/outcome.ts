@@ -1,14 +1,18 @@
 /**
- * How every failure becomes one line on stderr and an exit code: 2 for anything the user can fix
- * by calling the command differently (bad flags, no database, unreachable URL, invalid input),
- * 1 when the command ran and something is wrong.
+ * How every failure becomes one line on stderr and an exit code (documented in the README's
+ * "Shell verbs" section and in `fleet-db --help`):
+ * - 1: the fleet refused the request (a conflict, a held lock, a claimed sortie, an invalid
+ *   transition: the line names who holds what, until when), or the command found problems;
+ * - 2: bad usage or input, which the user fixes by calling the command differently;
+ * - 3: the database could not be opened (missing, unreachable, not a database…) or failed.
  *
  * @module
  */
 import { HelpDoc, ValidationError } from "@effect/cli"
 import { Cause, Option } from "effect"
 import { DatabaseOpenError } from "../index.js"
-import { CommandFailed, ExitWith, UsageError } from "./errors.js"
+import { CommandFailed, DatabaseMissing, ExitWith, Refused, UsageError } from "./errors.js"
+import { refusalText } from "./refusal.js"
 
 /** What to print and which exit code to use. */
 export interface Outcome {
@@ -17,8 +21,10 @@ export interface Outcome {
   readonly message: Option.Option<string>
 }
 
-// eslint-disable-next-line no-control-regex
-const docText = (doc: HelpDoc.HelpDoc): string => HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "")
+const docText = (doc: HelpDoc.HelpDoc): string =>
+  // @effect/cli writes "a" before every type name ("is not a integer").
+  // eslint-disable-next-line no-control-regex -- ANSI escapes (ESC) are what this matches
+  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\ba integer\b/g, "an integer")
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 
@@ -39,9 +45,10 @@ const openHint = (error: DatabaseOpenError): string => {
     case "read-only":
       return "open it once from a user that can write it, or without read-only mode"
     case "schema-too-new":
+      return "use a newer fleet-db"
     case "migration":
     case "other":
-      return "run `fleet-db doctor` for details"
+      return "set FLEET_DB_DEBUG=1 for the full error"
   }
 }
 
@@ -62,8 +69,36 @@ const messageOf = (value: unknown): string =>
     ? String((value as { message: unknown }).message)
     : String(value)
 
-// Domain errors a user provokes with their input (a bad --type, an unknown callsign): exit 2.
-const inputErrors = new Set(["InvalidInput", "PilotNotFound", "MissionNotFound", "SortieNotFound"])
+/** Exit codes (see the module documentation). */
+export const ExitCode = { ok: 0, refused: 1, usage: 2, database: 3 } as const
+
+// Domain errors a user provokes with their input (a bad --type, an unknown callsign, a key
+// reused for another request): exit 2.
+const inputErrors = new Set([
+  "InvalidInput",
+  "PilotNotFound",
+  "MissionNotFound",
+  "SortieNotFound",
+  "MessageNotFound",
+  "WorkOrderNotFound",
+  "UnknownRecipient",
+  "NotARecipient",
+  "IdempotencyConflict"
+])
+
+// The fleet said no: someone else holds what the request needs, or the move is not allowed now.
+const refusals = new Set([
+  "LockHeld",
+  "LockTimeout",
+  "LockNotHeld",
+  "SortieAlreadyClaimed",
+  "InvalidTransition",
+  "ReservationConflict",
+  "ReservationNotHeld"
+])
+
+// The database itself failed (or cannot be written): exit 3.
+const databaseFailures = new Set(["StatementTimeout", "ReadOnlyDatabase", "UndecodableRow", "FleetClosed"])
 
 /**
  * The exit code and message for a failed command. `argv` are the user's arguments (without the
@@ -89,24 +124,38 @@ export const outcomeOf = (
     const text = oneLine(
       "error" in error ? docText(error.error) : "invalid command line"
     )
-    return { code: 2, message: Option.some(`fleet-db: ${text.replace(/\.$/, "")}; ${helpHint(argv, commands)}`) }
+    return { code: ExitCode.usage, message: Option.some(`fleet-db: ${text.replace(/\.$/, "")}; ${helpHint(argv, commands)}`) }
   }
   if (error instanceof ExitWith) return { code: error.code, message: Option.none() }
-  if (error instanceof UsageError) return { code: 2, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
-  if (error instanceof CommandFailed) return { code: 1, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof UsageError) return { code: ExitCode.usage, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof CommandFailed) return { code: ExitCode.refused, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  if (error instanceof Refused) return { code: ExitCode.refused, message: Option.some(`fleet-db: refused: ${oneLine(error.message)}`) }
+  if (error instanceof DatabaseMissing) {
+    return { code: ExitCode.database, message: Option.some(`fleet-db: ${oneLine(error.message)}`) }
+  }
   if (error instanceof DatabaseOpenError) {
-    return { code: 2, message: Option.some(`fleet-db: ${oneLine(error.message)}; ${openHint(error)}`) }
+    // A URL that is not one is bad usage; everything else is a database that cannot be opened.
+    return {
+      code: error.reason === "url" ? ExitCode.usage : ExitCode.database,
+      message: Option.some(`fleet-db: ${oneLine(error.message)}; ${openHint(error)}`)
+    }
   }
   const tag = tagOf(error)
   if (tag !== undefined && inputErrors.has(tag)) {
-    return { code: 2, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
+    return { code: ExitCode.usage, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
+  }
+  if (tag !== undefined && refusals.has(tag)) {
+    return { code: ExitCode.refused, message: Option.some(`fleet-db: refused: ${oneLine(refusalText(error))}`) }
   }
   if (tag === "SqlError") {
     const cause = (error as { cause?: unknown }).cause
     return {
-      code: 1,
+      code: ExitCode.database,
       message: Option.some(`fleet-db: database error: ${oneLine(messageOf(cause ?? error))}`)
     }
+  }
+  if (tag !== undefined && databaseFailures.has(tag)) {
+    return { code: ExitCode.database, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
   }
   return { code: 1, message: Option.some(`fleet-db: ${oneLine(messageOf(error))}`) }
 }

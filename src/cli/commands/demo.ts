@@ -19,6 +19,7 @@ import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import type { PilotReport, PilotSettings } from "../demo-pilot.js"
 import { pilotScript } from "../pilotScript.js"
+import { selfCommand, shellWord } from "../invocation.js"
 import { dashboardOptions, dashboardSettings, runDashboard } from "./serve.js"
 import { locksTable, missionsTable, reservationsTable, sortiesTable } from "./lists.js"
 
@@ -199,6 +200,19 @@ export const demo = Command.make("demo", {
     )
   )
 
+/**
+ * The closing hint: commands to look around with, runnable as shown (this program as the user can
+ * run it, with the database the demo used unless that is the current directory's).
+ */
+export const lookAround = (target: Target): string => {
+  const where = target._tag === "File"
+    ? (target.dir === process.cwd() ? "" : ` --project ${shellWord(target.dir)}`)
+    : ` --url ${shellWord(describeTarget(target))}`
+  const self = selfCommand()
+  return ["Look around:", ...["status", "events --type sortie_blocked", "inbox alpha", "doctor"].map((command) => `  ${self} ${command}${where}`)]
+    .join("\n")
+}
+
 const run = (
   target: Target,
   options: { readonly pilots: number; readonly sorties: number; readonly workMs: number; readonly json: boolean }
@@ -350,7 +364,7 @@ const run = (
         `  pilot processes    ${runs.map((r) => `${r.callsign} (pid ${Option.match(r.report, { onNone: () => "?", onSome: (x) => x.pid })}, exit ${r.code})`).join(", ")}`,
         `  wall time          ${Render.formatDuration(summary.wall_ms)}`,
         "",
-        Render.style.dim(`Look around: fleet-db status · fleet-db events --type sortie_blocked · fleet-db inbox alpha · fleet-db doctor`)
+        Render.style.dim(lookAround(target))
       )
     }
     if (failed.length > 0) {

@@ -5,24 +5,13 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import type { Duration } from "effect"
 import { Clock, Effect } from "effect"
 import type { LostPilot } from "../../index.js"
 import { Pilots } from "../../index.js"
 import { common } from "../options.js"
 import { withDatabase } from "../connection.js"
+import { parseDuration } from "../duration.js"
 import * as Render from "../render.js"
-
-const units: Readonly<Record<string, string>> = { ms: "millis", s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }
-
-/**
- * `10m`, `1ms`, `2h` as Effect's `"10 minutes"`, `"1 millis"`, `"2 hours"`; anything else is passed
- * on as given, for the library to accept (`"10 minutes"`) or refuse naming `staleAfter`.
- */
-export const durationInput = (text: string): Duration.DurationInput => {
-  const short = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(text)
-  return (short === null ? text : `${short[1]} ${units[short[2]!]}`) as Duration.DurationInput
-}
 
 const list = (items: ReadonlyArray<string>): string => items.length === 0 ? "-" : items.join(" ")
 
@@ -43,11 +32,13 @@ export const sweep = Command.make("sweep", {
     Options.withDescription("A pilot is lost after this long without activity, e.g. 10m, 30s, 1ms or \"10 minutes\"")
   )
 }, (options) =>
-  Effect.gen(function*() {
-    // The library decodes the duration: a bad one is an InvalidInput naming `staleAfter` (exit 2).
-    const lost = yield* (yield* Pilots).sweep({ staleAfter: durationInput(options.staleAfter) })
-    if (options.json) return yield* Render.json(lost)
-    yield* Render.lines(lostTable(lost, yield* Clock.currentTimeMillis))
-  }).pipe(withDatabase(options, { mustExist: true }))).pipe(
+  // A bad duration is reported before the database is opened; the library decodes the rest (an
+  // InvalidInput naming `staleAfter`, exit 2).
+  Effect.flatMap(parseDuration("--stale-after", options.staleAfter), (staleAfter) =>
+    Effect.gen(function*() {
+      const lost = yield* (yield* Pilots).sweep({ staleAfter })
+      if (options.json) return yield* Render.json(lost)
+      yield* Render.lines(lostTable(lost, yield* Clock.currentTimeMillis))
+    }).pipe(withDatabase(options, { mustExist: true })))).pipe(
     Command.withDescription("Declare pilots silent longer than --stale-after lost; release their locks and reservations, reopen their sorties")
   )
