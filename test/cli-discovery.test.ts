@@ -105,7 +105,7 @@ describe("finding the project", () => {
     const lone = join(scratch, "lone")
     mkdirSync(lone)
     const missing = await fleet(["status"], lone)
-    expect(missing.code).toBe(2)
+    expect(missing.code).toBe(3)
     expect(missing.stderr).toContain(`no FleetTools database at ${join(lone, ".fleet", "fleet.db")}`)
   }, TEST_TIMEOUT)
 })
