@@ -6,14 +6,13 @@
 import type { Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Random, Schema } from "effect"
-import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import type { UndecodableRow } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
 import { leaseFields } from "../schema/events.js"
 import { Lock } from "../schema/streams.js"
-import { changeProbe } from "../sql/direct.js"
+import { changeProbe } from "../sql/sqlClient.js"
 import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
@@ -157,7 +156,7 @@ export const make = Effect.gen(function*() {
     new LockHeld({ key, holder: row.holder_id, expires_at: DateTime.unsafeMake(row.expires_at) })
 
   /** One write attempt: release expired leases on the key, then insert the next fence. */
-  const attempt = (key: string, holder: string, ttl: number, parentSpan?: Tracer.AnySpan) =>
+  const attempt = (key: string, holder: string, ttl: number) =>
     command("Locks.acquire.attempt", ({ emit, now, projectKey, sql }) =>
       Effect.gen(function*() {
         const held = yield* selectHeld(key)
@@ -187,7 +186,7 @@ export const make = Effect.gen(function*() {
         const row = inserted[0]!
         yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: DateTime.unsafeMake(row.acquired_at), expires_at: DateTime.unsafeMake(row.expires_at) })
         return yield* decodeLock(row)
-      }), parentSpan)
+      }))
 
   /**
    * A cheap read while waiting: is the key free (or its lease expired) at `now`? When the probe
@@ -244,18 +243,13 @@ export const make = Effect.gen(function*() {
     })
 
   const acquire: LocksShape["acquire"] = (rawKey, options) =>
-    // Without `wait`, the one attempt is given the span as its parent directly: cheaper than
-    // making it the parent span of everything inside (`withSpan`), which only waiting needs.
-    Effect.useSpan("Locks.acquire", { captureStackTrace: false }, (span) =>
-      Effect.gen(function*() {
-        const key = yield* decodeKey(rawKey)
-        const holder = yield* decodeHolder(options?.holder)
-        const ttl = yield* decodeTtl(options?.ttl)
-        const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
-        return yield* (wait === undefined
-          ? attempt(key, holder, ttl, span)
-          : Effect.withParentSpan(acquireWaiting(key, holder, ttl, wait), span))
-      }))
+    Effect.gen(function*() {
+      const key = yield* decodeKey(rawKey)
+      const holder = yield* decodeHolder(options?.holder)
+      const ttl = yield* decodeTtl(options?.ttl)
+      const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
+      return yield* (wait === undefined ? attempt(key, holder, ttl) : acquireWaiting(key, holder, ttl, wait))
+    }).pipe(Effect.withSpan("Locks.acquire", { captureStackTrace: false }))
 
   /** The guarded update shared by release and extend: only this exact, live lease matches. */
   const ownLease = (

@@ -1,0 +1,275 @@
+/**
+ * Our `SqlClient` over the `GuardedClient`, built on `@effect/sql`'s public API only
+ * (`SqlClient.make`, `SqlClient.makeWithTransaction`, `SqlClient.TransactionConnection`,
+ * `Statement.make`, the `Statement` interface). It replaces `@effect/sql-libsql`'s client, which is
+ * the same ~300 lines of glue, so that the library owns the connection and the fast path needs
+ * nothing private:
+ *
+ * - **Statements.** A template or `unsafe` statement is an object of our own implementing
+ *   `Statement.Statement`: run as an effect, it compiles and executes straight on the open
+ *   transaction's connection (found under the public `TransactionConnection` tag) or on the client
+ *   — no span, scope or connection acquisition per statement, which cost more than the SQLite work
+ *   of a small command. Everything else (`.raw`, `.values`, `.stream`, `.unprepared`,
+ *   `.withoutTransform`, and any statement while a `Statement.withTransformer` is in force) is
+ *   `@effect/sql`'s own statement, which looks up the same tag.
+ * - **`withTransaction`** is `SqlClient.makeWithTransaction` on that tag: `BEGIN IMMEDIATE` on the
+ *   serialised client, a savepoint when a transaction is already open (an app wrapping several
+ *   commands gets one transaction). Waiting for the client is interruptible.
+ * - **Commands** (`transactionRunner`, used by `transaction.ts`) open their transaction directly:
+ *   the same `BEGIN IMMEDIATE`, the connection published under the same tag, without the second
+ *   span and scope of `makeWithTransaction`; inside an open transaction they are a savepoint of it.
+ *
+ * Errors are the same `SqlError`s as `@effect/sql-libsql`'s. What stays coupled to `@effect/sql`'s
+ * behaviour rather than its types (its statements consult `TransactionConnection` before the
+ * acquirer; the `SqlClient` object is the statement constructor with its helpers as own
+ * properties) is checked by test/sql-client.test.ts, whose failures name the cause.
+ *
+ * Measured (bench/README.md, "The fast path"): per command this saves about what the direct path
+ * on `@effect/sql-libsql` saved; plain `@effect/sql` statements cost several µs more each.
+ *
+ * @module
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient, Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import type * as Libsql from "@libsql/client"
+import { Context, Effect, Effectable, Exit, Option } from "effect"
+import type { Stream } from "effect"
+import type { Scope } from "effect"
+import type { GuardedClient } from "./GuardedClient.js"
+
+interface Executor {
+  execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet>
+}
+
+// Rows as the driver returns them (objects); `@effect/sql` types them per statement.
+type Rows = ReadonlyArray<object>
+type TransformRows = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
+
+const failed = (cause: unknown, message = "Failed to execute statement") => Effect.fail(new SqlError({ cause, message }))
+
+const execute = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Libsql.ResultSet, SqlError> =>
+  Effect.async<Libsql.ResultSet, SqlError>((resume) => {
+    target.execute({ sql, args: params as Array<Libsql.InValue> }).then(
+      (result) => resume(Effect.succeed(result)),
+      (cause) => resume(failed(cause))
+    )
+  })
+
+/** `execute`, resuming with the rows directly (one step less per statement). */
+const executeRows = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Rows, SqlError> =>
+  Effect.async<Rows, SqlError>((resume) => {
+    target.execute({ sql, args: params as Array<Libsql.InValue> }).then(
+      (result) => resume(Effect.succeed(result.rows)),
+      (cause) => resume(failed(cause))
+    )
+  })
+
+const settle = (promise: () => Promise<void>, message: string): Effect.Effect<void, SqlError> =>
+  Effect.async<void, SqlError>((resume) => {
+    promise().then(
+      () => resume(Effect.void),
+      (cause) => resume(failed(cause, message))
+    )
+  })
+
+/** A connection: the client itself, or one of its write transactions. */
+class LibsqlConnection implements Connection {
+  constructor(readonly sdk: Executor, readonly transaction: Libsql.Transaction | undefined) {}
+  execute(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
+    const rows = executeRows(this.sdk, sql, params)
+    return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+  }
+  executeRaw(sql: string, params: ReadonlyArray<unknown>) {
+    return execute(this.sdk, sql, params)
+  }
+  executeValues(sql: string, params: ReadonlyArray<unknown>) {
+    return Effect.map(execute(this.sdk, sql, params), (result) => result.rows.map((row) => Array.from(row)))
+  }
+  executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
+    return this.execute(sql, params, transformRows)
+  }
+  executeStream() {
+    return Effect.dieMessage("executeStream not implemented")
+  }
+  get commit(): Effect.Effect<void, SqlError> {
+    const tx = this.transaction
+    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.commit(), "Failed to commit transaction")
+  }
+  get rollback(): Effect.Effect<void, SqlError> {
+    const tx = this.transaction
+    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.rollback(), "Failed to rollback transaction")
+  }
+}
+
+const asLibsql = (connection: Connection): LibsqlConnection =>
+  connection instanceof LibsqlConnection ? connection : (() => {
+    throw new Error("a transaction of this client holds a connection of another client")
+  })()
+
+// `GuardedClient.transaction` never rejects (a failed BEGIN yields a transaction whose statements
+// fail). If the waiter is interrupted first, the transaction it was queued for is rolled back as
+// soon as it arrives, so the client's queue moves on.
+const begin = (guarded: GuardedClient): Effect.Effect<LibsqlConnection> =>
+  Effect.async<LibsqlConnection>((resume) => {
+    let interrupted = false
+    guarded.transaction("write").then(
+      (tx) => {
+        if (interrupted) {
+          tx.rollback().catch(() => tx.close())
+        } else {
+          resume(Effect.succeed(new LibsqlConnection(tx, tx)))
+        }
+      },
+      (error: unknown) => resume(Effect.die(error))
+    )
+    return Effect.sync(() => {
+      interrupted = true
+    })
+  })
+
+/**
+ * A template or `unsafe` statement: `@effect/sql`'s own statement (`inner`) for everything but
+ * running it as an effect, which goes straight to the connection.
+ */
+class DirectStatement<A> extends Effectable.Class<ReadonlyArray<A>, SqlError> implements Statement.Statement<A> {
+  constructor(readonly inner: Statement.Statement<A>, readonly client: LibsqlConnection) {
+    super()
+  }
+  get [Statement.FragmentId]() {
+    return this.inner[Statement.FragmentId]
+  }
+  get segments() {
+    return this.inner.segments
+  }
+  get raw() {
+    return this.inner.raw
+  }
+  get withoutTransform() {
+    return this.inner.withoutTransform
+  }
+  get stream(): Stream.Stream<A, SqlError> {
+    return this.inner.stream
+  }
+  get values() {
+    return this.inner.values
+  }
+  get unprepared() {
+    return this.inner.unprepared
+  }
+  compile(withoutTransform?: boolean | undefined) {
+    return this.inner.compile(withoutTransform)
+  }
+  commit(): Effect.Effect<ReadonlyArray<A>, SqlError> {
+    return Effect.withFiberRuntime((fiber) => {
+      if (Option.isSome(fiber.getFiberRef(Statement.currentTransformer))) return this.inner
+      const open = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+      const connection = open._tag === "Some" ? open.value[0] : this.client
+      if (!(connection instanceof LibsqlConnection)) return this.inner
+      const [text, params] = this.inner.compile()
+      return executeRows(connection.sdk, text, params) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    })
+  }
+  toJSON() {
+    return this.inner
+  }
+}
+
+// The client each of our `SqlClient`s is built on (for the transaction runner, the change probe
+// and the Replica service).
+const guardedClients = new WeakMap<SqlClient.SqlClient, GuardedClient>()
+
+/** The `GuardedClient` under `sql`, when `sql` is one of ours (see `make`). */
+export const guardedClientOf = (sql: SqlClient.SqlClient): GuardedClient | undefined => guardedClients.get(sql)
+
+const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.name", "sqlite"]]
+
+/** A `SqlClient` over `guarded` (SQLite dialect, no name transforms). */
+export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient, never, Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    const root = new LibsqlConnection(guarded, undefined)
+    // `guarded` serialises every call (a transaction holds it until it settles): no semaphore.
+    const acquirer: Effect.Effect<Connection> = Effect.succeed(root)
+    const base = yield* SqlClient.make({ acquirer, compiler: Statement.makeCompilerSqlite(), spanAttributes })
+    const withTransaction = SqlClient.makeWithTransaction({
+      transactionTag: SqlClient.TransactionConnection,
+      spanAttributes,
+      acquireConnection: Effect.map(
+        Effect.interruptible(begin(guarded)),
+        (connection): readonly [Scope.CloseableScope | undefined, Connection] => [undefined, connection]
+      ),
+      begin: () => Effect.void, // begun by `acquireConnection`
+      savepoint: (conn, id) => conn.executeRaw(`SAVEPOINT effect_sql_${id};`, []),
+      commit: (conn) => asLibsql(conn).commit,
+      rollback: (conn) => asLibsql(conn).rollback,
+      rollbackSavepoint: (conn, id) => conn.executeRaw(`ROLLBACK TO SAVEPOINT effect_sql_${id};`, [])
+    })
+    const template = function(strings: unknown, ...args: Array<unknown>): unknown {
+      const made = (base as unknown as (strings: unknown, ...args: Array<unknown>) => unknown)(strings, ...args)
+      // `sql("name")` is an identifier, not a statement.
+      return Array.isArray(strings) && "raw" in strings ? new DirectStatement(made as Statement.Statement<object>, root) : made
+    }
+    const unsafe = <A extends object>(text: string, params?: ReadonlyArray<unknown>) =>
+      new DirectStatement(base.unsafe<A>(text, params), root)
+    const client = Object.assign(template, base, { unsafe, withTransaction }) as unknown as SqlClient.SqlClient
+    Object.assign(client, { safe: client, withoutTransforms: () => client })
+    guardedClients.set(client, guarded)
+    return client
+  })
+
+/** True when the fiber is inside a transaction of a `SqlClient` (ours or `@effect/sql`'s generic one). */
+const inTransaction = (context: Context.Context<never>): boolean =>
+  Option.isSome(Context.getOption(context, SqlClient.TransactionConnection))
+
+/**
+ * Run `effect` as one write transaction directly on `guarded` (`BEGIN IMMEDIATE`): commit on
+ * success, roll back on failure or interruption. A failed commit is a `SqlError` failure. The
+ * body is interruptible, beginning and ending are not; waiting for the client is.
+ */
+const directTransaction = <A, E, R>(guarded: GuardedClient, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(restore(begin(guarded)), (connection) =>
+      Effect.flatMap(
+        Effect.exit(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0] as const))),
+        (exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.as(connection.commit, exit.value)
+            : Effect.zipRight(Effect.orDie(connection.rollback), exit as Exit.Exit<A, E | SqlError>)
+      ))
+  )
+
+/**
+ * How to run one write transaction on `sql`: directly when `sql` is one of ours and no
+ * transaction is open; otherwise `sql.withTransaction` (joining an open transaction as a
+ * savepoint). A failed commit is a `SqlError` failure either way.
+ */
+export const transactionRunner = (sql: SqlClient.SqlClient) => {
+  const guarded = guardedClientOf(sql)
+  const ordinary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    sql.withTransaction(effect).pipe(
+      // @effect/sql turns a failed COMMIT into a defect; it is a database failure like any other.
+      Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
+    )
+  if (guarded === undefined) return ordinary
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    Effect.withFiberRuntime((fiber) =>
+      inTransaction(fiber.currentContext) ? ordinary(effect) : directTransaction(guarded, effect)
+    )
+}
+
+/**
+ * For waiters: an effect whose value changes whenever the database may have changed — the
+ * connection's `PRAGMA data_version` (bumped by other connections' commits) with the number of
+ * transactions this client committed itself. Comparing two values costs one trivial statement and
+ * no table read. Only for local databases (file or memory: one connection per client); undefined
+ * for a server, whose requests may each use another connection, and for other clients.
+ */
+export const changeProbe = (sql: SqlClient.SqlClient): Effect.Effect<string, SqlError> | undefined => {
+  const guarded = guardedClientOf(sql)
+  if (guarded === undefined || guarded.protocol !== "file") return undefined
+  return Effect.map(
+    sql<{ readonly data_version: number }>`PRAGMA data_version`,
+    (rows) => `${rows[0]?.data_version ?? 0}:${guarded.commits}`
+  )
+}
