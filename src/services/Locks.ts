@@ -155,27 +155,25 @@ export const make = Effect.gen(function*() {
   const heldError = (key: string, row: LockRow) =>
     new LockHeld({ key, holder: row.holder_id, expires_at: DateTime.unsafeMake(row.expires_at) })
 
-  /** One write attempt: release expired leases on the key, then insert the next fence. */
+  /**
+   * One write attempt: release the key's expired lease (if any), then insert the next fence. No
+   * read first: the partial unique index refuses the insert while a live lease exists, and only
+   * then is the holder read, for `LockHeld`.
+   */
   const attempt = (key: string, holder: string, ttl: number) =>
     command("Locks.acquire.attempt", ({ emit, now, projectKey, sql }) =>
       Effect.gen(function*() {
-        const held = yield* selectHeld(key)
-        const live = held.find((row) => row.expires_at > now)
-        if (live !== undefined) return yield* heldError(key, live)
-        if (held.length > 0) {
-          const expired = yield* sql<LockRow>`UPDATE locks SET released_at = ${now}
-            WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
-            RETURNING *`
-          for (const row of expired) {
-            yield* emit("lock_released", { ...leaseFields(row), reason: "expired" })
-          }
+        const expired = yield* sql<LockRow>`UPDATE locks SET released_at = ${now}
+          WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
+          RETURNING *`
+        for (const row of expired) {
+          yield* emit("lock_released", { ...leaseFields(row), reason: "expired" })
         }
         // MAX(fence) covers released rows too, so a fence is never handed out twice for a key.
         const inserted = yield* sql<LockRow>`INSERT INTO locks (project_key, lock_key, holder_id, acquired_at, expires_at, released_at, fence)
             SELECT ${projectKey}, ${key}, ${holder}, ${now}, ${now + ttl}, NULL, COALESCE(MAX(fence), 0) + 1
             FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key}
             RETURNING *`.pipe(
-          // The partial unique index is the last word on contention, whatever the check above saw.
           Effect.catchIf(isUniqueViolation, (error) =>
             Effect.flatMap(
               selectHeld(key),
