@@ -2,9 +2,11 @@
  * Single-process benchmarks: `tsx bench/micro.ts <case>` runs one case and prints one JSON line.
  * Every implementation has its own database file, created the same way (see lib/setup.ts).
  */
+import { SqlClient } from "@effect/sql"
 import type * as Libsql from "@libsql/client"
 import { Effect } from "effect"
 import { Events, Locks, Messages, Pilots, Reservations, Sorties } from "../src/index.js"
+import { makeWriteTransaction, WritePolicy } from "../src/sql/transaction.js"
 import * as Drizzle from "./lib/drizzle.js"
 import type { Impl, Measurement, MeasureOptions } from "./lib/harness.js"
 import { measure } from "./lib/harness.js"
@@ -353,6 +355,42 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
           asyncImpl(SAME, (i) => Raw.readEvents(client, pk, after(i), "sortie_claimed", 100)),
           serviceImpl("service", runtime, (i) =>
             Effect.flatMap(Events, (events) => events.read({ after: after(i), types: ["sortie_claimed"], limit: 100 })))
+        ], options)
+      }
+    }),
+
+  // The fast path (src/sql/sqlClient.ts) against @effect/sql's own statement and transaction
+  // machinery, on the same client and file: what owning the connection buys per statement and per
+  // transaction.
+  statement: (options) =>
+    withSetup("statement", async ({ service }) => {
+      const runtime = await service()
+      const lookup = (sql: SqlClient.SqlClient, i: number) =>
+        sql<{ readonly id: number }>`SELECT id FROM pilots WHERE project_key = ${pk} AND callsign = ${`pilot-${i % 100}`}`
+      return {
+        case: "statement",
+        title: "one indexed SELECT outside a transaction",
+        results: await measure([
+          serviceImpl("@effect/sql statement (span, scope, acquirer)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => lookup(sql, i).withoutTransform)),
+          serviceImpl("direct statement (sqlClient.ts)", runtime, (i) => Effect.flatMap(SqlClient.SqlClient, (sql) => lookup(sql, i)))
+        ], options)
+      }
+    }),
+
+  transaction: (options) =>
+    withSetup("transaction", async ({ service }) => {
+      const runtime = await service()
+      const insert = (sql: SqlClient.SqlClient, i: number) =>
+        sql`INSERT INTO events (type, project_key, timestamp, data) VALUES ('bench', ${pk}, ${i}, '{}')`
+      return {
+        case: "transaction",
+        title: "a write transaction of one INSERT",
+        results: await measure([
+          serviceImpl("sql.withTransaction (makeWithTransaction)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(insert(sql, i)))),
+          serviceImpl("command runner (sqlClient.ts)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.flatMap(WritePolicy, (policy) => makeWriteTransaction(sql, policy)(insert(sql, i)))))
         ], options)
       }
     }),

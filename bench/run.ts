@@ -39,7 +39,7 @@ interface GlobsResult {
   readonly medianCallMs: number
 }
 
-const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest"] as const
+const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest", "statement", "transaction"] as const
 const contention = [
   ["lock", "raw"],
   ["lock", "service"],
