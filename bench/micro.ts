@@ -359,9 +359,9 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
       }
     }),
 
-  // The fast path (src/sql/sqlClient.ts) against @effect/sql's own statement and transaction
-  // machinery, on the same client and file: what owning the connection buys per statement and per
-  // transaction.
+  // The fast path (src/sql/sqlClient.ts) against @effect/sql's own statement machinery, on the
+  // same client and file (what owning the connection buys per statement); and the commands'
+  // transaction runner against a bare `sql.withTransaction` (what the runner adds).
   statement: (options) =>
     withSetup("statement", async ({ service }) => {
       const runtime = await service()
@@ -389,7 +389,7 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
         results: await measure([
           serviceImpl("sql.withTransaction (makeWithTransaction)", runtime, (i) =>
             Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(insert(sql, i)))),
-          serviceImpl("command runner (sqlClient.ts)", runtime, (i) =>
+          serviceImpl("command runner (makeWriteTransaction: withTransaction + BUSY retry)", runtime, (i) =>
             Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.flatMap(WritePolicy, (policy) => makeWriteTransaction(sql, policy)(insert(sql, i)))))
         ], options)
       }

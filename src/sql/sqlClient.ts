@@ -1,31 +1,33 @@
 /**
  * Our `SqlClient` over the `GuardedClient`, built on `@effect/sql`'s public API only
  * (`SqlClient.make`, `SqlClient.makeWithTransaction`, `SqlClient.TransactionConnection`,
- * `Statement.make`, the `Statement` interface). It replaces `@effect/sql-libsql`'s client, which is
- * the same ~300 lines of glue, so that the library owns the connection and the fast path needs
- * nothing private:
+ * `Statement.make`, the `Statement` interface). It replaces `@effect/sql-libsql`'s client (the
+ * same few hundred lines of glue) so that the library owns its connection, and the fast path
+ * needs nothing private — no re-declared tag, no patched statement, no hand-set context:
  *
  * - **Statements.** A template or `unsafe` statement is an object of our own implementing
  *   `Statement.Statement`: run as an effect, it compiles and executes straight on the open
  *   transaction's connection (found under the public `TransactionConnection` tag) or on the client
- *   — no span, scope or connection acquisition per statement, which cost more than the SQLite work
- *   of a small command. Everything else (`.raw`, `.values`, `.stream`, `.unprepared`,
- *   `.withoutTransform`, and any statement while a `Statement.withTransformer` is in force) is
- *   `@effect/sql`'s own statement, which looks up the same tag.
- * - **`withTransaction`** is `SqlClient.makeWithTransaction` on that tag: `BEGIN IMMEDIATE` on the
- *   serialised client, a savepoint when a transaction is already open (an app wrapping several
- *   commands gets one transaction). Waiting for the client is interruptible.
- * - **Commands** (`transactionRunner`, used by `transaction.ts`) open their transaction directly:
- *   the same `BEGIN IMMEDIATE`, the connection published under the same tag, without the second
- *   span and scope of `makeWithTransaction`; inside an open transaction they are a savepoint of it.
+ *   — no span, scope or connection acquisition per statement. Everything else (`.raw`, `.values`,
+ *   `.stream`, `.unprepared`, `.withoutTransform`, and any statement while a
+ *   `Statement.withTransformer` is in force) is `@effect/sql`'s own statement, which looks up the
+ *   same tag.
+ * - **Transactions** are `SqlClient.makeWithTransaction` on that tag: `BEGIN IMMEDIATE` on the
+ *   serialised client, a savepoint when one is already open (an app wrapping several commands in
+ *   `sql.withTransaction` gets one transaction). Waiting for the client is interruptible.
+ *   Commands use the same (`transactionRunner`).
+ *
+ * Why, measured (bench/README.md, "The fast path"; `npm run bench -- statement transaction`, one
+ * run, interleaved rounds): a statement through `@effect/sql`'s machinery cost 82 µs of CPU, ours
+ * 35 µs — a command of three statements saves ~140 µs, as much as its whole Effect overhead
+ * otherwise. A transaction opened by hand (begin, publish the connection, commit) measured no
+ * cheaper than `makeWithTransaction` (288 vs 277 µs CPU), so commands use the public one.
  *
  * Errors are the same `SqlError`s as `@effect/sql-libsql`'s. What stays coupled to `@effect/sql`'s
  * behaviour rather than its types (its statements consult `TransactionConnection` before the
  * acquirer; the `SqlClient` object is the statement constructor with its helpers as own
- * properties) is checked by test/sql-client.test.ts, whose failures name the cause.
- *
- * Measured (bench/README.md, "The fast path"): per command this saves about what the direct path
- * on `@effect/sql-libsql` saved; plain `@effect/sql` statements cost several µs more each.
+ * properties; statements nest as fragments) is checked by test/sql-client.test.ts, whose failures
+ * name the cause.
  *
  * @module
  */
@@ -34,7 +36,7 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Libsql from "@libsql/client"
-import { Context, Effect, Effectable, Exit, Option } from "effect"
+import { Context, Effect, Effectable, Option } from "effect"
 import type { Stream } from "effect"
 import type { Scope } from "effect"
 import type { GuardedClient } from "./GuardedClient.js"
@@ -218,45 +220,16 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
     return client
   })
 
-/** True when the fiber is inside a transaction of a `SqlClient` (ours or `@effect/sql`'s generic one). */
-const inTransaction = (context: Context.Context<never>): boolean =>
-  Option.isSome(Context.getOption(context, SqlClient.TransactionConnection))
-
 /**
- * Run `effect` as one write transaction directly on `guarded` (`BEGIN IMMEDIATE`): commit on
- * success, roll back on failure or interruption. A failed commit is a `SqlError` failure. The
- * body is interruptible, beginning and ending are not; waiting for the client is.
+ * How to run one write transaction on `sql`: `sql.withTransaction` (on our client `BEGIN
+ * IMMEDIATE`, or a savepoint of the transaction already open), with a failed commit as a
+ * `SqlError` failure rather than the defect `@effect/sql` makes of it.
  */
-const directTransaction = <A, E, R>(guarded: GuardedClient, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(restore(begin(guarded)), (connection) =>
-      Effect.flatMap(
-        Effect.exit(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0] as const))),
-        (exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.as(connection.commit, exit.value)
-            : Effect.zipRight(Effect.orDie(connection.rollback), exit as Exit.Exit<A, E | SqlError>)
-      ))
+export const transactionRunner = (sql: SqlClient.SqlClient) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+  sql.withTransaction(effect).pipe(
+    Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
   )
-
-/**
- * How to run one write transaction on `sql`: directly when `sql` is one of ours and no
- * transaction is open; otherwise `sql.withTransaction` (joining an open transaction as a
- * savepoint). A failed commit is a `SqlError` failure either way.
- */
-export const transactionRunner = (sql: SqlClient.SqlClient) => {
-  const guarded = guardedClientOf(sql)
-  const ordinary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    sql.withTransaction(effect).pipe(
-      // @effect/sql turns a failed COMMIT into a defect; it is a database failure like any other.
-      Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
-    )
-  if (guarded === undefined) return ordinary
-  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    Effect.withFiberRuntime((fiber) =>
-      inTransaction(fiber.currentContext) ? ordinary(effect) : directTransaction(guarded, effect)
-    )
-}
 
 /**
  * For waiters: an effect whose value changes whenever the database may have changed — the
