@@ -72,14 +72,15 @@ export const isRetryable = (error: unknown): boolean => {
 
 /**
  * True for a unique or primary-key violation. A server's error (Hrana) carries only the primary
- * code, `SQLITE_CONSTRAINT`; SQLite's message then tells a uniqueness violation from the others.
+ * code, `SQLITE_CONSTRAINT`, and an embedded replica's none (`RemoteSqliteFailure(3, 2067, "…")`):
+ * without a result code, SQLite's message tells a uniqueness violation from the others.
  */
 export const isUniqueViolation = (error: unknown): boolean => {
   const cause = driverError(driverCause(error))
   const raw = cause?.rawCode
   return raw === SQLITE_CONSTRAINT_UNIQUE || raw === SQLITE_CONSTRAINT_PRIMARYKEY ||
     cause?.code === "SQLITE_CONSTRAINT_UNIQUE" || cause?.code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
-    (raw === undefined && cause?.code === "SQLITE_CONSTRAINT" && /\bUNIQUE constraint failed\b/.test(String(cause.message)))
+    (raw === undefined && /\bUNIQUE constraint failed\b/.test(String(cause?.message)))
 }
 
 // Result codes after which the connection is known to be in a clean state: the statement was

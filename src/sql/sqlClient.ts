@@ -194,19 +194,28 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
     // `guarded` serialises every call (a transaction holds it until it settles): no semaphore.
     const acquirer: Effect.Effect<Connection> = Effect.succeed(root)
     const base = yield* SqlClient.make({ acquirer, compiler: Statement.makeCompilerSqlite(), spanAttributes })
-    const withTransaction = SqlClient.makeWithTransaction({
-      transactionTag: SqlClient.TransactionConnection,
-      spanAttributes,
-      acquireConnection: Effect.map(
-        Effect.interruptible(begin(guarded)),
-        (connection): readonly [Scope.CloseableScope | undefined, Connection] => [undefined, connection]
-      ),
-      begin: () => Effect.void, // begun by `acquireConnection`
-      savepoint: (conn, id) => conn.executeRaw(`SAVEPOINT effect_sql_${id};`, []),
-      commit: (conn) => asLibsql(conn).commit,
-      rollback: (conn) => asLibsql(conn).rollback,
-      rollbackSavepoint: (conn, id) => conn.executeRaw(`ROLLBACK TO SAVEPOINT effect_sql_${id};`, [])
-    })
+    // `makeWithTransaction` acquires the connection inside its uninterruptible region. Waiting for
+    // the client may be interrupted when the caller could be (an abandoned command must not wait
+    // for someone else's long transaction), but not otherwise: a finalizer's command (releasing a
+    // lock on interruption) must run, not be cut short by the interruption it cleans up after.
+    const transactions = (acquire: (wait: Effect.Effect<LibsqlConnection>) => Effect.Effect<LibsqlConnection>) =>
+      SqlClient.makeWithTransaction({
+        transactionTag: SqlClient.TransactionConnection,
+        spanAttributes,
+        acquireConnection: Effect.map(
+          acquire(begin(guarded)),
+          (connection): readonly [Scope.CloseableScope | undefined, Connection] => [undefined, connection]
+        ),
+        begin: () => Effect.void, // begun by `acquireConnection`
+        savepoint: (conn, id) => conn.executeRaw(`SAVEPOINT effect_sql_${id};`, []),
+        commit: (conn) => asLibsql(conn).commit,
+        rollback: (conn) => asLibsql(conn).rollback,
+        rollbackSavepoint: (conn, id) => conn.executeRaw(`ROLLBACK TO SAVEPOINT effect_sql_${id};`, [])
+      })
+    const interruptibleWait = transactions(Effect.interruptible)
+    const uninterruptibleWait = transactions((wait) => wait)
+    const withTransaction = <R, E, A>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      Effect.checkInterruptible((interruptible) => interruptible ? interruptibleWait(effect) : uninterruptibleWait(effect))
     const template = function(strings: unknown, ...args: Array<unknown>): unknown {
       const made = (base as unknown as (strings: unknown, ...args: Array<unknown>) => unknown)(strings, ...args)
       // `sql("name")` is an identifier, not a statement.
