@@ -1,6 +1,6 @@
 /**
- * The direct path of commands (src/sql/sqlClient.ts): statements and write transactions that skip
- * `@effect/sql`'s per-statement machinery must keep its semantics — joining an app's transaction,
+ * The library's own SqlClient (src/sql/sqlClient.ts): statements that skip `@effect/sql`'s
+ * per-statement machinery, and the transactions commands run in, must keep its semantics — joining an app's transaction,
  * savepoints inside a command, interruption while waiting for the client, and the change probe
  * waiters use.
  */
