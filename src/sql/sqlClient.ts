@@ -105,10 +105,11 @@ class LibsqlConnection implements Connection {
   }
 }
 
-const asLibsql = (connection: Connection): LibsqlConnection =>
-  connection instanceof LibsqlConnection ? connection : (() => {
-    throw new Error("a transaction of this client holds a connection of another client")
-  })()
+// Transactions of our client only ever hold our connections.
+const settleWith = (connection: Connection, settle: (connection: LibsqlConnection) => Effect.Effect<void, SqlError>) =>
+  connection instanceof LibsqlConnection
+    ? settle(connection)
+    : Effect.dieMessage("a transaction of this client holds a connection of another client")
 
 // `GuardedClient.transaction` never rejects (a failed BEGIN yields a transaction whose statements
 // fail). If the waiter is interrupted first, the transaction it was queued for is rolled back as
@@ -208,8 +209,8 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
         ),
         begin: () => Effect.void, // begun by `acquireConnection`
         savepoint: (conn, id) => conn.executeRaw(`SAVEPOINT effect_sql_${id};`, []),
-        commit: (conn) => asLibsql(conn).commit,
-        rollback: (conn) => asLibsql(conn).rollback,
+        commit: (conn) => settleWith(conn, (own) => own.commit),
+        rollback: (conn) => settleWith(conn, (own) => own.rollback),
         rollbackSavepoint: (conn, id) => conn.executeRaw(`ROLLBACK TO SAVEPOINT effect_sql_${id};`, [])
       })
     const interruptibleWait = transactions(Effect.interruptible)
