@@ -2,12 +2,15 @@
  * Single-process benchmarks: `tsx bench/micro.ts <case>` runs one case and prints one JSON line.
  * Every implementation has its own database file, created the same way (see lib/setup.ts).
  */
+import { SqlClient } from "@effect/sql"
 import type * as Libsql from "@libsql/client"
 import { Effect } from "effect"
 import { Events, Locks, Messages, Pilots, Reservations, Sorties } from "../src/index.js"
+import { makeWriteTransaction, WritePolicy } from "../src/sql/transaction.js"
 import * as Drizzle from "./lib/drizzle.js"
 import type { Impl, Measurement, MeasureOptions } from "./lib/harness.js"
 import { measure } from "./lib/harness.js"
+import * as Careful from "./lib/careful.js"
 import * as Raw from "./lib/raw.js"
 import { createDatabase, dbFile, openRaw, openService, PROJECT_KEY as pk, tempDir } from "./lib/setup.js"
 
@@ -92,6 +95,11 @@ const asyncImpl = (name: string, body: (i: number) => Promise<unknown>, prepare?
 
 const TTL = 60_000
 
+// Every case that has a careful baseline measures it first: ratios are taken against it, and
+// against the same-statements baseline from the same run (see lib/careful.ts and lib/raw.ts).
+const CAREFUL = "raw libsql (careful)"
+const SAME = "raw libsql (same statements)"
+
 /** 100,000 events of 10 types, interleaved, appended to each client's database (not timed). */
 const seedLog = async (clients: ReadonlyArray<Libsql.Client>) => {
   // 100,000 events of 10 types, interleaved; a read asks for 100 of one type after a position.
@@ -130,13 +138,15 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   register: (options) =>
     withSetup("register", async ({ file, raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
       const { db } = await Drizzle.createTunedDb(await file("drizzle"))
       return {
         case: "register",
         title: "Pilots.register (new callsign)",
         results: await measure([
-          asyncImpl("raw libsql", (i) => Raw.registerPilot(client, pk, { callsign: `pilot-${i}`, model: "m" })),
+          asyncImpl(CAREFUL, (i) => Careful.registerPilot(careful, pk, { callsign: `pilot-${i}`, model: "m" })),
+          asyncImpl(SAME, (i) => Raw.registerPilot(client, pk, { callsign: `pilot-${i}`, model: "m" })),
           serviceImpl("service", runtime, (i) =>
             Effect.flatMap(Pilots, (pilots) => pilots.register({ callsign: `pilot-${i}`, model: "m" }))),
           asyncImpl("drizzle + libsql", (i) => Drizzle.registerPilot(db, pk, { callsign: `pilot-${i}`, model: "m" }))
@@ -147,13 +157,18 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   lock: (options) =>
     withSetup("lock", async ({ file, raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
       const { db } = await Drizzle.createTunedDb(await file("drizzle"))
       return {
         case: "lock",
         title: "Locks acquire + release (one cycle)",
         results: await measure([
-          asyncImpl("raw libsql", async () => {
+          asyncImpl(CAREFUL, async () => {
+            const lock = await Careful.acquireLock(careful, pk, "key", "viper-1", TTL)
+            await Careful.releaseLock(careful, pk, lock)
+          }),
+          asyncImpl(SAME, async () => {
             const lock = await Raw.acquireLock(client, pk, "key", "viper-1", TTL)
             await Raw.releaseLock(client, pk, lock)
           }),
@@ -202,6 +217,7 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   claimNext: (options) =>
     withSetup("claim", async ({ raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
       const serviceSeed = await raw("service")
       let batch = 0
@@ -209,7 +225,8 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
         case: "claimNext",
         title: "Sorties.claimNext (1 of N open sorties)",
         results: await measure([
-          asyncImpl("raw libsql", () => Raw.claimNext(client, pk, "viper-1"), (ops) => Raw.seedSorties(client, pk, `r${batch++}`, ops)),
+          asyncImpl(CAREFUL, () => Careful.claimNext(careful, pk, "viper-1"), (ops) => Raw.seedSorties(careful, pk, `c${batch++}`, ops)),
+          asyncImpl(SAME, () => Raw.claimNext(client, pk, "viper-1"), (ops) => Raw.seedSorties(client, pk, `r${batch++}`, ops)),
           serviceImpl(
             "service",
             runtime,
@@ -223,9 +240,10 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   reserve: (options) =>
     withSetup("reserve", async ({ raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
       // 100 active reservations of other pilots, none overlapping the benchmark's pattern.
-      for (const seed of [client, await raw("service")]) {
+      for (const seed of [client, careful, await raw("service")]) {
         for (let i = 0; i < 100; i++) await Raw.reserve(seed, pk, `pilot-${i}`, [`pkg${i}/**`], 3_600_000)
       }
       const paths = ["src/app/**"]
@@ -233,7 +251,11 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
         case: "reserve",
         title: "Reservations reserve + release, 100 active reservations present",
         results: await measure([
-          asyncImpl("raw libsql", async () => {
+          asyncImpl(CAREFUL, async () => {
+            await Careful.reserve(careful, pk, "viper-1", paths, TTL)
+            await Careful.releaseReservations(careful, pk, "viper-1", paths)
+          }),
+          asyncImpl(SAME, async () => {
             await Raw.reserve(client, pk, "viper-1", paths, TTL)
             await Raw.releaseReservations(client, pk, "viper-1", paths)
           }),
@@ -250,8 +272,9 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   message: (options) =>
     withSetup("message", async ({ raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
-      for (const seed of [client, await raw("service")]) {
+      for (const seed of [client, careful, await raw("service")]) {
         for (const callsign of ["alpha", "bravo"]) await Raw.registerPilot(seed, pk, { callsign })
       }
       const message = { from: "alpha", to: ["bravo"], subject: "status", body: "build is green, moving on to the parser" }
@@ -259,7 +282,11 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
         case: "message",
         title: "Messages send + inbox (limit 10)",
         results: await measure([
-          asyncImpl("raw libsql", async () => {
+          asyncImpl(CAREFUL, async () => {
+            await Careful.send(careful, pk, message)
+            await Careful.inbox(careful, pk, "bravo", 10)
+          }),
+          asyncImpl(SAME, async () => {
             await Raw.send(client, pk, message)
             await Raw.inbox(client, pk, "bravo", 10)
           }),
@@ -273,13 +300,15 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   append: (options) =>
     withSetup("append", async ({ raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
       const event = (i: number) => ({ type: "sortie_claimed" as const, data: { sortie_id: `srt_${i}`, callsign: "viper-1" } })
       return {
         case: "append",
         title: "Events.append (one event)",
         results: await measure([
-          asyncImpl("raw libsql", (i) =>
+          asyncImpl(CAREFUL, (i) => Careful.append(careful, pk, event(i).type, event(i).data)),
+          asyncImpl(SAME, (i) =>
             Raw.write(client, (tx) => {
               const e = event(i)
               return tx.execute({
@@ -313,17 +342,55 @@ const cases: Record<string, (options: MeasureOptions) => Promise<CaseResult>> = 
   read: (options) =>
     withSetup("read", async ({ raw, service }) => {
       const client = await raw()
+      const careful = await raw("careful")
       const runtime = await service()
-      await seedLog([client, await raw("service")])
-      // Start positions spread over the log (deterministic); both implementations read the same ones.
+      await seedLog([client, careful, await raw("service")])
+      // Start positions spread over the log (deterministic); every implementation reads the same ones.
       const after = (i: number) => ((i * 7_919) % 90_000)
       return {
         case: "read",
         title: "Events.read: 100 events of one type out of 100,000",
         results: await measure([
-          asyncImpl("raw libsql", (i) => Raw.readEvents(client, pk, after(i), "sortie_claimed", 100)),
+          asyncImpl(CAREFUL, (i) => Careful.readEvents(careful, pk, after(i), "sortie_claimed", 100)),
+          asyncImpl(SAME, (i) => Raw.readEvents(client, pk, after(i), "sortie_claimed", 100)),
           serviceImpl("service", runtime, (i) =>
             Effect.flatMap(Events, (events) => events.read({ after: after(i), types: ["sortie_claimed"], limit: 100 })))
+        ], options)
+      }
+    }),
+
+  // The fast path (src/sql/sqlClient.ts) against @effect/sql's own statement machinery, on the
+  // same client and file (what owning the connection buys per statement); and the commands'
+  // transaction runner against a bare `sql.withTransaction` (what the runner adds).
+  statement: (options) =>
+    withSetup("statement", async ({ service }) => {
+      const runtime = await service()
+      const lookup = (sql: SqlClient.SqlClient, i: number) =>
+        sql<{ readonly id: number }>`SELECT id FROM pilots WHERE project_key = ${pk} AND callsign = ${`pilot-${i % 100}`}`
+      return {
+        case: "statement",
+        title: "one indexed SELECT outside a transaction",
+        results: await measure([
+          serviceImpl("@effect/sql statement (span, scope, acquirer)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => lookup(sql, i).withoutTransform)),
+          serviceImpl("direct statement (sqlClient.ts)", runtime, (i) => Effect.flatMap(SqlClient.SqlClient, (sql) => lookup(sql, i)))
+        ], options)
+      }
+    }),
+
+  transaction: (options) =>
+    withSetup("transaction", async ({ service }) => {
+      const runtime = await service()
+      const insert = (sql: SqlClient.SqlClient, i: number) =>
+        sql`INSERT INTO events (type, project_key, timestamp, data) VALUES ('bench', ${pk}, ${i}, '{}')`
+      return {
+        case: "transaction",
+        title: "a write transaction of one INSERT",
+        results: await measure([
+          serviceImpl("sql.withTransaction (makeWithTransaction)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(insert(sql, i)))),
+          serviceImpl("command runner (makeWriteTransaction: withTransaction + BUSY retry)", runtime, (i) =>
+            Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.flatMap(WritePolicy, (policy) => makeWriteTransaction(sql, policy)(insert(sql, i)))))
         ], options)
       }
     }),

@@ -6,8 +6,8 @@
  *   BENCH_SCALE=0.5 npm run bench      shorter rounds, fewer of them
  *
  * Micro benchmarks report µs/op of interleaved rounds — the best round and the median, wall clock,
- * and the median CPU time of the process — and the ratios to raw libSQL from the same run (see
- * lib/harness.ts). Contention runs
+ * and the median CPU time of the process — and the ratios to raw libSQL from the same run: to the
+ * careful baseline (lib/careful.ts) and to the same-statements one (lib/raw.ts); see lib/harness.ts. Contention runs
  * report cycles/s over the whole run, errors, and double holders (see contention.ts). `globs`
  * reports how long a reserve of adversarial patterns holds the write transaction (see globs.ts).
  *
@@ -42,7 +42,7 @@ interface GlobsResult {
   readonly medianCallMs: number
 }
 
-const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest"] as const
+const micro = ["register", "lock", "lockHistory", "claimNext", "reserve", "message", "append", "appendAll", "read", "newest", "statement", "transaction"] as const
 const contention = [
   ["lock", "raw"],
   ["lock", "service"],
@@ -77,17 +77,20 @@ const main = async () => {
   process.stdout.write(header.join("\n") + "\n\n")
 
   const rows: Array<string> = []
-  rows.push("| benchmark | implementation | µs/op best | ratio best | µs/op median | ratio median | CPU µs/op | ratio CPU |")
-  rows.push("|---|---|---:|---:|---:|---:|---:|---:|")
+  // Ratios are to the first implementation of each case (the careful raw baseline where there is
+  // one); the last column is the median ratio to the same-statements raw baseline of the same run.
+  rows.push("| benchmark | implementation | µs/op best | ratio best | µs/op median | ratio median | CPU µs/op | ratio CPU | ratio median vs same statements |")
+  rows.push("|---|---|---:|---:|---:|---:|---:|---:|---:|")
   for (const name of micro) {
     if (!pick(name)) continue
     process.stderr.write(`micro ${name}…\n`)
     const result = lastJson<MicroResult>(await runScript(["bench/micro.ts", name]))
     const base = result.results[0]!
+    const same = result.results.find((m) => m.name === "raw libsql (same statements)")
     for (const m of result.results) {
       const line = `| ${result.title} | ${m.name} | ${fmt(m.bestUs)} | ${(m.bestUs / base.bestUs).toFixed(2)} | ${fmt(m.wallUs)} | ${
         (m.wallUs / base.wallUs).toFixed(2)
-      } | ${fmt(m.cpuUs)} | ${(m.cpuUs / base.cpuUs).toFixed(2)} |`
+      } | ${fmt(m.cpuUs)} | ${(m.cpuUs / base.cpuUs).toFixed(2)} | ${same === undefined ? "–" : (m.wallUs / same.wallUs).toFixed(2)} |`
       rows.push(line)
       process.stderr.write(line + "\n")
     }

@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { LibsqlClient } from "@effect/sql-libsql"
+import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { guardedClientOf } from "./sql/sqlClient.js"
 
 /** What one sync pulled. */
 export interface ReplicaSync {
@@ -44,15 +45,13 @@ export interface ReplicaOptions {
 }
 
 /**
- * Build the service on the `LibsqlClient` in context. With `syncInterval`, a fiber of the
+ * Build the service on the `SqlClient` in context (a `FleetDb` one; any other never syncs). With `syncInterval`, a fiber of the
  * enclosing scope pulls periodically (the driver's own periodic sync keeps running after the
  * client is closed, so it is not used).
  */
 export const make = ({ isReplica, syncInterval }: ReplicaOptions) =>
   Effect.gen(function*() {
-    const client = yield* LibsqlClient.LibsqlClient
-    const config = client.config
-    const live = "liveClient" in config ? config.liveClient : undefined
+    const live = guardedClientOf(yield* SqlClient.SqlClient)
     const sync: ReplicaShape["sync"] = !isReplica || live === undefined
       ? Effect.succeed(nothing)
       : Effect.tryPromise({
@@ -76,8 +75,8 @@ export const make = ({ isReplica, syncInterval }: ReplicaOptions) =>
     return Replica.of({ isReplica, sync })
   })
 
-/** The Replica service over the `LibsqlClient` in context. */
-export const layer = (options: ReplicaOptions): Layer.Layer<Replica, never, LibsqlClient.LibsqlClient> =>
+/** The Replica service over the `SqlClient` in context. */
+export const layer = (options: ReplicaOptions): Layer.Layer<Replica, never, SqlClient.SqlClient> =>
   Layer.scoped(Replica, make(options))
 
 /** Pull the server's changes into this embedded replica now (a no-op elsewhere). */

@@ -1,6 +1,6 @@
 /**
- * The direct path of commands (src/sql/direct.ts): statements and write transactions that skip
- * `@effect/sql`'s per-statement machinery must keep its semantics — joining an app's transaction,
+ * The library's own SqlClient (src/sql/sqlClient.ts): statements that skip `@effect/sql`'s
+ * per-statement machinery, and the transactions commands run in, must keep its semantics — joining an app's transaction,
  * savepoints inside a command, interruption while waiting for the client, and the change probe
  * waiters use.
  */
@@ -9,7 +9,7 @@ import { SqlClient } from "@effect/sql"
 import * as Libsql from "@libsql/client"
 import { Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { Events, FleetDb, FleetProject, Pilots } from "../src/index.js"
-import { changeProbe, directClient } from "../src/sql/direct.js"
+import { changeProbe } from "../src/sql/sqlClient.js"
 import { makeWriteTransaction, WritePolicy } from "../src/sql/transaction.js"
 import { tempDir } from "./support/backends.js"
 
@@ -20,7 +20,7 @@ describe("direct path", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const { projectKey } = yield* FleetProject
-      const write = makeWriteTransaction(directClient(sql), yield* WritePolicy)
+      const write = makeWriteTransaction(sql, yield* WritePolicy)
       // Inner savepoint rolled back, the rest of the transaction kept.
       yield* write(Effect.gen(function*() {
         yield* sql`INSERT INTO events (type, project_key, timestamp, data) VALUES ('kept', ${projectKey}, 1, '1')`
@@ -31,7 +31,7 @@ describe("direct path", () => {
       }))
       // A failing body: nothing of it stays, whichever client wrote it.
       const failed = yield* Effect.exit(write(Effect.zipRight(
-        directClient(sql)`INSERT INTO events (type, project_key, timestamp, data) VALUES ('lost', ${projectKey}, 1, '1')`,
+        sql`INSERT INTO events (type, project_key, timestamp, data) VALUES ('lost', ${projectKey}, 1, '1')`,
         Effect.fail("boom")
       )))
       expect(Exit.isFailure(failed)).toBe(true)

@@ -81,19 +81,9 @@ const MAX_LIMIT = 10_000
 // 4 bound parameters a row; 250 rows stay far below SQLite's variable limit.
 const INSERT_CHUNK = 250
 
-// The multi-row INSERT for `rows` events, by row count (a batch has at most two sizes).
-const insertTexts = new Map<number, string>()
-const insertText = (rows: number): string => {
-  let text = insertTexts.get(rows)
-  if (text === undefined) {
-    text = `INSERT INTO events (type, project_key, timestamp, data) VALUES ${
-      Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")
-    } RETURNING id`
-    if (insertTexts.size >= 16) insertTexts.clear()
-    insertTexts.set(rows, text)
-  }
-  return text
-}
+// The multi-row INSERT for `rows` events.
+const insertText = (rows: number): string =>
+  `INSERT INTO events (type, project_key, timestamp, data) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")} RETURNING id`
 
 // Epoch milliseconds within the range a `Date` (and a `DateTime`) can hold.
 const EpochMillis = Schema.Int.pipe(Schema.between(-8.64e15, 8.64e15, { message: () => "must be epoch milliseconds" }))
@@ -129,9 +119,8 @@ const checkReadOptionsNow = (options: unknown): Effect.Effect<typeof ReadOptions
 const EventType = Text({ min: 1, max: 200 })
 const decodeEventType = decodeInput(EventType, "type")
 // appendAll checks every event synchronously (an Effect per event costs more than its insert);
-// a batch repeats a handful of types, so valid ones are remembered.
+// a batch repeats a handful of types, so each is checked once per batch.
 const checkEventType = Schema.decodeUnknownEither(EventType, { errors: "first" })
-const validTypes = new Set<string>()
 
 /** An event validated for appending, with its type. */
 interface Encoded extends EncodedEvent {
@@ -161,6 +150,7 @@ export const make = Effect.gen(function*() {
   const encodeAll = (events: ReadonlyArray<NewEvent>) =>
     Effect.suspend(() => {
       const encoded: Array<Encoded> = []
+      const validTypes = new Set<string>()
       for (let index = 0; index < events.length; index++) {
         const event = events[index]
         const type: unknown = event?.type
@@ -170,7 +160,6 @@ export const make = Effect.gen(function*() {
             const e = toInvalidInput(checked.left, "type")
             return Effect.fail(new InvalidInput({ field: `events.${index}.${e.field}`, reason: e.reason }))
           }
-          if (validTypes.size >= 1_024) validTypes.clear()
           validTypes.add(checked.right)
         }
         const checked = encodeNewEventWithData({ type, data: event!.data } as NewEvent)
@@ -185,8 +174,8 @@ export const make = Effect.gen(function*() {
     command("Events.appendAll", ({ now, projectKey, sql }) =>
       Effect.map(
         Effect.forEach(Arr.chunksOf(encoded, INSERT_CHUNK), (chunk) =>
-          // Placeholders only (every value is bound), with the text shared by chunks of one size:
-          // far less to build than an insert helper compiled per chunk.
+          // Placeholders only (every value is bound): far less to build than an insert helper
+          // compiled per chunk.
           sql.unsafe<{ readonly id: number }>(
             insertText(chunk.length),
             chunk.flatMap((e) => [e.type, projectKey, now, e.json])

@@ -23,7 +23,6 @@ import { createHash } from "node:crypto"
 import { IdempotencyConflict, InvalidInput } from "../errors.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, Text } from "../schema/common.js"
-import { directClient } from "../sql/direct.js"
 import { writeTransaction } from "../sql/transaction.js"
 import { decodeInput } from "./internal/input.js"
 
@@ -107,7 +106,7 @@ export const run = <A, I, E, R>(
   Effect.gen(function*() {
     const key = yield* decodeKey(options.key)
     const scope = options.callsign === undefined ? "" : yield* decodeCallsign(options.callsign)
-    const sql = directClient(yield* SqlClient.SqlClient)
+    const sql = yield* SqlClient.SqlClient
     const { projectKey } = yield* FleetProject
     const retention = Duration.toMillis(yield* Retention)
     const print = fingerprint(options.command, options.input)

@@ -6,14 +6,13 @@
 import type { Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Random, Schema } from "effect"
-import type { Tracer } from "effect"
 import { InvalidInput, LockHeld, LockNotHeld, LockTimeout } from "../errors.js"
 import type { UndecodableRow } from "../errors.js"
 import { Callsign, LockKey } from "../schema/common.js"
 import { Replica } from "../Replica.js"
 import { leaseFields } from "../schema/events.js"
 import { Lock } from "../schema/coordinationTables.js"
-import { changeProbe } from "../sql/direct.js"
+import { changeProbe } from "../sql/sqlClient.js"
 import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
@@ -156,27 +155,25 @@ export const make = Effect.gen(function*() {
   const heldError = (key: string, row: LockRow) =>
     new LockHeld({ key, holder: row.holder_id, expires_at: DateTime.unsafeMake(row.expires_at) })
 
-  /** One write attempt: release expired leases on the key, then insert the next fence. */
-  const attempt = (key: string, holder: string, ttl: number, parentSpan?: Tracer.AnySpan) =>
+  /**
+   * One write attempt: release the key's expired lease (if any), then insert the next fence. No
+   * read first: the partial unique index refuses the insert while a live lease exists, and only
+   * then is the holder read, for `LockHeld`.
+   */
+  const attempt = (key: string, holder: string, ttl: number) =>
     command("Locks.acquire.attempt", ({ emit, now, projectKey, sql }) =>
       Effect.gen(function*() {
-        const held = yield* selectHeld(key)
-        const live = held.find((row) => row.expires_at > now)
-        if (live !== undefined) return yield* heldError(key, live)
-        if (held.length > 0) {
-          const expired = yield* sql<LockRow>`UPDATE locks SET released_at = ${now}
-            WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
-            RETURNING *`
-          for (const row of expired) {
-            yield* emit("lock_released", { ...leaseFields(row), reason: "expired" })
-          }
+        const expired = yield* sql<LockRow>`UPDATE locks SET released_at = ${now}
+          WHERE project_key = ${projectKey} AND lock_key = ${key} AND released_at IS NULL AND expires_at <= ${now}
+          RETURNING *`
+        for (const row of expired) {
+          yield* emit("lock_released", { ...leaseFields(row), reason: "expired" })
         }
         // MAX(fence) covers released rows too, so a fence is never handed out twice for a key.
         const inserted = yield* sql<LockRow>`INSERT INTO locks (project_key, lock_key, holder_id, acquired_at, expires_at, released_at, fence)
             SELECT ${projectKey}, ${key}, ${holder}, ${now}, ${now + ttl}, NULL, COALESCE(MAX(fence), 0) + 1
             FROM locks WHERE project_key = ${projectKey} AND lock_key = ${key}
             RETURNING *`.pipe(
-          // The partial unique index is the last word on contention, whatever the check above saw.
           Effect.catchIf(isUniqueViolation, (error) =>
             Effect.flatMap(
               selectHeld(key),
@@ -187,7 +184,7 @@ export const make = Effect.gen(function*() {
         const row = inserted[0]!
         yield* emit("lock_acquired", { ...leaseFields(row), acquired_at: DateTime.unsafeMake(row.acquired_at), expires_at: DateTime.unsafeMake(row.expires_at) })
         return yield* decodeLock(row)
-      }), parentSpan)
+      }))
 
   /**
    * A cheap read while waiting: is the key free (or its lease expired) at `now`? When the probe
@@ -244,18 +241,13 @@ export const make = Effect.gen(function*() {
     })
 
   const acquire: LocksShape["acquire"] = (rawKey, options) =>
-    // Without `wait`, the one attempt is given the span as its parent directly: cheaper than
-    // making it the parent span of everything inside (`withSpan`), which only waiting needs.
-    Effect.useSpan("Locks.acquire", { captureStackTrace: false }, (span) =>
-      Effect.gen(function*() {
-        const key = yield* decodeKey(rawKey)
-        const holder = yield* decodeHolder(options?.holder)
-        const ttl = yield* decodeTtl(options?.ttl)
-        const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
-        return yield* (wait === undefined
-          ? attempt(key, holder, ttl, span)
-          : Effect.withParentSpan(acquireWaiting(key, holder, ttl, wait), span))
-      }))
+    Effect.gen(function*() {
+      const key = yield* decodeKey(rawKey)
+      const holder = yield* decodeHolder(options?.holder)
+      const ttl = yield* decodeTtl(options?.ttl)
+      const wait = options?.wait === undefined ? undefined : yield* decodeWait(options.wait)
+      return yield* (wait === undefined ? attempt(key, holder, ttl) : acquireWaiting(key, holder, ttl, wait))
+    }).pipe(Effect.withSpan("Locks.acquire", { captureStackTrace: false }))
 
   /** The guarded update shared by release and extend: only this exact, live lease matches. */
   const ownLease = (

@@ -246,13 +246,6 @@ export const make = Effect.gen(function*() {
     }
   ) =>
     Effect.gen(function*() {
-      const known = yield* sql<{ readonly callsign: string }>`SELECT callsign FROM pilots
-          WHERE project_key = ${projectKey} AND ${sql.in("callsign", input.recipients)}`
-      const registered = new Set(known.map((row) => row.callsign))
-      const unknown = input.recipients.filter((callsign) => !registered.has(callsign))
-      if (unknown.length > 0) {
-        return yield* new UnknownRecipient({ callsigns: unknown })
-      }
       const thread_id = input.thread_id ?? (yield* makeId(idPrefix.thread))
       const rows = yield* sql`INSERT INTO messages
           (project_key, from_callsign, subject, body, thread_id, importance, ack_required, created_at)
@@ -260,9 +253,16 @@ export const make = Effect.gen(function*() {
                   ${input.ack_required ? 1 : 0}, ${now})
           RETURNING *`
       const message = yield* decodeMessage(rows[0])
-      yield* sql`INSERT INTO message_recipients (message_id, callsign) VALUES ${
-        sql.csv(input.recipients.map((callsign) => sql`(${message.id}, ${callsign})`))
-      }`
+      // One receipt per recipient that is a registered pilot, in the order given; a recipient
+      // without one is unknown, and the command fails (nothing of it stays).
+      const receipts = yield* sql<{ readonly callsign: string }>`INSERT INTO message_recipients (message_id, callsign)
+          SELECT ${message.id}, v.column1 FROM (VALUES ${sql.csv(input.recipients.map((callsign) => sql`(${callsign})`))}) AS v
+          WHERE EXISTS (SELECT 1 FROM pilots WHERE project_key = ${projectKey} AND callsign = v.column1)
+          RETURNING callsign`
+      if (receipts.length < input.recipients.length) {
+        const registered = new Set(receipts.map((row) => row.callsign))
+        return yield* new UnknownRecipient({ callsigns: input.recipients.filter((callsign) => !registered.has(callsign)) })
+      }
       yield* emit("message_sent", {
         message_id: message.id,
         from: input.from,

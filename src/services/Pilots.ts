@@ -75,12 +75,16 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(decodeRegister(raw), (input) =>
       command("Pilots.register", ({ emit, now, projectKey, sql }) =>
         Effect.gen(function*() {
-          const existing = yield* sql<{ readonly id: number }>`SELECT id FROM pilots WHERE project_key = ${projectKey} AND callsign = ${input.callsign}`
-          const rows = existing.length === 0
-            ? yield* sql`INSERT INTO pilots (project_key, callsign, program, model, task_description, registered_at, last_active_at)
-                VALUES (${projectKey}, ${input.callsign}, ${input.program ?? "opencode"}, ${input.model ?? "unknown"},
-                        ${input.task_description ?? null}, ${now}, ${now})
-                RETURNING *`
+          // A new callsign is one statement; the update runs only when the callsign exists. (A
+          // single `ON CONFLICT DO UPDATE` could not say which happened, and `first` must.)
+          const inserted = yield* sql`INSERT INTO pilots (project_key, callsign, program, model, task_description, registered_at, last_active_at)
+              VALUES (${projectKey}, ${input.callsign}, ${input.program ?? "opencode"}, ${input.model ?? "unknown"},
+                      ${input.task_description ?? null}, ${now}, ${now})
+              ON CONFLICT (project_key, callsign) DO NOTHING
+              RETURNING *`
+          const first = inserted.length > 0
+          const rows = first
+            ? inserted
             // `last_active_at` never goes backwards (a clock behind must not make a live pilot look
             // stale), and activity after a `pilot_lost` ends the lost state (`lost_at > last_active_at`)
             // even when this clock is behind the sweeper's: it is at least as late as the declaration.
@@ -89,7 +93,7 @@ export const make = Effect.gen(function*() {
                   model = COALESCE(${input.model ?? null}, model),
                   task_description = COALESCE(${input.task_description ?? null}, task_description),
                   last_active_at = MAX(last_active_at, ${now}, COALESCE(lost_at, 0))
-                WHERE id = ${existing[0]!.id}
+                WHERE project_key = ${projectKey} AND callsign = ${input.callsign}
                 RETURNING *`
           const pilot = yield* decodePilot(rows[0])
           yield* emit("pilot_registered", {
@@ -97,7 +101,7 @@ export const make = Effect.gen(function*() {
             program: pilot.program,
             model: pilot.model,
             task_description: pilot.task_description,
-            first: existing.length === 0
+            first
           })
           return pilot
         })))

@@ -1,12 +1,12 @@
 /**
  * Opening the database: the libSQL client with its connection contract (busy timeout, WAL,
- * `synchronous=NORMAL`), wrapped by `GuardedClient`, handed to `@effect/sql-libsql`, migrated.
+ * `synchronous=NORMAL`), wrapped by `GuardedClient`, served as a `SqlClient` (sqlClient.ts), migrated.
  *
  * @module
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
-import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
+import { LibsqlMigrator } from "@effect/sql-libsql"
 import * as Libsql from "@libsql/client"
 import { _createClient } from "@libsql/client/sqlite3"
 import { Cause, Context, Effect, Exit, identity, Layer, Redacted } from "effect"
@@ -19,6 +19,7 @@ import { primaryCode } from "./errors.js"
 import { GuardedClient } from "./GuardedClient.js"
 import { inspectFile } from "./fileContents.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
+import * as Client from "./sqlClient.js"
 import { redact } from "./url.js"
 
 /** Where the database is and how to reach it. */
@@ -279,14 +280,14 @@ const openReadOnly = (
   })
 
 /**
- * The `SqlClient` (and `LibsqlClient`) for `target`, migrated to the latest schema. Fails with
+ * The `SqlClient` for `target`, migrated to the latest schema. Fails with
  * `DatabaseOpenError` naming the path or URL when the database cannot be opened or migrated, or
  * when its schema is newer than this library.
  */
 export const layer = (
   target: Target,
   options: ConnectionOptions = {}
-): Layer.Layer<SqlClient.SqlClient | LibsqlClient.LibsqlClient, DatabaseOpenError> =>
+): Layer.Layer<SqlClient.SqlClient, DatabaseOpenError> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const busyTimeout = options.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
@@ -329,9 +330,9 @@ export const layer = (
           })
           : identity
       )
-      const client = yield* LibsqlClient.make({ liveClient: guarded })
+      const client = yield* Client.make(guarded)
       yield* (readOnly ? checkSchemaReadOnly(target) : migrate(target)).pipe(Effect.provideService(SqlClient.SqlClient, client))
-      return Context.make(LibsqlClient.LibsqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+      return Context.make(SqlClient.SqlClient, client)
     })
   ).pipe(Layer.provide(Reactivity.layer))
 

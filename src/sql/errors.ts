@@ -11,6 +11,7 @@ import { StatementTimeout } from "../errors.js"
 interface DriverError {
   readonly code?: unknown
   readonly rawCode?: unknown
+  readonly message?: unknown
   readonly cause?: unknown
 }
 
@@ -69,12 +70,17 @@ export const isRetryable = (error: unknown): boolean => {
   return isBusy(error) || (cause instanceof StatementTimeout && !cause.during_commit)
 }
 
-/** True for a unique or primary-key violation. */
+/**
+ * True for a unique or primary-key violation. A server's error (Hrana) carries only the primary
+ * code, `SQLITE_CONSTRAINT`, and an embedded replica's none (`RemoteSqliteFailure(3, 2067, "…")`):
+ * without a result code, SQLite's message tells a uniqueness violation from the others.
+ */
 export const isUniqueViolation = (error: unknown): boolean => {
   const cause = driverError(driverCause(error))
   const raw = cause?.rawCode
   return raw === SQLITE_CONSTRAINT_UNIQUE || raw === SQLITE_CONSTRAINT_PRIMARYKEY ||
-    cause?.code === "SQLITE_CONSTRAINT_UNIQUE" || cause?.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+    cause?.code === "SQLITE_CONSTRAINT_UNIQUE" || cause?.code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
+    (raw === undefined && /\bUNIQUE constraint failed\b/.test(String(cause?.message)))
 }
 
 // Result codes after which the connection is known to be in a clean state: the statement was

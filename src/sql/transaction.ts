@@ -7,8 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Duration, Effect, Random } from "effect"
-import type { Tracer } from "effect"
-import { transactionRunner } from "./direct.js"
+import { transactionRunner } from "./sqlClient.js"
 import { isBusy } from "./errors.js"
 
 /** How whole write transactions are retried when the database stays busy past the busy timeout. */
@@ -62,13 +61,11 @@ const retryBusy = <A, E, R>(
 /**
  * A write-transaction runner bound to `sql` and `policy`: each call runs its effect as one write
  * transaction (`BEGIN IMMEDIATE`, or a savepoint when already inside one), retried as a whole on
- * SQLITE_BUSY, with `span` (if given) as the parent span inside it. Build it once (e.g. when a
- * service is made) and call it per command.
+ * SQLITE_BUSY. Build it once (e.g. when a service is made) and call it per command.
  */
 export const makeWriteTransaction = (sql: SqlClient.SqlClient, policy: WritePolicyShape) => {
   const run = transactionRunner(sql)
-  return <A, E, R>(effect: Effect.Effect<A, E, R>, span?: Tracer.AnySpan): Effect.Effect<A, E | SqlError, R> =>
-    retryBusy(run(effect, span), policy)
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> => retryBusy(run(effect), policy)
 }
 
 /**

@@ -35,7 +35,7 @@ import {
   Sorties,
   WorkOrders
 } from "../../src/index.js"
-import { guardedClientOf } from "../../src/sql/direct.js"
+import { guardedClientOf } from "../../src/sql/sqlClient.js"
 import { isBusy } from "../../src/sql/errors.js"
 
 interface Options {

@@ -8,11 +8,9 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import type { Tracer } from "effect"
 import { FleetProject } from "../../Project.js"
 import type { EventPayload, EventType } from "../../schema/events.js"
 import { storedPayload } from "../../schema/events.js"
-import { directClient } from "../../sql/direct.js"
 import { nowOf, TimeAuthority } from "../../sql/time.js"
 import { makeWriteTransaction, WritePolicy } from "../../sql/transaction.js"
 
@@ -45,9 +43,8 @@ const spanOptions = { captureStackTrace: false } as const
 
 /** Build the command runner for a service (captures the client, the project and the retry policy). */
 export const makeCommands = Effect.gen(function*() {
-  // Statements of the services run on the direct path (see sql/direct.ts); the runner decides per
-  // call whether to open a transaction or join the caller's.
-  const sql = directClient(yield* SqlClient.SqlClient)
+  // The runner decides per call whether to open a transaction or join the caller's.
+  const sql = yield* SqlClient.SqlClient
   const { projectKey } = yield* FleetProject
   const writeTransaction = makeWriteTransaction(sql, yield* WritePolicy)
   // Without a `TimeAuthority` (services composed by hand), the fiber's `Clock` decides.
@@ -59,16 +56,17 @@ export const makeCommands = Effect.gen(function*() {
   /** Run `body` as one command named `span` (e.g. `"Pilots.register"`). */
   const command = <A, E>(
     span: string,
-    body: (ctx: CommandContext) => Effect.Effect<A, E>,
-    /** The parent of the command's span, when the caller has it at hand rather than in context. */
-    parentSpan?: Tracer.AnySpan
+    body: (ctx: CommandContext) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | SqlError> =>
-    // `useSpan` + the span handed to the transaction (which makes it the parent span while the
-    // body runs) rather than `withSpan`: the same span, for a third of the bookkeeping.
-    Effect.useSpan(span, parentSpan === undefined ? spanOptions : { ...spanOptions, parent: parentSpan }, (parent) =>
-      writeTransaction(
-        Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now, emit: emit(now) })),
-        parent
+    // The body runs with the command's span as its current span (what it annotates lands there,
+    // not on the transaction's span), and the transaction's span is a child of it.
+    Effect.useSpan(span, spanOptions, (commandSpan) =>
+      Effect.withParentSpan(
+        writeTransaction(Effect.withParentSpan(
+          Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now, emit: emit(now) })),
+          commandSpan
+        )),
+        commandSpan
       ))
 
   /**

@@ -23,43 +23,7 @@ export const toInvalidInput = (error: ParseResult.ParseError, field?: string): I
  */
 export const decodeInput = <A, I>(schema: Schema.Schema<A, I>, field?: string) => {
   const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "ignore" })
-  const memo = memoized<A>()
-  return (input: unknown): Effect.Effect<A, InvalidInput> =>
-    memo.lookup(input) ?? Effect.mapError(memo.remember(input, decode(input)), (error) => toInvalidInput(error, field))
-}
-
-// Callsigns, keys and TTLs repeat from call to call, and decoding them through Schema costs more
-// than the SQL of a small command. Decoding is a pure function of the input, so a successful
-// decode of a primitive (string, number) or of an empty object is remembered, in a small table
-// per decoder. (The decoded value of an empty object is then shared between calls: services only
-// read it.)
-const MEMO_SIZE = 256
-
-// An empty options object (`claimNext(callsign)`, `list()`…) decodes the same every time too.
-const EMPTY = Symbol("empty")
-const keyOf = (input: unknown): unknown =>
-  typeof input === "string" || typeof input === "number"
-    ? input
-    : typeof input === "object" && input !== null && Object.getPrototypeOf(input) === Object.prototype &&
-        Reflect.ownKeys(input).length === 0
-    ? EMPTY
-    : undefined
-
-const memoized = <A>() => {
-  const table = new Map<unknown, Effect.Effect<A>>()
-  return {
-    lookup: (input: unknown): Effect.Effect<A> | undefined => {
-      const key = keyOf(input)
-      return key === undefined ? undefined : table.get(key)
-    },
-    remember: <E>(input: unknown, decoded: Effect.Effect<A, E>): Effect.Effect<A, E> => {
-      const key = keyOf(input)
-      return key === undefined ? decoded : Effect.tap(decoded, (value) => {
-        if (table.size >= MEMO_SIZE) table.clear()
-        table.set(key, Effect.succeed(value))
-      })
-    }
-  }
+  return (input: unknown): Effect.Effect<A, InvalidInput> => Effect.mapError(decode(input), (error) => toInvalidInput(error, field))
 }
 
 const PositiveMillis = Schema.Number.pipe(
@@ -73,16 +37,13 @@ const decodeMillis = Schema.decodeUnknown(PositiveMillis)
  * Decode a duration given as a `Duration`, a number of milliseconds or a string such as
  * `"30 seconds"` into whole milliseconds from 1 ms to one year.
  */
-export const decodeDuration = (field: string) => {
-  const memo = memoized<number>()
-  return (input: unknown): Effect.Effect<number, InvalidInput> =>
-    memo.lookup(input) ?? Effect.suspend(() => {
-      let millis: number
-      try {
-        millis = Duration.toMillis(Duration.decode(input as Duration.DurationInput))
-      } catch {
-        return Effect.fail(new InvalidInput({ field, reason: "must be a duration (e.g. 30000 or \"30 seconds\")" }))
-      }
-      return Effect.mapError(memo.remember(input, decodeMillis(millis)), (error) => toInvalidInput(error, field))
-    })
-}
+export const decodeDuration = (field: string) => (input: unknown): Effect.Effect<number, InvalidInput> =>
+  Effect.suspend(() => {
+    let millis: number
+    try {
+      millis = Duration.toMillis(Duration.decode(input as Duration.DurationInput))
+    } catch {
+      return Effect.fail(new InvalidInput({ field, reason: "must be a duration (e.g. 30000 or \"30 seconds\")" }))
+    }
+    return Effect.mapError(decodeMillis(millis), (error) => toInvalidInput(error, field))
+  })
