@@ -34,6 +34,42 @@ export const selectActive = (sql: SqlClient.SqlClient, projectKey: string, now: 
     WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
 
 /**
+ * A conflict check against `rows` for `callsign`: the other pilots' patterns are compiled once,
+ * then each call returns every (requested pattern, reservation) pair that conflicts, in request
+ * order; or `undefined` when `meter` ran out before every pair was decided.
+ */
+export const conflictChecker = (
+  rows: ReadonlyArray<ActiveRow>,
+  callsign: string,
+  exclusive: boolean,
+  caseInsensitive: boolean
+) => {
+  const others = rows
+    .filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
+    .map((row) => ({ row, compiled: compile(storedComparisonForm(row.path_pattern, caseInsensitive)) }))
+  return (paths: ReadonlyArray<Placed>, meter?: Meter): Array<ReservationConflictEntry> | undefined => {
+    const conflicts: Array<ReservationConflictEntry> = []
+    for (const { key, path } of paths) {
+      const wanted = compile(key)
+      for (const { compiled, row } of others) {
+        const overlap = overlapsWithin(wanted, compiled, meter)
+        if (overlap === undefined) return undefined
+        if (overlap) {
+          conflicts.push({
+            path,
+            holder: row.callsign,
+            pattern: row.path_pattern,
+            exclusive: row.exclusive !== 0,
+            expires_at: DateTime.unsafeMake(row.expires_at)
+          })
+        }
+      }
+    }
+    return conflicts
+  }
+}
+
+/**
  * Every (requested pattern, other pilot's reservation) pair that conflicts, in request order; or
  * `undefined` when `meter` ran out before every pair was decided.
  */
@@ -44,29 +80,7 @@ export const findConflicts = (
   exclusive: boolean,
   caseInsensitive: boolean,
   meter?: Meter
-): Array<ReservationConflictEntry> | undefined => {
-  const others = rows
-    .filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
-    .map((row) => ({ row, compiled: compile(storedComparisonForm(row.path_pattern, caseInsensitive)) }))
-  const conflicts: Array<ReservationConflictEntry> = []
-  for (const { key, path } of paths) {
-    const wanted = compile(key)
-    for (const { compiled, row } of others) {
-      const overlap = overlapsWithin(wanted, compiled, meter)
-      if (overlap === undefined) return undefined
-      if (overlap) {
-        conflicts.push({
-          path,
-          holder: row.callsign,
-          pattern: row.path_pattern,
-          exclusive: row.exclusive !== 0,
-          expires_at: DateTime.unsafeMake(row.expires_at)
-        })
-      }
-    }
-  }
-  return conflicts
-}
+): Array<ReservationConflictEntry> | undefined => conflictChecker(rows, callsign, exclusive, caseInsensitive)(paths, meter)
 
 /** The conflict check of a command needed more work than a write transaction may spend on it. */
 export class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded")<{}> {}
