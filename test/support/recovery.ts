@@ -31,7 +31,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url))
  * Every kind of command, so that every event type is in the log: pilots, missions, sorties
  * through every status, work orders, checkpoints, mail with receipts, reservations (reserved,
  * re-reserved, renewed, released, expired), locks (acquired, extended, released, taken over
- * after expiry), cursor resets and commits. Uses the TestClock for expiries.
+ * after expiry), cursor resets and commits, and the work graph's commands. Uses the TestClock for expiries.
  */
 export const fullWorkload = Effect.gen(function*() {
   const pilots = yield* Pilots
@@ -113,6 +113,24 @@ export const fullWorkload = Effect.gen(function*() {
   yield* cursors.reset("replayer", 1)
   yield* cursors.commit("other", 3)
 
+  // The work graph: dependencies (added, re-kinded, removed), an edit, a claim that reserves the
+  // sortie's files, a completion that unblocks, cancellations of a sortie and of a mission.
+  const g1 = yield* sorties.create({ title: "graph root", files: ["lib/**"] })
+  const g2 = yield* sorties.create({ title: "graph leaf", files: ["lib/leaf.ts"] })
+  const g3 = yield* sorties.create({ title: "graph side" })
+  yield* sorties.addDependency(g2.id, g1.id)
+  yield* sorties.addDependency(g3.id, g1.id, { kind: "related" })
+  yield* sorties.addDependency(g3.id, g2.id)
+  yield* sorties.addDependency(g3.id, g1.id, { kind: "blocks" })
+  yield* sorties.removeDependency(g3.id, g2.id)
+  yield* sorties.update(g2.id, { title: "graph leaf, renamed", priority: 0 })
+  yield* sorties.claimNext("viper-3", { reserveFiles: true, ttl: "1 hour" })
+  yield* sorties.complete(g1.id).pipe(Effect.ignore)
+  const doomed = yield* missions.create({ title: "doomed" })
+  yield* sorties.create({ title: "doomed work", mission_id: doomed.id })
+  yield* missions.cancel(doomed.id, "scope cut")
+  yield* sorties.cancel(g3.id, "superseded")
+
   yield* missions.complete(mission.id).pipe(Effect.ignore)
   yield* sorties.complete(s1.id).pipe(Effect.ignore)
   return { mission, sorties: [s1, s2, s3, s4] as const, messages: [sent.message, second.message] as const }
@@ -127,6 +145,8 @@ export const dumpProjections = Effect.gen(function*() {
     dump[table] = table === "message_recipients"
       ? yield* sql`SELECT r.* FROM message_recipients r JOIN messages m ON m.id = r.message_id
           WHERE m.project_key = ${projectKey} ORDER BY r.message_id, r.callsign`
+      : table === "sortie_dependencies"
+      ? yield* sql`SELECT * FROM sortie_dependencies WHERE project_key = ${projectKey} ORDER BY sortie_id, depends_on_id`
       : yield* sql`SELECT * FROM ${sql(table)} WHERE project_key = ${projectKey} ORDER BY id`
   }
   dump.events = yield* sql`SELECT COUNT(*) AS n, MAX(id) AS last FROM events WHERE project_key = ${projectKey}`
