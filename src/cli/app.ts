@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs"
 import { demo } from "./commands/demo.js"
 import { doctor } from "./commands/doctor.js"
 import { events } from "./commands/events.js"
+import { depend, ready } from "./commands/graph.js"
 import { init } from "./commands/init.js"
 import { mcp } from "./commands/mcp.js"
 import { serve } from "./commands/serve.js"
@@ -29,7 +30,24 @@ const version = (): string => {
   }
 }
 
-const subcommands = [init, status, events, pilots, locks, reservations, sorties, missions, inbox, sweep, doctor, demo, mcp, serve] as const
+const subcommands = [
+  init,
+  status,
+  events,
+  pilots,
+  locks,
+  reservations,
+  sorties,
+  ready,
+  depend,
+  missions,
+  inbox,
+  sweep,
+  doctor,
+  demo,
+  mcp,
+  serve
+] as const
 
 /** The root command with every subcommand. */
 export const command = Command.make("fleet-db").pipe(
