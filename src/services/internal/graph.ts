@@ -126,11 +126,13 @@ export const missionExists = ({ projectKey, sql }: Ctx, missionId: string) =>
  * that was its last). Call in the closing command's transaction.
  */
 export const unblockDependents = ({ projectKey, sql }: Ctx, id: string) =>
+  // `+project_key`: the dependents are found through the dependency index and looked up by id;
+  // an index on project_key would make SQLite walk every sortie of the project instead.
   sql`UPDATE sorties SET unclosed_blockers = unclosed_blockers - 1
-      WHERE project_key = ${projectKey} AND id IN (
+      WHERE id IN (
         SELECT sortie_id FROM sortie_dependencies
         WHERE project_key = ${projectKey} AND depends_on_id = ${id} AND kind = 'blocks'
-      )`
+      ) AND +project_key = ${projectKey}`
 
 /** The ids of the unclosed sorties `id` waits for. */
 export const unclosedBlockers = ({ projectKey, sql }: Ctx, id: string) =>
