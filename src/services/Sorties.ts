@@ -324,7 +324,8 @@ export const make = Effect.gen(function*() {
     options?: ClaimNextOptions
   ): Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   function claimNext(rawCallsign: string, rawOptions: ClaimNextOptions | ClaimNextWithFiles = {}) {
-    if (rawOptions.reserveFiles === true) {
+    // Untyped callers may pass anything: only an object asking for files takes that path.
+    if (typeof rawOptions === "object" && rawOptions !== null && rawOptions.reserveFiles === true) {
       const { ttl, ...rest } = rawOptions
       return Effect.flatMap(decodeClaimNext(rest), (options) => graph.claimWithFiles(rawCallsign, options, ttl))
     }
