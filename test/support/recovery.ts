@@ -264,13 +264,15 @@ export const shiftedClock = (offsetMs: number): Clock.Clock => {
 /**
  * Invariants of the event log itself, checked from the outside (the log is the external record
  * of a multi-process run): lock leases on a key never overlap and fences strictly increase;
- * every sortie moves only along its state machine; two pilots never hold overlapping
+ * every sortie moves only along its state machine, and is never claimed while one of its `blocks`
+ * dependencies is unclosed; two pilots never hold overlapping
  * reservations at once when either is exclusive. Returns the violations (empty when sound).
  */
 export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> => {
   const violations: Array<string> = []
   const leases = new Map<string, { fence: number; expires_at: number; released: boolean; holder: string }>()
   const sortieStatus = new Map<string, string>()
+  const blockers = new Map<string, Set<string>>()
   const reservations = new Map<number, { callsign: string; pattern: string; exclusive: boolean; expires_at: number; released: boolean }>()
   for (const event of events) {
     if (!event.known) continue
@@ -320,7 +322,27 @@ export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> 
         }
         const [froms, to] = allowed[event.type]!
         if (from === undefined || !froms.includes(from)) violations.push(`#${event.sequence}: ${event.type} of ${id} from ${from}`)
+        if (event.type === "sortie_claimed") {
+          for (const blocker of blockers.get(id) ?? []) {
+            if (sortieStatus.get(blocker) !== "closed") violations.push(`#${event.sequence}: ${id} claimed while its blocker ${blocker} is ${sortieStatus.get(blocker)}`)
+          }
+        }
         sortieStatus.set(id, to)
+        break
+      }
+      case "sortie_cancelled": {
+        const from = sortieStatus.get(event.data.sortie_id)
+        if (from === undefined || from === "closed") violations.push(`#${event.sequence}: sortie_cancelled of ${event.data.sortie_id} from ${from}`)
+        sortieStatus.set(event.data.sortie_id, "closed")
+        break
+      }
+      case "sortie_dependency_added":
+      case "sortie_dependency_removed": {
+        const d = event.data
+        const set = blockers.get(d.sortie_id) ?? new Set<string>()
+        if (event.type === "sortie_dependency_added" && d.kind === "blocks") set.add(d.depends_on_id)
+        else set.delete(d.depends_on_id)
+        blockers.set(d.sortie_id, set)
         break
       }
       case "file_reserved": {
