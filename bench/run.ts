@@ -11,6 +11,8 @@
  * report cycles/s over the whole run, errors, and double holders (see contention.ts). `globs`
  * reports how long a reserve of adversarial patterns holds the write transaction (see globs.ts).
  *
+ *   npm run bench -- graph             the work graph: ready, claimNext and closing a sortie on
+ *                                      10,000 sorties / 20,000 dependencies vs none (bench/graph.ts)
  *   npm run bench -- dashboard         `fleet-db serve` with 20 pages open at 200 commands/s (about
  *                                      1 minute; needs `npm run build`; only when named)
  *   npm run bench -- cli               `fleet-db` start-up as a whole process: --version, status,
@@ -31,6 +33,15 @@ interface MicroResult {
   readonly case: string
   readonly title: string
   readonly results: ReadonlyArray<Measurement>
+}
+
+interface GraphResult {
+  readonly sorties: number
+  readonly edges: number
+  readonly readyInGraph: number
+  readonly ready: { readonly results: ReadonlyArray<Measurement>; readonly ratio: { readonly best: number; readonly median: number } }
+  readonly claimNext: GraphResult["ready"]
+  readonly close: GraphResult["ready"]
 }
 
 interface GlobsResult {
@@ -122,6 +133,19 @@ const main = async () => {
     process.stderr.write(grow[2]! + "\n")
   }
 
+  const wrow: Array<string> = []
+  if (pick("graph")) {
+    process.stderr.write("graph…\n")
+    const g = lastJson<GraphResult>(await runScript(["bench/graph.ts"]))
+    wrow.push(`| work graph (${g.sorties} sorties, ${g.edges} dependencies; ${g.readyInGraph} ready) | no graph µs/op best / median | graph µs/op best / median | ratio best / median |`)
+    wrow.push("|---|---:|---:|---:|")
+    for (const [title, entry] of [["ready({ limit: 20 })", g.ready], ["claimNext", g.claimNext], ["complete (50 dependents in the graph)", g.close]] as const) {
+      const [none, graph] = entry.results
+      wrow.push(`| ${title} | ${fmt(none!.bestUs)} / ${fmt(none!.wallUs)} | ${fmt(graph!.bestUs)} / ${fmt(graph!.wallUs)} | ${entry.ratio.best.toFixed(2)} / ${entry.ratio.median.toFixed(2)} |`)
+    }
+    process.stderr.write(wrow.join("\n") + "\n")
+  }
+
   // Not part of "everything": it needs a built CLI and runs for a minute.
   let dashboard: string | undefined
   if (wanted.includes("dashboard")) {
@@ -149,6 +173,7 @@ const main = async () => {
   if (rows.length > 2) process.stdout.write(rows.join("\n") + "\n\n")
   if (crow.length > 2) process.stdout.write(crow.join("\n") + "\n\n")
   if (grow.length > 0) process.stdout.write(grow.join("\n") + "\n\n")
+  if (wrow.length > 0) process.stdout.write(wrow.join("\n") + "\n\n")
   if (dashboard !== undefined) process.stdout.write(dashboard + "\n\n")
   if (cliRows.length > 0) process.stdout.write(cliRows.join("\n") + "\n\n")
   process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}; took ${((Date.now() - started) / 1000).toFixed(0)} s\n`)

@@ -280,3 +280,32 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
     return `Idempotency key "${this.key}" was already used for a different ${this.command} request`
   }
 }
+
+/**
+ * A `blocks` dependency that would close a cycle: `path` runs from the sortie through the
+ * existing `blocks` edges back to it (`[sortie, depends_on, …, sortie]`). Nothing was written.
+ */
+export class DependencyCycle extends Schema.TaggedError<DependencyCycle>()("DependencyCycle", {
+  sortie_id: Schema.String,
+  depends_on_id: Schema.String,
+  path: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Sortie "${this.sortie_id}" cannot depend on "${this.depends_on_id}": that would close the cycle ${
+      this.path.join(" → ")
+    }`
+  }
+}
+
+/**
+ * The sortie is open but waits on `blocks` dependencies that are not closed yet, so it cannot be
+ * claimed (see `Sorties.ready`). `blockers` are their ids.
+ */
+export class SortieNotReady extends Schema.TaggedError<SortieNotReady>()("SortieNotReady", {
+  id: Schema.String,
+  blockers: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Sortie "${this.id}" cannot be claimed before its blockers close: ${this.blockers.join(", ")}`
+  }
+}

@@ -60,6 +60,8 @@ export const describeEvent = (
       return { actor: "", text: `mission ${name(event.data.mission_id)} started` }
     case "mission_completed":
       return { actor: "", text: tone.good(`mission ${name(event.data.mission_id)} completed`) }
+    case "mission_cancelled":
+      return { actor: "", text: tone.warn(`mission ${name(event.data.mission_id)} cancelled: ${event.data.reason}`) }
     case "sortie_created":
       return { actor: "", text: `created sortie ${quote(event.data.title)}` }
     case "sortie_claimed":
@@ -72,6 +74,22 @@ export const describeEvent = (
       return { actor: event.data.callsign ?? "", text: `released ${name(event.data.sortie_id)} (${event.data.reason})` }
     case "sortie_completed":
       return { actor: event.data.callsign ?? "", text: tone.good(`completed ${name(event.data.sortie_id)}`) }
+    case "sortie_cancelled":
+      return { actor: event.data.callsign ?? "", text: tone.warn(`cancelled ${name(event.data.sortie_id)}: ${event.data.reason}`) }
+    case "sortie_updated":
+      return { actor: "", text: `edited ${name(event.data.sortie_id)} (${event.data.changed.join(", ")})` }
+    case "sortie_dependency_added":
+      return {
+        actor: "",
+        text: `${name(event.data.sortie_id)} ${event.data.kind === "blocks" ? "waits on" : "relates to"} ${name(event.data.depends_on_id)}`
+      }
+    case "sortie_dependency_removed":
+      return {
+        actor: "",
+        text: `${name(event.data.sortie_id)} no longer ${event.data.kind === "blocks" ? "waits on" : "relates to"} ${
+          name(event.data.depends_on_id)
+        }`
+      }
     case "work_order_created":
       return { actor: event.data.assigned_to ?? "", text: `created work order ${quote(event.data.title)}` }
     case "work_order_started":

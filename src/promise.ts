@@ -27,7 +27,17 @@ import {
   Sorties,
   WorkOrders
 } from "./index.js"
-import type { AcquireLockOptions, ConsumeOptions, DatabaseOpenError, FleetEvent, Lock } from "./index.js"
+import type {
+  AcquireLockOptions,
+  ClaimNextOptions,
+  ClaimNextWithFiles,
+  ConsumeOptions,
+  DatabaseOpenError,
+  FileClaim,
+  FleetEvent,
+  Lock,
+  Sortie
+} from "./index.js"
 
 /** The services of a fleet, under the name each has on it. */
 const services = {
@@ -97,10 +107,20 @@ export interface PromiseCursors extends Omit<PromiseService<Services["cursors"]>
   readonly consume: (consumer_id: string, options?: ConsumeOptions) => AsyncIterable<PromiseConsumed>
 }
 
+/** `Sorties` as Promises (`claimNext` keeps both of its forms). */
+export interface PromiseSorties extends Omit<PromiseService<Services["sorties"]>, "claimNext"> {
+  /** The next ready sortie claimed (or `undefined`); with `{ reserveFiles: true, ttl }`, also its files reserved. */
+  readonly claimNext: {
+    (callsign: string, options: ClaimNextWithFiles): Promise<FileClaim>
+    (callsign: string, options?: ClaimNextOptions): Promise<Sortie | undefined>
+  }
+}
+
 /** An open fleet database: every service as Promises. */
-export interface Fleet extends Omit<{ readonly [K in keyof Services]: PromiseService<Services[K]> }, "locks" | "cursors"> {
+export interface Fleet extends Omit<{ readonly [K in keyof Services]: PromiseService<Services[K]> }, "locks" | "cursors" | "sorties"> {
   readonly locks: PromiseLocks
   readonly cursors: PromiseCursors
+  readonly sorties: PromiseSorties
   /** The `project_key` of every row this fleet reads and writes. */
   readonly projectKey: string
   /** Where the database lives: a file path, `:memory:`, or the server URL (without credentials). */
@@ -224,12 +244,15 @@ export const openFleet = async (options: OpenFleetOptions): Promise<Fleet> => {
   const wrapped = Object.fromEntries(
     Object.entries(instances).map(([name, service]) => [name, wrap(service)])
   ) as unknown as { readonly [K in keyof Services]: PromiseService<Services[K]> }
+  // The wrapper passes every argument through, so both forms of `claimNext` work as they do on the service.
+  const sorties = wrapped.sorties as unknown as PromiseSorties
 
   let closedAll: Promise<void> | undefined
   return {
     ...wrapped,
     locks,
     cursors,
+    sorties,
     projectKey: project.projectKey,
     location: project.location,
     close: () => {

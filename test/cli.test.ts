@@ -425,6 +425,39 @@ describe("fleet-db recovery", () => {
     }), TEST_TIMEOUT)
 })
 
+describe("fleet-db work graph", () => {
+  it.live("depend add|show|remove, ready and sorties --blocked; a cycle is refused (exit 1)", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const [a, b] = yield* withDb(dir, Effect.flatMap(Sorties, (sorties) =>
+        Effect.all([sorties.create({ title: "schema" }), sorties.create({ title: "service", priority: 0 })])))
+      const added = yield* fleet(["depend", "add", b!.id, a!.id, "--project", dir])
+      expect(added.code, added.stderr).toBe(0)
+      expect(added.stdout).toContain(`${b!.id} waits on ${a!.id}`)
+      expectOneLineError(yield* fleet(["depend", "add", a!.id, b!.id, "--project", dir]), 1, /would close the cycle/)
+
+      const ready = yield* fleet(["ready", "--project", dir, "--json"])
+      expect(ready.code, ready.stderr).toBe(0)
+      expect((JSON.parse(ready.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual([a!.id])
+      const table = yield* fleet(["ready", "--project", dir])
+      expect(table.stdout).toContain("schema")
+      expect(table.stdout).not.toContain("service")
+
+      const blocked = yield* fleet(["sorties", "--blocked", "--project", dir, "--json"])
+      expect(blocked.code, blocked.stderr).toBe(0)
+      expect(JSON.parse(blocked.stdout)).toMatchObject([{ id: b!.id, waiting_on: [{ sortie_id: a!.id, kind: "blocks" }] }])
+      const blockedText = yield* fleet(["sorties", "--blocked", "--project", dir])
+      expect(blockedText.stdout).toContain(`${a!.id} (open)`)
+
+      const show = yield* fleet(["depend", "show", a!.id, "--project", dir, "--json"])
+      expect(JSON.parse(show.stdout)).toMatchObject({ sortie_id: a!.id, depends_on: [], dependents: [{ sortie_id: b!.id }] })
+      const removed = yield* fleet(["depend", "remove", b!.id, a!.id, "--project", dir])
+      expect(removed.stdout).toContain("no longer depends on")
+      const after = yield* fleet(["ready", "--project", dir, "--json"])
+      expect((JSON.parse(after.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual([b!.id, a!.id])
+    }), TEST_TIMEOUT)
+})
+
 describe("fleet-db errors", () => {
   it.live("usage errors: one line on stderr, no stack trace, exit code 2 (3 when the database cannot be opened)", () =>
     Effect.gen(function*() {

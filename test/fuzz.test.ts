@@ -47,7 +47,9 @@ const typedErrors: ReadonlyArray<new(...args: Array<never>) => unknown> = [
   Errors.ReservationNotHeld,
   Errors.UnknownRecipient,
   Errors.NotARecipient,
-  Errors.InvalidInput
+  Errors.InvalidInput,
+  Errors.DependencyCycle,
+  Errors.SortieNotReady
 ]
 
 // ---- arbitrary values ----
@@ -168,6 +170,7 @@ const setup = Effect.gen(function*() {
       "locks",
       "missions",
       "sorties",
+      "sortie_dependencies",
       "work_orders",
       "checkpoints"
     ]
@@ -272,7 +275,26 @@ const methods: Record<string, ReadonlyArray<Method>> = {
     { name: "block", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(text), rec({ callsign })), call: invoke(Sorties, "block") },
     { name: "unblock", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), rec({ callsign })), call: invoke(Sorties, "unblock") },
     { name: "release", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), rec({ callsign })), call: invoke(Sorties, "release") },
-    { name: "complete", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), rec({ callsign })), call: invoke(Sorties, "complete") }
+    { name: "complete", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), rec({ callsign })), call: invoke(Sorties, "complete") },
+    {
+      name: "claimNextWithFiles",
+      args: (w) => fc.tuple(or(callsign), rec({ mission_id: ids((x) => x.missionIds, w), reserveFiles: fc.constant(true), ttl: duration, reason: text })),
+      call: invoke(Sorties, "claimNext")
+    },
+    { name: "ready", args: (w) => fc.tuple(rec({ mission_id: ids((x) => x.missionIds, w), limit: fc.integer({ min: -1, max: 20_000 }) })), call: invoke(Sorties, "ready") },
+    {
+      name: "addDependency",
+      args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(ids((x) => x.sortieIds, w)), rec({ kind: fc.constantFrom("blocks", "related", "BLOCKS") })),
+      call: invoke(Sorties, "addDependency")
+    },
+    { name: "removeDependency", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(ids((x) => x.sortieIds, w))), call: invoke(Sorties, "removeDependency") },
+    { name: "dependencies", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w))), call: invoke(Sorties, "dependencies") },
+    {
+      name: "update",
+      args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), rec({ title: text, description: or(text), priority: fc.integer({ min: -1, max: 5 }), files: or(paths) })),
+      call: invoke(Sorties, "update")
+    },
+    { name: "cancel", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(text)), call: invoke(Sorties, "cancel") }
   ],
   Messages: [
     {
@@ -311,7 +333,8 @@ const methods: Record<string, ReadonlyArray<Method>> = {
     { name: "list", args: () => fc.tuple(rec({ status: fc.constantFrom("pending", "completed", "nope") })), call: invoke(Missions, "list") },
     { name: "start", args: (w) => fc.tuple(or(ids((x) => x.missionIds, w))), call: invoke(Missions, "start") },
     { name: "complete", args: (w) => fc.tuple(or(ids((x) => x.missionIds, w))), call: invoke(Missions, "complete") },
-    { name: "progress", args: (w) => fc.tuple(or(ids((x) => x.missionIds, w))), call: invoke(Missions, "progress") }
+    { name: "progress", args: (w) => fc.tuple(or(ids((x) => x.missionIds, w))), call: invoke(Missions, "progress") },
+    { name: "cancel", args: (w) => fc.tuple(or(ids((x) => x.missionIds, w)), or(text)), call: invoke(Missions, "cancel") }
   ],
   WorkOrders: [
     { name: "create", args: (w) => fc.tuple(rec({ sortie_id: ids((x) => x.sortieIds, w), title: text, description: text, assigned_to: callsign })), call: invoke(WorkOrders, "create") },
@@ -344,6 +367,9 @@ const stateDependent = new Set([
   "Sorties.unblock",
   "Sorties.release",
   "Sorties.complete",
+  "Sorties.update",
+  "Sorties.cancel",
+  "Missions.cancel",
   "Missions.start",
   "Missions.complete",
   "WorkOrders.start",

@@ -41,6 +41,13 @@ const raw = (path: string, statements: ReadonlyArray<string>) =>
 const beforeProjectIdentity = (path: string, inserts: ReadonlyArray<string>) =>
   raw(path, [
     "DROP TABLE fleet_meta",
+    // Undo 0007 (the work graph) too: its added columns cannot be added twice.
+    "DROP INDEX idx_sorties_ready",
+    "DROP TABLE sortie_dependencies",
+    "ALTER TABLE sorties DROP COLUMN unclosed_blockers",
+    "ALTER TABLE sorties DROP COLUMN outcome",
+    "ALTER TABLE sorties DROP COLUMN close_reason",
+    "ALTER TABLE missions DROP COLUMN close_reason",
     "DELETE FROM effect_sql_migrations WHERE migration_id >= 4",
     ...inserts
   ])

@@ -112,7 +112,7 @@ describe("fleet-db mcp with the official SDK client", () => {
         }
       }
       const readOnly = (await alpha.listTools()).tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name).sort()
-      expect(readOnly).toEqual(["check_paths", "fetch_inbox", "fetch_thread", "fleet_status", "latest_checkpoint", "list_sorties", "mission_progress"])
+      expect(readOnly).toEqual(["check_paths", "fetch_inbox", "fetch_thread", "fleet_status", "latest_checkpoint", "list_sorties", "mission_progress", "ready_sorties"])
 
       // Before the callsign is known: a clear tool error; the inbox resource is refused.
       fails(await call(alpha, "heartbeat"), "CallsignUnknown", "heartbeat before start_session")
@@ -261,6 +261,47 @@ describe("fleet-db mcp with the official SDK client", () => {
     }
     const once = await onDb(dir, Effect.flatMap(Messages, (m) => m.inbox("bravo", { limit: 1000 })))
     expect(once.filter((entry) => entry.message.subject === "once")).toHaveLength(1)
+  }, TEST_TIMEOUT)
+
+  it("the work graph: add_dependency, ready_sorties and the ready resource, claim_next_sortie with reserve_files", async () => {
+    const dir = project()
+    const [a, b, c] = await onDb(dir, Effect.flatMap(Sorties, (sorties) =>
+      Effect.all([
+        sorties.create({ title: "schema", priority: 1 }),
+        sorties.create({ title: "service", priority: 0, files: ["src/service.ts"] }),
+        sorties.create({ title: "auth", priority: 0, files: ["src/auth/**"] })
+      ])))
+    const [alpha, bravo] = await Promise.all([
+      connect(dir, ["--tools", "full", "--callsign", "alpha"]),
+      connect(dir, ["--tools", "full", "--callsign", "bravo"])
+    ])
+    try {
+      const edge = ok(await call(alpha, "add_dependency", { sortie_id: b!.id, depends_on_id: a!.id })).dependency
+      expect(edge).toMatchObject({ sortie_id: b!.id, depends_on_id: a!.id, kind: "blocks" })
+      const cycle = fails(await call(alpha, "add_dependency", { sortie_id: a!.id, depends_on_id: b!.id }), "DependencyCycle")
+      expect(cycle.path).toEqual([a!.id, b!.id, a!.id])
+      fails(await call(alpha, "add_dependency", { sortie_id: a!.id, depends_on_id: "srt_nope" }), "SortieNotFound")
+      expect(ok(await call(bravo, "ready_sorties")).sorties.map((s: Content) => s.id)).toEqual([c!.id, a!.id])
+      expect(ok(await call(bravo, "ready_sorties", { limit: 1 })).sorties.map((s: Content) => s.id)).toEqual([c!.id])
+      const ready = await bravo.readResource({ uri: "fleet://sorties/ready" })
+      expect((JSON.parse((ready.contents[0] as { text: string }).text) as Array<Content>).map((s) => s.id)).toEqual([c!.id, a!.id])
+
+      ok(await call(bravo, "reserve_paths", { paths: ["src/auth/login.ts"] }))
+      const next = ok(await call(alpha, "claim_next_sortie", { reserve_files: true, ttl: "10 minutes" }))
+      expect(next.sortie.id).toBe(a!.id)
+      expect(next.reservations).toEqual([])
+      expect(next.skipped).toMatchObject([{ sortie_id: c!.id, conflicts: [{ path: "src/auth/**", holder: "bravo" }] }])
+      fails(await call(alpha, "claim_next_sortie", { reserve_files: true, ttl: "forever" }), "InvalidInput")
+      ok(await call(alpha, "complete_sortie", { id: a!.id }))
+      const service = ok(await call(alpha, "claim_next_sortie", { reserve_files: true }))
+      expect(service.sortie.id).toBe(b!.id)
+      expect(service.reservations.map((r: Content) => [r.path_pattern, r.callsign, Boolean(r.exclusive)])).toEqual([["src/service.ts", "alpha", true]])
+      // Its own reservation is no conflict for bravo.
+      expect(ok(await call(bravo, "claim_next_sortie", { reserve_files: true })).sortie.id).toBe(c!.id)
+      expect(ok(await call(bravo, "claim_next_sortie")).sortie).toBeNull()
+    } finally {
+      await Promise.all([alpha.close(), bravo.close()])
+    }
   }, TEST_TIMEOUT)
 
   it("4 servers race claim_next_sortie over 100 sorties: each is claimed exactly once; two pilots race reserve_paths: one wins, the other gets the holder", async () => {

@@ -21,7 +21,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_
       expect(yield* projections.verify()).toEqual([])
       // The workload really produced something to compare.
       const dump = yield* dumpProjections
-      for (const table of ["pilots", "missions", "sorties", "work_orders", "checkpoints", "messages", "message_recipients", "reservations", "locks", "cursors"]) {
+      for (const table of ["pilots", "missions", "sorties", "sortie_dependencies", "work_orders", "checkpoints", "messages", "message_recipients", "reservations", "locks", "cursors"]) {
         expect(dump[table]!.length, table).toBeGreaterThan(0)
       }
     })))
@@ -76,7 +76,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Projections on %s", (_
         Object.fromEntries((rows as Array<{ consumer_id: string; position: number }>).map((r) => [r.consumer_id, r.position]))
       expect(positions(cursorsBefore!)).toEqual({ indexer: 5, other: 3, replayer: 1 })
       expect(positions(cursorsAfter!)).toEqual({ indexer: 2, other: 3, replayer: 1 })
-      expect(summaryOfRebuild.rows.sorties).toBe(4)
+      expect(summaryOfRebuild.rows.sorties).toBe(8)
+      expect(summaryOfRebuild.rows.sortie_dependencies).toBe(2)
       expect(summaryOfRebuild.rows.cursors).toBe(2)
       expect(summaryOfRebuild.sequence).toBe(yield* Effect.flatMap(Events, (e) => e.latestSequence))
       expect(yield* stagingTables).toEqual([])

@@ -100,6 +100,17 @@ describe("calls", () => {
     const claimed = await fleet.sorties.claimNext("viper-1")
     expect(claimed?.id).toBe(sortie.id)
     expect(claimed?.status).toBe("in_progress")
+    // The work graph: both forms of claimNext, and the Option of removeDependency as undefined.
+    const first = await fleet.sorties.create({ title: "first", files: ["src/a.ts"] })
+    const second = await fleet.sorties.create({ title: "second" })
+    await fleet.sorties.addDependency(second.id, first.id)
+    expect((await fleet.sorties.ready()).map((s) => s.id)).toEqual([first.id])
+    const withFiles = await fleet.sorties.claimNext("viper-1", { reserveFiles: true, ttl: "1 minute" })
+    expect(withFiles.sortie?.id).toBe(first.id)
+    expect(withFiles.reservations.map((r) => r.path_pattern)).toEqual(["src/a.ts"])
+    await fleet.sorties.complete(first.id)
+    expect(await fleet.sorties.removeDependency(second.id, first.id)).toBeDefined()
+    expect(await fleet.sorties.removeDependency(second.id, first.id)).toBeUndefined()
     expect(await fleet.events.latestSequence()).toBeGreaterThan(0)
     expect(await fleet.checkpoints.latest({ callsign: "viper-1" })).toBeUndefined()
     expect(fleet.replica.isReplica).toBe(false)
@@ -158,6 +169,16 @@ describe("errors reject with the same tagged instances", () => {
       const sortie = await fleet.sorties.create({ title: "t" })
       await fleet.sorties.claim(sortie.id, "viper-1")
       return fleet.sorties.claim(sortie.id, "viper-2")
+    },
+    DependencyCycle: async (fleet) => {
+      const sortie = await fleet.sorties.create({ title: "t" })
+      return fleet.sorties.addDependency(sortie.id, sortie.id)
+    },
+    SortieNotReady: async (fleet) => {
+      const first = await fleet.sorties.create({ title: "first" })
+      const second = await fleet.sorties.create({ title: "second" })
+      await fleet.sorties.addDependency(second.id, first.id)
+      return fleet.sorties.claim(second.id, "viper-1")
     },
     InvalidTransition: async (fleet) => {
       const mission = await fleet.missions.create({ title: "m" })

@@ -163,7 +163,7 @@ const seedIndexes: Record<string, readonly [string, ReadonlyArray<string>]> = {
 
 /** Additions of this library: never renames, only new names. */
 /** Tables this library adds beside the seed's (never in place of one). */
-const addedTables = ["fleet_meta", "idempotency_keys"]
+const addedTables = ["fleet_meta", "idempotency_keys", "sortie_dependencies"]
 
 const addedIndexes = [
   "idx_pilots_project_callsign_unique",
@@ -174,7 +174,10 @@ const addedIndexes = [
   // Migration 0006: reads by time window, pendingAcks.
   "idx_events_project_timestamp",
   "idx_events_project_type_timestamp",
-  "idx_messages_ack_required"
+  "idx_messages_ack_required",
+  // Migration 0007: the work graph.
+  "idx_sortie_dependencies_depends_on",
+  "idx_sorties_ready"
 ]
 
 const seedSql = readFileSync(new URL("./fixtures/seed-schema.sql", import.meta.url), "utf8")
@@ -222,7 +225,14 @@ describe("schema", () => {
         const seedNames = new Set(expected.map((c) => c[0]))
         expect(actual.filter((c) => seedNames.has(c[0])), table).toEqual(expected)
         const extra = actual.filter((c) => !seedNames.has(c[0])).map((c) => c[0])
-        expect(extra, `${table}: columns beyond the seed`).toEqual(table === "locks" ? ["fence"] : table === "pilots" ? ["lost_at"] : [])
+        const added: Record<string, ReadonlyArray<string>> = {
+          locks: ["fence"],
+          pilots: ["lost_at"],
+          // Migration 0007: the work graph's readiness cache and how work was closed.
+          sorties: ["unclosed_blockers", "outcome", "close_reason"],
+          missions: ["close_reason"]
+        }
+        expect(extra, `${table}: columns beyond the seed`).toEqual(added[table] ?? [])
       }
       const tables = (await client.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'effect_sql_migrations' ORDER BY name"
@@ -249,7 +259,9 @@ describe("schema", () => {
       for (const statement of seedSql) await seed.execute(statement)
       for (const table of Object.keys(seedTables)) {
         const seedColumns = await columnsOf(seed, table)
-        const ourColumns = (await columnsOf(ours, table)).filter((c) => c[0] !== "fence" && c[0] !== "lost_at")
+        const ourColumns = (await columnsOf(ours, table)).filter((c) =>
+          !["fence", "lost_at", "unclosed_blockers", "outcome", "close_reason"].includes(String(c[0]))
+        )
         expect(ourColumns, table).toEqual(seedColumns)
       }
       for (const index of Object.keys(seedIndexes)) {

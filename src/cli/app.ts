@@ -37,6 +37,7 @@ const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
   locks: () => import("./commands/lists.js").then((m) => m.locks),
   reservations: () => import("./commands/lists.js").then((m) => m.reservations),
   sorties: () => import("./commands/lists.js").then((m) => m.sorties),
+  ready: () => import("./commands/graph.js").then((m) => m.ready),
   missions: () => import("./commands/lists.js").then((m) => m.missions),
   inbox: () => import("./commands/lists.js").then((m) => m.inbox),
   sweep: () => import("./commands/sweep.js").then((m) => m.sweep),
@@ -62,6 +63,7 @@ const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
   unblock: () => import("./commands/work.js").then((m) => m.unblock),
   unclaim: () => import("./commands/work.js").then((m) => m.unclaim),
   sortie: () => import("./commands/work.js").then((m) => m.sortie),
+  depend: () => import("./commands/graph.js").then((m) => m.depend),
   mission: () => import("./commands/mission.js").then((m) => m.mission),
   checkpoint: () => import("./commands/checkpoint.js").then((m) => m.checkpoint)
 }

@@ -11,7 +11,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Clock, Duration, Effect, Exit, Option, Random, Schedule, Schema } from "effect"
-import { Checkpoints, Locks, Messages, Pilots, Reservations, Sorties } from "../index.js"
+import { Checkpoints, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
 import type { SendMessage, Sortie } from "../index.js"
 import { withDatabase } from "./connection.js"
 
@@ -195,7 +195,13 @@ const pilot = (settings: PilotSettings) =>
     for (;;) {
       yield* readMail
       const next = yield* sorties.claimNext(me, { mission_id: settings.mission_id })
-      if (Option.isNone(next)) break
+      if (Option.isNone(next)) {
+        // Nothing ready: while another pilot works, what waits on its sortie may become ready.
+        const progress = yield* Effect.flatMap(Missions, (missions) => missions.progress(settings.mission_id))
+        if (progress.by_status.in_progress + progress.by_status.blocked === 0) break
+        yield* Effect.sleep("100 millis")
+        continue
+      }
       const sortie = next.value
       yield* Effect.gen(function*() {
         yield* reserveFiles(sortie)

@@ -31,12 +31,12 @@ export const exitCodes: ReadonlyArray<readonly [string, string]> = [
 
 /** The command groups of the top-level help, by command name. */
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
-  ["Set up and inspect", ["init", "status", "events", "pilots", "locks", "reservations", "sorties", "missions", "inbox", "doctor"]],
+  ["Set up and inspect", ["init", "status", "events", "pilots", "locks", "reservations", "sorties", "ready", "missions", "inbox", "doctor"]],
   ["Act as a pilot (--callsign or $FLEET_CALLSIGN)", [
     "register", "heartbeat", "send", "reply", "ack", "read", "reserve", "renew", "release", "check", "lock",
     "claim", "complete", "block", "unblock", "unclaim", "checkpoint"
   ]],
-  ["Coordinate", ["sortie", "mission", "sweep", "guard"]],
+  ["Coordinate", ["sortie", "depend", "mission", "sweep", "guard"]],
   ["Serve and demo", ["mcp", "serve", "demo"]]
 ]
 

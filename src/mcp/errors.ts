@@ -40,6 +40,8 @@ const next: Record<string, (error: Record<string, unknown>) => string> = {
   ReservationNotHeld: () => "Call reserve_paths for them instead.",
   SortieAlreadyClaimed: () => "Pick another one: claim_next_sortie or list_sorties.",
   InvalidTransition: () => "Check the sortie's current status with list_sorties.",
+  SortieNotReady: () => "It waits on the sorties listed; claim one of ready_sorties instead.",
+  DependencyCycle: () => "Nothing was written: the path shows the dependencies already in place.",
   InvalidInput: (e) => `Fix the argument "${String(e.field)}" and call again; nothing was written.`,
   PilotNotFound: () => "The pilot must call start_session first.",
   SortieNotFound: () => "Check the id with list_sorties.",

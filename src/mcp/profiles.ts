@@ -32,6 +32,7 @@ const core: ReadonlyArray<ToolName> = [
   "renew_paths",
   "check_paths",
   "list_sorties",
+  "ready_sorties",
   "claim_sortie",
   "block_sortie",
   "unblock_sortie",

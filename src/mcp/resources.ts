@@ -1,7 +1,6 @@
 /**
  * Read-only resources, as JSON: the pilot's inbox, a thread, active reservations, pilots, and the
- * ready sorties. "Ready" means open and unassigned (claimable now); sortie dependencies do not
- * exist yet, so no sortie waits on another.
+ * ready sorties (`Sorties.ready`: open, unassigned, every `blocks` dependency closed).
  *
  * @module
  */
@@ -61,12 +60,9 @@ const pilots = McpServer.resource({
 const ready = McpServer.resource({
   uri: "fleet://sorties/ready",
   name: "ready sorties",
-  description: "Open, unassigned sorties in claim order (most urgent first).",
+  description: "Sorties ready to claim (open, unassigned, blockers closed) in claim order (most urgent first).",
   mimeType,
-  content: Effect.flatMap(
-    Effect.map(Effect.flatMap(Sorties, (s) => s.list({ status: "open" })), (list) => list.slice(0, READY_LIMIT)),
-    json(Schema.Array(Sortie.json))
-  )
+  content: Effect.flatMap(Effect.flatMap(Sorties, (s) => s.ready({ limit: READY_LIMIT })), json(Schema.Array(Sortie.json)))
 })
 
 /** Every resource. */

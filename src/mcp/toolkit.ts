@@ -26,6 +26,7 @@ import {
   ReservationConflictEntry,
   Reservations,
   Sortie,
+  SortieDependency,
   Sorties,
 } from "../index.js"
 import { asTool, callsignUnknown, ToolError } from "./errors.js"
@@ -52,7 +53,14 @@ const Replayed = { replayed: Schema.optional(Schema.Boolean) }
 export const InboxEntry = Schema.Struct({ message: Message.json, read_at: Schema.NullOr(Schema.DateTimeUtc), acked_at: Schema.NullOr(Schema.DateTimeUtc) })
 const SentMessage = Schema.Struct({ message: Message.json, recipients: Schema.Array(Schema.String) })
 const SortieResult = Schema.Struct({ sortie: Sortie.json })
-const MaybeSortie = Schema.Struct({ sortie: Schema.NullOr(Sortie.json) })
+const SkippedSortie = Schema.Struct({ sortie_id: Schema.String, title: Schema.String, conflicts: Schema.Array(ReservationConflictEntry) })
+const NextSortie = Schema.Struct({
+  sortie: Schema.NullOr(Sortie.json),
+  /** With reserve_files: the reservations taken for the sortie's files, and the sorties passed over. */
+  reservations: Schema.optional(Schema.Array(Reservation.json)),
+  skipped: Schema.optional(Schema.Array(SkippedSortie))
+})
+const DependencyResult = Schema.Struct({ dependency: SortieDependency.json })
 const LockResult = Schema.Struct({ lock: Lock.json })
 const ReservationsResult = Schema.Struct({ reservations: Schema.Array(Reservation.json) })
 const ReceiptResult = Schema.Struct({ receipt: MessageRecipient.json })
@@ -236,11 +244,33 @@ const tools = {
     failure: ToolError
   }), setOnce),
   claim_next_sortie: write(Tool.make("claim_next_sortie", {
-    description: "Claim the most urgent open sortie (sortie is null when none is left).",
-    parameters: { mission_id: Schema.optional(Str("Only from this mission")), idempotency_key: IdempotencyKey },
-    success: withReplayed(MaybeSortie),
+    description: "Claim the most urgent ready sortie (sortie is null when none is ready). With reserve_files, only one whose files are free, reserving them for you; skipped lists who holds the others.",
+    parameters: {
+      mission_id: Schema.optional(Str("Only from this mission")),
+      reserve_files: Schema.optional(Bool("Also reserve its files exclusively")),
+      ttl: Ttl("30 minutes"),
+      idempotency_key: IdempotencyKey
+    },
+    success: withReplayed(NextSortie),
     failure: ToolError
   }), additive),
+  ready_sorties: read(Tool.make("ready_sorties", {
+    description: "Sorties ready to claim (open, unassigned, blockers closed), most urgent first.",
+    parameters: { mission_id: Schema.optional(Str("Only from this mission")), limit: Schema.optional(Int("At most (default 20)")) },
+    success: Schema.Struct({ sorties: Schema.Array(Sortie) }),
+    failure: ToolError
+  })),
+  add_dependency: write(Tool.make("add_dependency", {
+    description: "Record that a sortie depends on another: blocks (default; it waits until that one closes) or related.",
+    parameters: {
+      sortie_id: Str("The dependent sortie"),
+      depends_on_id: Str("The sortie it depends on"),
+      kind: Schema.optional(described(Schema.Literal("blocks", "related"), "Default blocks")),
+      idempotency_key: IdempotencyKey
+    },
+    success: withReplayed(DependencyResult),
+    failure: ToolError
+  }), setOnce),
   complete_sortie: write(Tool.make("complete_sortie", {
     description: "Mark your in-progress sortie done (final).",
     parameters: { id: Str("Sortie id"), idempotency_key: IdempotencyKey },
@@ -395,7 +425,7 @@ export const handlers = Effect.gen(function*() {
             reservations: yield* reservations.active({ callsign }),
             locks: (yield* locks.list()).filter((lock) => lock.holder_id === callsign),
             sorties: (yield* sorties.list({ assigned_to: callsign })).filter((s) => s.status !== "closed"),
-            ready: (yield* sorties.list({ status: "open" })).slice(0, READY_LIMIT)
+            ready: yield* sorties.ready({ limit: READY_LIMIT })
           }
         }))
         yield* session.set(callsign)
@@ -518,10 +548,23 @@ export const handlers = Effect.gen(function*() {
           "claim_next_sortie",
           callsign,
           params,
-          MaybeSortie,
-          Effect.map(sorties.claimNext(callsign, { mission_id: params.mission_id }), (next) => ({ sortie: Option.getOrNull(next) }))
+          NextSortie,
+          params.reserve_files === true
+            ? sorties.claimNext(callsign, { mission_id: params.mission_id, reserveFiles: true, ttl: params.ttl ?? "30 minutes" })
+            : Effect.map(sorties.claimNext(callsign, { mission_id: params.mission_id }), (next) => ({ sortie: Option.getOrNull(next) }))
         )
       ),
+    ready_sorties: (params) =>
+      asTool(Effect.map(sorties.ready({ mission_id: params.mission_id, limit: params.limit ?? 20 }), (list) => ({ sorties: list }))),
+    add_dependency: (params) =>
+      asTool(Effect.flatMap(session.current, (callsign) =>
+        idempotent(
+          "add_dependency",
+          Option.getOrUndefined(callsign),
+          params,
+          DependencyResult,
+          Effect.map(sorties.addDependency(params.sortie_id, params.depends_on_id, { kind: params.kind }), (dependency) => ({ dependency }))
+        ))),
     complete_sortie: (params) =>
       asPilot((callsign) =>
         idempotent("complete_sortie", callsign, params, SortieResult, Effect.map(sorties.complete(params.id, { callsign }), (sortie) => ({ sortie })))

@@ -11,6 +11,7 @@ import recovery from "./0003_recovery.js"
 import projectIdentity from "./0004_project_identity.js"
 import idempotency from "./0005_idempotency.js"
 import eventReads from "./0006_event_reads.js"
+import workGraph from "./0007_work_graph.js"
 
 /** Every migration by key, in order. */
 export const migrations = {
@@ -19,7 +20,8 @@ export const migrations = {
   "0003_recovery": recovery,
   "0004_project_identity": projectIdentity,
   "0005_idempotency": idempotency,
-  "0006_event_reads": eventReads
+  "0006_event_reads": eventReads,
+  "0007_work_graph": workGraph
 } as const
 
 /** The loader handed to `LibsqlMigrator`. */

@@ -29,6 +29,8 @@ export class ProjectionState {
   readonly projectKey: string
   readonly #tables: Map<ProjectionTable, Map<string, Row>>
   readonly #dirty: Map<ProjectionTable, Set<string>> | undefined
+  // The sorties each sortie blocks (its `blocks` dependents), so closing one finds them directly.
+  readonly #blocks: Map<string, Set<string>>
   /** How many events were applied (known or not). */
   events = 0
   /** The sequence of the last event applied (0 before any). */
@@ -37,9 +39,11 @@ export class ProjectionState {
   constructor(
     projectKey: string,
     tables?: Map<ProjectionTable, Map<string, Row>>,
-    trackDirty = false
+    trackDirty = false,
+    blocks?: Map<string, Set<string>>
   ) {
     this.projectKey = projectKey
+    this.#blocks = blocks ?? new Map()
     this.#tables = tables ?? new Map(projectionTables.map((table) => [table, new Map()]))
     this.#dirty = trackDirty ? new Map(projectionTables.map((table) => [table, new Set()])) : undefined
   }
@@ -49,7 +53,8 @@ export class ProjectionState {
     const copy = new ProjectionState(
       this.projectKey,
       new Map(Array.from(this.#tables, ([table, rows]) => [table, new Map(rows)])),
-      true
+      true,
+      new Map(Array.from(this.#blocks, ([id, dependents]) => [id, new Set(dependents)]))
     )
     copy.events = this.events
     copy.sequence = this.sequence
@@ -76,6 +81,28 @@ export class ProjectionState {
     const key = keyOf(tableSpecs[table], row)
     this.#tables.get(table)!.set(key, row)
     this.#dirty?.get(table)!.add(key)
+  }
+
+  /** Remove a row (if present). */
+  remove(table: ProjectionTable, key: Row): void {
+    const id = keyOf(tableSpecs[table], key)
+    if (this.#tables.get(table)!.delete(id)) this.#dirty?.get(table)!.add(id)
+  }
+
+  /** Record that `sortie` has (or no longer has) a `blocks` dependency on `dependsOn`. */
+  setBlocks(sortie: string, dependsOn: string, blocks: boolean): void {
+    const dependents = this.#blocks.get(dependsOn)
+    if (blocks) {
+      if (dependents === undefined) this.#blocks.set(dependsOn, new Set([sortie]))
+      else dependents.add(sortie)
+    } else {
+      dependents?.delete(sortie)
+    }
+  }
+
+  /** The sorties with a `blocks` dependency on `id`. */
+  blockedBy(id: string): ReadonlyArray<string> {
+    return Array.from(this.#blocks.get(id) ?? [])
   }
 
   /** Change some columns of an existing row; a row the log never created stays absent. */
@@ -154,6 +181,12 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
       return state.patch("missions", { id: event.data.mission_id }, () => ({ status: "in_progress", started_at: at }))
     case "mission_completed":
       return state.patch("missions", { id: event.data.mission_id }, () => ({ status: "completed", completed_at: at }))
+    case "mission_cancelled":
+      return state.patch("missions", { id: event.data.mission_id }, () => ({
+        status: "cancelled",
+        close_reason: event.data.reason,
+        completed_at: at
+      }))
     case "sortie_created": {
       const d = event.data
       return state.put("sorties", {
@@ -169,7 +202,10 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
         created_at: at,
         started_at: null,
         completed_at: null,
-        blocked_reason: null
+        blocked_reason: null,
+        unclosed_blockers: 0,
+        outcome: null,
+        close_reason: null
       })
     }
     case "sortie_claimed":
@@ -190,7 +226,43 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
         blocked_reason: null
       }))
     case "sortie_completed":
-      return state.patch("sorties", { id: event.data.sortie_id }, () => ({ status: "closed", completed_at: at }))
+      return closeSortie(state, event.data.sortie_id, { status: "closed", outcome: "completed", completed_at: at })
+    case "sortie_cancelled":
+      return closeSortie(state, event.data.sortie_id, {
+        status: "closed",
+        outcome: "cancelled",
+        close_reason: event.data.reason,
+        completed_at: at
+      })
+    case "sortie_updated": {
+      const d = event.data
+      return state.patch("sorties", { id: d.sortie_id }, () => ({
+        title: d.title,
+        description: d.description,
+        priority: d.priority,
+        files: json(d.files)
+      }))
+    }
+    case "sortie_dependency_added": {
+      const d = event.data
+      const edge = { sortie_id: d.sortie_id, depends_on_id: d.depends_on_id }
+      const previous = state.get("sortie_dependencies", edge)
+      state.put("sortie_dependencies", { project_key, ...edge, kind: d.kind, created_at: previous?.created_at ?? at })
+      state.setBlocks(d.sortie_id, d.depends_on_id, d.kind === "blocks")
+      const delta = (d.kind === "blocks" ? 1 : 0) - (previous?.kind === "blocks" ? 1 : 0)
+      if (delta !== 0 && unclosed(state, d.depends_on_id)) addBlockers(state, d.sortie_id, delta)
+      return
+    }
+    case "sortie_dependency_removed": {
+      const d = event.data
+      const edge = { sortie_id: d.sortie_id, depends_on_id: d.depends_on_id }
+      const previous = state.get("sortie_dependencies", edge)
+      if (previous === undefined) return
+      state.remove("sortie_dependencies", edge)
+      state.setBlocks(d.sortie_id, d.depends_on_id, false)
+      if (previous.kind === "blocks" && unclosed(state, d.depends_on_id)) addBlockers(state, d.sortie_id, -1)
+      return
+    }
     case "work_order_created": {
       const d = event.data
       return state.put("work_orders", {
@@ -293,4 +365,20 @@ const applyKnown = (state: ProjectionState, event: KnownEvent, at: number): void
       })
     }
   }
+}
+
+/** Whether the sortie exists and is not closed. */
+const unclosed = (state: ProjectionState, id: string): boolean => {
+  const row = state.get("sorties", { id })
+  return row !== undefined && row.status !== "closed"
+}
+
+const addBlockers = (state: ProjectionState, id: string, delta: number): void =>
+  state.patch("sorties", { id }, (row) => ({ unclosed_blockers: (row.unclosed_blockers as number) + delta }))
+
+/** A sortie closes (completed or cancelled): the sorties it blocks have one unclosed blocker fewer. */
+const closeSortie = (state: ProjectionState, id: string, change: Readonly<Record<string, Value>>): void => {
+  if (!unclosed(state, id)) return
+  state.patch("sorties", { id }, () => change)
+  for (const dependent of state.blockedBy(id)) addBlockers(state, dependent, -1)
 }

@@ -17,6 +17,7 @@ export const projectionTables = [
   "pilots",
   "missions",
   "sorties",
+  "sortie_dependencies",
   "work_orders",
   "checkpoints",
   "messages",
@@ -80,7 +81,8 @@ export const tableSpecs: { readonly [T in ProjectionTable]: TableSpec } = {
     "created_at",
     "started_at",
     "completed_at",
-    "created_by"
+    "created_by",
+    "close_reason"
   ]),
   sorties: spec("sorties", ["id"], [
     "id",
@@ -95,7 +97,17 @@ export const tableSpecs: { readonly [T in ProjectionTable]: TableSpec } = {
     "created_at",
     "started_at",
     "completed_at",
-    "blocked_reason"
+    "blocked_reason",
+    "unclosed_blockers",
+    "outcome",
+    "close_reason"
+  ]),
+  sortie_dependencies: spec("sortie_dependencies", ["sortie_id", "depends_on_id"], [
+    "project_key",
+    "sortie_id",
+    "depends_on_id",
+    "kind",
+    "created_at"
   ]),
   work_orders: spec("work_orders", ["id"], [
     "id",

@@ -86,13 +86,21 @@ export const MAX_BODY_CHARS = 1_048_576
 export const SortieStatus = Schema.Literal("open", "in_progress", "blocked", "closed")
 export type SortieStatus = typeof SortieStatus.Type
 
-/** Mission lifecycle: `pending → in_progress → completed`. */
-export const MissionStatus = Schema.Literal("pending", "in_progress", "completed")
+/** Mission lifecycle: `pending → in_progress → completed`; `cancelled` from either open state. */
+export const MissionStatus = Schema.Literal("pending", "in_progress", "completed", "cancelled")
 export type MissionStatus = typeof MissionStatus.Type
 
 /** Work order lifecycle: `pending → in_progress → completed`. */
 export const WorkOrderStatus = Schema.Literal("pending", "in_progress", "completed")
 export type WorkOrderStatus = typeof WorkOrderStatus.Type
+
+/** How a closed sortie ended: done (`complete`) or given up (`cancel`). */
+export const SortieOutcome = Schema.Literal("completed", "cancelled")
+export type SortieOutcome = typeof SortieOutcome.Type
+
+/** A dependency between sorties: `blocks` (the dependent cannot start before it closes) or `related` (informational). */
+export const DependencyKind = Schema.Literal("blocks", "related")
+export type DependencyKind = typeof DependencyKind.Type
 
 /** Message importance; `high` and `urgent` count as urgent in inbox filters. */
 export const Importance = Schema.Literal("low", "normal", "high", "urgent")

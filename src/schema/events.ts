@@ -9,7 +9,7 @@
  */
 import { DateTime, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
 import { createHash } from "node:crypto"
-import { CheckpointTrigger, Importance, JsonValue, SortieStatus, Timestamp } from "./common.js"
+import { CheckpointTrigger, DependencyKind, Importance, JsonValue, SortieStatus, Timestamp } from "./common.js"
 import type { JsonIssue } from "./json.js"
 import { isPlainJson, jsonIssue, jsonSizeIssue, nestingIssue } from "./json.js"
 
@@ -64,6 +64,13 @@ const payloadSchemas = <M extends Schema.Schema.Any>(Millis: M) => ({
   }),
   mission_started: Schema.Struct({ mission_id: Schema.String }),
   mission_completed: Schema.Struct({ mission_id: Schema.String }),
+  /** `Missions.cancel`: its unclosed sorties were cancelled first (each with its own `sortie_cancelled`). */
+  mission_cancelled: Schema.Struct({
+    mission_id: Schema.String,
+    from: Schema.String,
+    reason: Schema.String,
+    cancelled_sorties: Schema.Array(Schema.String)
+  }),
   sortie_created: Schema.Struct({
     sortie_id: Schema.String,
     mission_id: NullableString,
@@ -83,6 +90,34 @@ const payloadSchemas = <M extends Schema.Schema.Any>(Millis: M) => ({
     checkpoint_id: Schema.optional(NullableString)
   }),
   sortie_completed: Schema.Struct({ sortie_id: Schema.String, callsign: NullableString }),
+  /** `Sorties.cancel` (or `Missions.cancel`): closed with outcome `cancelled`; `callsign` held it. */
+  sortie_cancelled: Schema.Struct({
+    sortie_id: Schema.String,
+    callsign: NullableString,
+    from: SortieStatus,
+    reason: Schema.String
+  }),
+  /** `Sorties.update`: the editable fields as they are now (all of them, changed or not). */
+  sortie_updated: Schema.Struct({
+    sortie_id: Schema.String,
+    title: Schema.String,
+    description: NullableString,
+    priority: Schema.Number,
+    files: Schema.NullOr(Schema.Array(Schema.String)),
+    /** Which of them this update changed. */
+    changed: Schema.Array(Schema.String)
+  }),
+  /** `Sorties.addDependency`: `sortie_id` now depends on `depends_on_id` (a new edge, or a changed kind). */
+  sortie_dependency_added: Schema.Struct({
+    sortie_id: Schema.String,
+    depends_on_id: Schema.String,
+    kind: DependencyKind
+  }),
+  sortie_dependency_removed: Schema.Struct({
+    sortie_id: Schema.String,
+    depends_on_id: Schema.String,
+    kind: DependencyKind
+  }),
   work_order_created: Schema.Struct({
     work_order_id: Schema.String,
     sortie_id: NullableString,

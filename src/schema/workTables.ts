@@ -6,7 +6,7 @@
  */
 import { Model } from "@effect/sql"
 import { Schema } from "effect"
-import { CheckpointTrigger, JsonValue, MissionStatus, NullableJsonColumn, NullableTimestampColumn, Priority, SortieStatus, TimestampColumn, WorkOrderStatus } from "./common.js"
+import { CheckpointTrigger, DependencyKind, JsonValue, MissionStatus, NullableJsonColumn, NullableTimestampColumn, Priority, SortieOutcome, SortieStatus, TimestampColumn, WorkOrderStatus } from "./common.js"
 import { CheckpointId, MissionId, SortieId, WorkOrderId } from "./ids.js"
 
 
@@ -21,7 +21,9 @@ export class Mission extends Model.Class<Mission>("Mission")({
   created_at: TimestampColumn,
   started_at: NullableTimestampColumn,
   completed_at: NullableTimestampColumn,
-  created_by: Schema.NullOr(Schema.String)
+  created_by: Schema.NullOr(Schema.String),
+  /** Why the mission was cancelled (null unless `status` is `cancelled`). */
+  close_reason: Schema.NullOr(Schema.String)
 }) {}
 
 /** The path patterns a sortie touches, stored as a JSON array in `files`. */
@@ -40,8 +42,27 @@ export class Sortie extends Model.Class<Sortie>("Sortie")({
   files: NullableJsonColumn(SortieFiles),
   created_at: TimestampColumn,
   started_at: NullableTimestampColumn,
+  /** When the sortie closed (completed or cancelled). */
   completed_at: NullableTimestampColumn,
-  blocked_reason: Schema.NullOr(Schema.String)
+  blocked_reason: Schema.NullOr(Schema.String),
+  /**
+   * How many of its `blocks` dependencies are not closed yet: the sortie is ready (claimable)
+   * when it is open, unassigned and this is 0. See `Sorties.dependencies` for which they are.
+   */
+  unclosed_blockers: Schema.Int,
+  /** How a closed sortie ended: `completed` or `cancelled` (null while it is not closed). */
+  outcome: Schema.NullOr(SortieOutcome),
+  /** Why it was cancelled (null otherwise). */
+  close_reason: Schema.NullOr(Schema.String)
+}) {}
+
+/** One edge of the work graph: `sortie_id` depends on `depends_on_id`. */
+export class SortieDependency extends Model.Class<SortieDependency>("SortieDependency")({
+  project_key: Schema.String,
+  sortie_id: SortieId,
+  depends_on_id: SortieId,
+  kind: DependencyKind,
+  created_at: TimestampColumn
 }) {}
 
 /** A low-level task within a sortie. */

@@ -6,15 +6,16 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidInput, InvalidTransition, UndecodableRow } from "../errors.js"
-import { MissionNotFound } from "../errors.js"
-import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Title } from "../schema/common.js"
+import type { InvalidInput, UndecodableRow } from "../errors.js"
+import { InvalidTransition, MissionNotFound } from "../errors.js"
+import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Text, Title } from "../schema/common.js"
 import { Mission } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
+import { cancelMissionSorties } from "./internal/graph.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
 
 /** Input of `Missions.create`. */
@@ -65,6 +66,15 @@ export interface MissionsShape {
   readonly start: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → completed, setting `completed_at`. Appends `mission_completed`. */
   readonly complete: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
+  /**
+   * pending or in_progress → cancelled, recording `reason` (`close_reason`, `completed_at`): every
+   * sortie of the mission that is not closed is cancelled first (see `Sorties.cancel`), in the
+   * same transaction. Appends `sortie_cancelled` for each, then `mission_cancelled`.
+   */
+  readonly cancel: (
+    id: string,
+    reason: string
+  ) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** Counts of the mission's sorties by status, and the percentage closed (one consistent read). */
   readonly progress: (id: string) => Effect.Effect<MissionProgress, MissionNotFound | InvalidInput | SqlError>
 }
@@ -75,6 +85,7 @@ export class Missions extends Context.Tag("@fleettools/db/Missions")<Missions, M
 const decodeCreate = decodeInput(CreateMission)
 const decodeList = decodeInput(ListMissions)
 const decodeId = decodeInput(MissionId, "id")
+const decodeReason = decodeInput(Text({ min: 1, max: 65_536 }), "reason")
 const decodeMission = decodeRow("missions", Mission)
 const decodeMissions = decodeRows("missions", Mission)
 
@@ -171,6 +182,26 @@ export const make = Effect.gen(function*() {
     ({ emit }, id) => emit("mission_completed", { mission_id: id })
   )
 
+  const cancel: MissionsShape["cancel"] = (rawId, rawReason) =>
+    Effect.flatMap(Effect.all([decodeId(rawId), decodeReason(rawReason)]), ([id, reason]) =>
+      command("Missions.cancel", (ctx) =>
+        Effect.gen(function*() {
+          const { emit, now, projectKey, sql } = ctx
+          const current = yield* sql<{ readonly status: string }>`SELECT status FROM missions
+              WHERE id = ${id} AND project_key = ${projectKey}`
+          if (current.length === 0) return yield* new MissionNotFound({ id })
+          const from = current[0]!.status
+          if (from !== "pending" && from !== "in_progress") {
+            return yield* new InvalidTransition({ entity: "mission", id, from, to: "cancelled" })
+          }
+          const cancelled = yield* cancelMissionSorties(ctx, id, reason)
+          const rows = yield* sql`UPDATE missions SET status = 'cancelled', close_reason = ${reason}, completed_at = ${now}
+              WHERE id = ${id} AND project_key = ${projectKey} RETURNING *`
+          const mission = yield* toMission(rows[0])
+          yield* emit("mission_cancelled", { mission_id: id, from, reason, cancelled_sorties: cancelled })
+          return mission
+        })))
+
   const progress: MissionsShape["progress"] = (raw) =>
     Effect.flatMap(decodeId(raw), (id) =>
       query("Missions.progress", ({ projectKey, sql }) =>
@@ -197,7 +228,7 @@ export const make = Effect.gen(function*() {
           return { mission_id: id, total, by_status, percent }
         })))
 
-  return Missions.of({ create, get, list, start, complete, progress })
+  return Missions.of({ create, get, list, start, complete, cancel, progress })
 })
 
 /** The Missions service, built on the `SqlClient` and `FleetProject` in context. */

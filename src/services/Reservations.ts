@@ -5,28 +5,26 @@
  *
  * @module
  */
-import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Data, DateTime, Duration, Effect, Layer, Schema } from "effect"
+import { Context, DateTime, Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { ReservationConflict, ReservationNotHeld } from "../errors.js"
 import type { ReservationConflictEntry } from "../errors.js"
-import type { Meter } from "../paths/patterns.js"
-import {
-  compile,
-  overlapWork,
-  overlapsWithin,
-  PathPatterns,
-  storedComparisonForm,
-  TRANSACTION_OVERLAP_STEPS
-} from "../paths/patterns.js"
+import { overlapWork, PathPatterns, TRANSACTION_OVERLAP_STEPS } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
 import { Reservation } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
-import * as Rows from "./internal/rows.js"
+import {
+  COLUMNS,
+  decodeReservations as decodeRows,
+  findConflicts,
+  OverlapWorkExceeded,
+  ownByPattern,
+  selectActive,
+  writeReservations
+} from "./internal/reserve.js"
 import { decodeDuration, decodeInput } from "./internal/input.js"
-import type { Placed } from "./internal/paths.js"
 import { pathContext, placePaths } from "./internal/paths.js"
 
 /** Input of `Reservations.reserve`. */
@@ -132,80 +130,6 @@ const decodeCheck = decodeInput(CheckPaths)
 const decodeActive = decodeInput(ActiveReservationsOptions)
 const decodeTtl = decodeDuration("ttl")
 
-// Rows written by other tools may hold NULL in `exclusive` (the seed's default is true).
-const COLUMNS =
-  "id, project_key, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, reason, created_at, expires_at, released_at"
-
-interface ActiveRow {
-  readonly id: number
-  readonly callsign: string
-  readonly path_pattern: string
-  readonly exclusive: number
-  readonly expires_at: number
-}
-
-/** The project's active reservations (served by `idx_reservations_active`). */
-const selectActive = (sql: SqlClient.SqlClient, projectKey: string, now: number) =>
-  sql<ActiveRow>`SELECT id, callsign, path_pattern, COALESCE(exclusive, 1) AS exclusive, expires_at FROM reservations
-    WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
-
-/**
- * Every (requested pattern, other pilot's reservation) pair that conflicts, in request order; or
- * `undefined` when `meter` ran out before every pair was decided.
- */
-const findConflicts = (
-  rows: ReadonlyArray<ActiveRow>,
-  callsign: string,
-  paths: ReadonlyArray<Placed>,
-  exclusive: boolean,
-  caseInsensitive: boolean,
-  meter?: Meter
-): Array<ReservationConflictEntry> | undefined => {
-  const others = rows
-    .filter((row) => row.callsign !== callsign && (exclusive || row.exclusive !== 0))
-    .map((row) => ({ row, compiled: compile(storedComparisonForm(row.path_pattern, caseInsensitive)) }))
-  const conflicts: Array<ReservationConflictEntry> = []
-  for (const { key, path } of paths) {
-    const wanted = compile(key)
-    for (const { compiled, row } of others) {
-      const overlap = overlapsWithin(wanted, compiled, meter)
-      if (overlap === undefined) return undefined
-      if (overlap) {
-        conflicts.push({
-          path,
-          holder: row.callsign,
-          pattern: row.path_pattern,
-          exclusive: row.exclusive !== 0,
-          expires_at: DateTime.unsafeMake(row.expires_at)
-        })
-      }
-    }
-  }
-  return conflicts
-}
-
-/** The conflict check of a reserve needed more work than a write transaction may spend on it. */
-class OverlapWorkExceeded extends Data.TaggedError("OverlapWorkExceeded") {}
-
-/** The pilot's active rows grouped by comparison form (stored patterns may predate canonicalisation). */
-const ownByPattern = (
-  rows: ReadonlyArray<ActiveRow>,
-  callsign: string,
-  caseInsensitive: boolean
-): Map<string, Array<number>> => {
-  const byPattern = new Map<string, Array<number>>()
-  for (const row of rows) {
-    if (row.callsign !== callsign) continue
-    const key = storedComparisonForm(row.path_pattern, caseInsensitive)
-    const ids = byPattern.get(key)
-    if (ids === undefined) byPattern.set(key, [row.id])
-    else ids.push(row.id)
-  }
-  return byPattern
-}
-
-const decodeRows = Rows.decodeRows("reservations", Reservation)
-
 /** Build the Reservations service (needs `SqlClient` and `FleetProject`). */
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
@@ -249,43 +173,14 @@ export const make = Effect.gen(function*() {
           // Built from validated rows: skipping the schema check keeps a long list cheap under the lock.
           if (conflicts.length > 0) return yield* new ReservationConflict({ conflicts }, true)
 
-          const expiresAt = now + ttl
-          const own = ownByPattern(active, input.callsign, caseInsensitive)
-          const renewIds = paths.flatMap(({ key }) => own.get(key) ?? [])
-          const fresh = paths.filter(({ key }) => !own.has(key))
-          const renewed = renewIds.length === 0 ? [] : yield* sql`UPDATE reservations
-              SET expires_at = ${expiresAt}, exclusive = ${exclusive ? 1 : 0}, reason = ${reason}
-              WHERE project_key = ${projectKey} AND ${sql.in("id", renewIds)}
-              RETURNING ${sql.literal(COLUMNS)}`
-          const inserted = fresh.length === 0 ? [] : yield* sql`INSERT INTO reservations
-              (project_key, callsign, path_pattern, exclusive, reason, created_at, expires_at, released_at)
-              VALUES ${
-            sql.csv(fresh.map(({ path }) =>
-              sql`(${projectKey}, ${input.callsign}, ${path}, ${exclusive ? 1 : 0}, ${reason}, ${now}, ${expiresAt}, NULL)`
-            ))
-          }
-              RETURNING ${sql.literal(COLUMNS)}`
-          const renewedRows = yield* decodeRows(renewed)
-          const insertedRows = yield* decodeRows(inserted)
-          const byPattern = new Map<string, Array<Reservation>>()
-          for (const row of [...renewedRows, ...insertedRows].sort((a, b) => a.id - b.id)) {
-            const key = storedComparisonForm(row.path_pattern, caseInsensitive)
-            byPattern.set(key, [...(byPattern.get(key) ?? []), row])
-          }
-          const result = paths.flatMap(({ key }) => byPattern.get(key) ?? [])
-          const renewedSet = new Set<number>(renewIds)
-          yield* emit("file_reserved", {
+          return yield* writeReservations({ emit, now, projectKey, sql }, active, {
             callsign: input.callsign,
-            reservations: result.map((row) => ({
-              reservation_id: row.id,
-              path_pattern: row.path_pattern,
-              renewed: renewedSet.has(row.id)
-            })),
+            paths,
             exclusive,
             reason,
-            expires_at: DateTime.unsafeMake(expiresAt)
+            expiresAt: now + ttl,
+            caseInsensitive
           })
-          return result
         }))
       const again = (bounded: boolean) => Effect.zipRight(prepare, attempt(bounded))
       return yield* attempt(true).pipe(

@@ -8,16 +8,20 @@
  * @module
  */
 import type { SqlError } from "@effect/sql/SqlError"
+import type { Duration } from "effect"
 import { Context, Effect, Layer, Option, Schema } from "effect"
-import type { InvalidInput, InvalidTransition, UndecodableRow } from "../errors.js"
-import { MissionNotFound, SortieAlreadyClaimed, SortieNotFound } from "../errors.js"
+import type { DependencyCycle, InvalidInput, UndecodableRow } from "../errors.js"
+import { InvalidTransition, MissionNotFound, SortieAlreadyClaimed, SortieNotFound, SortieNotReady } from "../errors.js"
 import { PathPattern } from "../paths/patterns.js"
 import { FleetProject } from "../Project.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Title } from "../schema/common.js"
+import type { SortieDependency } from "../schema/workTables.js"
 import { Sortie } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
+import type { AddDependencyOptions, FileClaim, ReadyOptions, SortieDependencies, UpdateSortie } from "./internal/graph.js"
+import { makeGraph, unblockDependents, unclosedBlockers } from "./internal/graph.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { pathContext, placePaths } from "./internal/paths.js"
@@ -50,9 +54,22 @@ export type ListSorties = typeof ListSorties.Encoded
 /** Options of `Sorties.claimNext`. */
 export const ClaimNextOptions = Schema.Struct({
   /** Only claim a sortie of this mission (which must exist in this project). */
-  mission_id: Schema.optional(MissionId)
+  mission_id: Schema.optional(MissionId),
+  /** Also reserve the claimed sortie's files exclusively (see `ClaimNextWithFiles`). */
+  reserveFiles: Schema.optional(Schema.Boolean),
+  /** With `reserveFiles`: the reservations' reason (default `sortie <id>`). */
+  reason: Schema.optional(Schema.NullOr(LongText))
 })
-export type ClaimNextOptions = typeof ClaimNextOptions.Encoded
+export type ClaimNextOptions = Omit<typeof ClaimNextOptions.Encoded, "reserveFiles" | "reason"> & {
+  readonly reserveFiles?: false | undefined
+}
+
+/** Options of `Sorties.claimNext` that also reserve the claimed sortie's files. */
+export type ClaimNextWithFiles = Omit<typeof ClaimNextOptions.Encoded, "reserveFiles"> & {
+  readonly reserveFiles: true
+  /** How long the reservations last (e.g. `"30 minutes"` or milliseconds), from 1 ms to one year. */
+  readonly ttl: Duration.DurationInput
+}
 
 /**
  * Who is acting, for `block`, `unblock`, `release` and `complete`. When `callsign` is given, the
@@ -78,21 +95,82 @@ export interface SortiesShape {
   /**
    * Claim this sortie for `callsign` (open → in_progress) with one guarded `UPDATE`: only an open,
    * unassigned sortie can be claimed, so of several racing claimers exactly one wins; the others
-   * get `SortieAlreadyClaimed`. Appends `sortie_claimed`.
+   * get `SortieAlreadyClaimed`. An open sortie still waiting on `blocks` dependencies fails with
+   * `SortieNotReady`. Appends `sortie_claimed`.
    */
   readonly claim: (
     id: string,
     callsign: string
-  ) => Effect.Effect<Sortie, SortieNotFound | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
+  ) => Effect.Effect<Sortie, SortieNotFound | SortieAlreadyClaimed | SortieNotReady | InvalidInput | UndecodableRow | SqlError>
   /**
-   * Pick the most urgent open sortie (lowest priority number, then oldest, then id) and claim it
-   * for `callsign` in the same write transaction. `None` when nothing is claimable.
+   * Pick the most urgent ready sortie (see `ready`: lowest priority number, then oldest, then id)
+   * and claim it for `callsign` in the same write transaction. `None` when nothing is ready.
    * Appends `sortie_claimed` when a sortie was claimed.
+   *
+   * With `{ reserveFiles: true, ttl }`: the most urgent ready sortie whose `files` overlap no
+   * active reservation of another pilot is claimed and its files reserved exclusively for the
+   * claimer until `ttl` — one transaction, appending `sortie_claimed` and `file_reserved`. The
+   * result names the sortie (or null), the reservations, and the more urgent ready sorties
+   * skipped because of a file conflict, with the reservations in their way.
    */
-  readonly claimNext: (
-    callsign: string,
-    options?: ClaimNextOptions
-  ) => Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+  readonly claimNext: {
+    (
+      callsign: string,
+      options: ClaimNextWithFiles
+    ): Effect.Effect<FileClaim, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+    (
+      callsign: string,
+      options?: ClaimNextOptions
+    ): Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+  }
+  /**
+   * Ready work: open, unassigned sorties none of whose `blocks` dependencies is unclosed, most
+   * urgent first, then oldest, then id. Reads the readiness cache (`unclosed_blockers`) through
+   * an index, so it costs the same however large the graph.
+   */
+  readonly ready: (
+    options?: ReadyOptions
+  ) => Effect.Effect<ReadonlyArray<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+  /**
+   * `sortie_id` depends on `depends_on_id` (both must exist in this project). Kind `blocks`
+   * (default): the sortie is not ready before `depends_on_id` closes; one that would close a
+   * cycle of `blocks` edges (a sortie on itself included) fails with `DependencyCycle` naming
+   * the path. Kind `related`: informational. Adding an existing dependency again changes its
+   * kind, or does nothing when the kind is the same. Appends `sortie_dependency_added` when
+   * anything changed.
+   */
+  readonly addDependency: (
+    sortie_id: string,
+    depends_on_id: string,
+    options?: AddDependencyOptions
+  ) => Effect.Effect<SortieDependency, SortieNotFound | DependencyCycle | InvalidInput | UndecodableRow | SqlError>
+  /**
+   * Remove the dependency, returning it (`None` when there was none). A sortie whose last
+   * unclosed blocker this was becomes ready. Appends `sortie_dependency_removed`.
+   */
+  readonly removeDependency: (
+    sortie_id: string,
+    depends_on_id: string
+  ) => Effect.Effect<Option.Option<SortieDependency>, InvalidInput | UndecodableRow | SqlError>
+  /** What the sortie depends on and what depends on it, each with its kind, title and status. */
+  readonly dependencies: (id: string) => Effect.Effect<SortieDependencies, SortieNotFound | InvalidInput | SqlError>
+  /**
+   * Change the title, description, priority or files of a sortie that is not closed
+   * (`InvalidTransition` from `closed` otherwise). Appends `sortie_updated` when anything changed.
+   */
+  readonly update: (
+    id: string,
+    patch: UpdateSortie
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
+  /**
+   * Close a sortie that is not closed yet (open, in progress or blocked) as cancelled:
+   * `status` `closed`, `outcome` `cancelled`, `close_reason` = `reason`. Its dependents lose it
+   * as a blocker, exactly as when it completes. Appends `sortie_cancelled`.
+   */
+  readonly cancel: (
+    id: string,
+    reason: string
+  ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → blocked, recording `reason`. Appends `sortie_blocked`. */
   readonly block: (
     id: string,
@@ -109,7 +187,10 @@ export interface SortiesShape {
     id: string,
     options?: SortieActor
   ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
-  /** in_progress → closed (final). Appends `sortie_completed`. */
+  /**
+   * in_progress → closed (final), `outcome` `completed`; its dependents lose it as a blocker.
+   * Appends `sortie_completed`.
+   */
   readonly complete: (
     id: string,
     options?: SortieActor
@@ -138,6 +219,7 @@ interface CurrentState {
 export const make = Effect.gen(function*() {
   const { command, query } = yield* makeCommands
   const context = pathContext(yield* FleetProject)
+  const graph = makeGraph({ command, query }, context)
 
   const toSortie = (row: unknown) => decodeSortie(row)
 
@@ -203,20 +285,41 @@ export const make = Effect.gen(function*() {
         Effect.gen(function*() {
           const rows = yield* sql`UPDATE sorties SET status = 'in_progress', assigned_to = ${callsign}, started_at = ${now}
               WHERE id = ${id} AND project_key = ${projectKey} AND status = 'open' AND assigned_to IS NULL
+                AND unclosed_blockers = 0
               RETURNING *`
           if (rows.length === 0) {
             const current = yield* sql<CurrentState>`SELECT status, assigned_to FROM sorties
                 WHERE id = ${id} AND project_key = ${projectKey}`
-            return yield* current.length === 0
-              ? Effect.fail(new SortieNotFound({ id }))
-              : Effect.fail(new SortieAlreadyClaimed({ id, assigned_to: current[0]!.assigned_to, status: current[0]!.status }))
+            if (current.length === 0) return yield* new SortieNotFound({ id })
+            const { assigned_to, status } = current[0]!
+            if (status === "open" && assigned_to === null) {
+              return yield* new SortieNotReady({ id, blockers: yield* unclosedBlockers({ projectKey, sql }, id) })
+            }
+            return yield* new SortieAlreadyClaimed({ id, assigned_to, status })
           }
           const sortie = yield* toSortie(rows[0])
           yield* emit("sortie_claimed", { sortie_id: sortie.id, callsign })
           return sortie
         })))
 
-  const claimNext: SortiesShape["claimNext"] = (rawCallsign, rawOptions = {}) =>
+  function claimNext(
+    callsign: string,
+    options: ClaimNextWithFiles
+  ): Effect.Effect<FileClaim, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+  function claimNext(
+    callsign: string,
+    options?: ClaimNextOptions
+  ): Effect.Effect<Option.Option<Sortie>, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
+  function claimNext(rawCallsign: string, rawOptions: ClaimNextOptions | ClaimNextWithFiles = {}) {
+    // Untyped callers may pass anything: only an object asking for files takes that path.
+    if (typeof rawOptions === "object" && rawOptions !== null && rawOptions.reserveFiles === true) {
+      const { ttl, ...rest } = rawOptions
+      return Effect.flatMap(decodeClaimNext(rest), (options) => graph.claimWithFiles(rawCallsign, options, ttl))
+    }
+    return claimReady(rawCallsign, rawOptions)
+  }
+
+  const claimReady = (rawCallsign: string, rawOptions: ClaimNextOptions) =>
     Effect.flatMap(Effect.all([decodeCallsign(rawCallsign), decodeClaimNext(rawOptions)]), ([callsign, options]) =>
       command("Sorties.claimNext", (ctx) =>
         Effect.gen(function*() {
@@ -230,10 +333,10 @@ export const make = Effect.gen(function*() {
           const rows = yield* sql`UPDATE sorties SET status = 'in_progress', assigned_to = ${callsign}, started_at = ${now}
               WHERE id = (
                 SELECT id FROM sorties
-                WHERE project_key = ${projectKey} AND status = 'open' AND assigned_to IS NULL ${inMission}
+                WHERE project_key = ${projectKey} AND status = 'open' AND assigned_to IS NULL AND unclosed_blockers = 0 ${inMission}
                 ORDER BY priority, created_at, id
                 LIMIT 1
-              ) AND project_key = ${projectKey} AND status = 'open' AND assigned_to IS NULL
+              ) AND project_key = ${projectKey} AND status = 'open' AND assigned_to IS NULL AND unclosed_blockers = 0
               RETURNING *`
           if (rows.length === 0) return Option.none()
           const sortie = yield* toSortie(rows[0])
@@ -336,13 +439,33 @@ export const make = Effect.gen(function*() {
         actor,
         "in_progress",
         "closed",
-        ({ now, projectKey, sql }) =>
-          sql`UPDATE sorties SET status = 'closed', completed_at = ${now}
-              WHERE id = ${id} AND project_key = ${projectKey} AND status = 'in_progress' RETURNING *`,
+        (ctx) =>
+          Effect.tap(
+            ctx.sql`UPDATE sorties SET status = 'closed', outcome = 'completed', completed_at = ${ctx.now}
+                WHERE id = ${id} AND project_key = ${ctx.projectKey} AND status = 'in_progress' RETURNING *`,
+            (rows) => rows.length === 0 ? Effect.void : unblockDependents(ctx, id)
+          ),
         ({ emit }, sortie) => emit("sortie_completed", { sortie_id: sortie.id, callsign: sortie.assigned_to })
       ))
 
-  return Sorties.of({ create, get, list, claim, claimNext, block, unblock, release, complete })
+  const { addDependency, cancel, dependencies, ready, removeDependency, update } = graph
+  return Sorties.of({
+    create,
+    get,
+    list,
+    claim,
+    claimNext,
+    block,
+    unblock,
+    release,
+    complete,
+    ready,
+    addDependency,
+    removeDependency,
+    dependencies,
+    update,
+    cancel
+  })
 })
 
 /** The Sorties service, built on the `SqlClient` and `FleetProject` in context. */

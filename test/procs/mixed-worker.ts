@@ -1,7 +1,8 @@
 /**
  * The mixed command loop of the crash test and the soak: one pilot doing a bit of everything on
  * `{projectPath}/.fleet/fleet.db` — register, heartbeat, missions, sorties (create, claim, block,
- * unblock, checkpoint, complete, release), work orders, reservations, locks, mail, cursors.
+ * unblock, checkpoint, complete, release), the work graph (dependencies, edits, cancellations, a
+ * claim that reserves files), work orders, reservations, locks, mail, cursors.
  *
  * Usage: `mixed-worker.ts <json>` with `{ projectPath, callsign, peers, report, durationMs,
  * goFile?, readyDir?, workers? }`:
@@ -63,7 +64,9 @@ const EXPECTED = new Set([
   "UnknownRecipient",
   "MissionNotFound",
   "SortieNotFound",
-  "WorkOrderNotFound"
+  "WorkOrderNotFound",
+  "DependencyCycle",
+  "SortieNotReady"
 ])
 
 const PATHS = ["src/a.ts", "src/b/**", "docs/*.md", "src/**", "test/x.test.ts", "README.md", "src/b/c.ts", "bench/**"]
@@ -114,6 +117,7 @@ const program = Effect.gen(function*() {
   const held: Array<string> = []
   const heldLocks: Array<Lock> = []
   const startedOrders: Array<string> = []
+  const known: Array<string> = []
   let mission: string | undefined
   const ops = (op: string, table: string, id: string | number) => {
     if (options.report === "ops") print({ op, table, id })
@@ -136,6 +140,28 @@ const program = Effect.gen(function*() {
         ...(mission !== undefined && randomInt(2) === 0 ? { mission_id: mission } : {})
       })
       ops("createSortie", "sorties", created.id)
+      known.push(created.id)
+      if (known.length > 50) known.shift()
+    })],
+    ["graph", 8, Effect.gen(function*() {
+      if (known.length < 2) return
+      const choice = randomInt(10)
+      if (choice < 4) {
+        yield* sorties.addDependency(pick(known), pick(known), { kind: randomInt(4) === 0 ? "related" : "blocks" })
+      } else if (choice < 6) {
+        yield* sorties.removeDependency(pick(known), pick(known))
+      } else if (choice < 7) {
+        yield* sorties.update(pick(known), { priority: randomInt(5), files: [pick(PATHS)] })
+      } else if (choice < 8) {
+        yield* sorties.cancel(pick(known), "not needed")
+      } else if (choice < 9 || mission === undefined) {
+        const claim = yield* sorties.claimNext(me, { reserveFiles: true, ttl: "60 seconds" })
+        if (claim.sortie !== null) held.push(claim.sortie.id)
+        for (const row of claim.reservations) ops("claimWithFiles", "reservations", row.id)
+      } else {
+        yield* missions.cancel(mission, "scope cut")
+        mission = undefined
+      }
     })],
     ["claimNext", 10, Effect.gen(function*() {
       const claimed = yield* sorties.claimNext(me)

@@ -31,7 +31,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url))
  * Every kind of command, so that every event type is in the log: pilots, missions, sorties
  * through every status, work orders, checkpoints, mail with receipts, reservations (reserved,
  * re-reserved, renewed, released, expired), locks (acquired, extended, released, taken over
- * after expiry), cursor resets and commits. Uses the TestClock for expiries.
+ * after expiry), cursor resets and commits, and the work graph's commands. Uses the TestClock for expiries.
  */
 export const fullWorkload = Effect.gen(function*() {
   const pilots = yield* Pilots
@@ -113,6 +113,24 @@ export const fullWorkload = Effect.gen(function*() {
   yield* cursors.reset("replayer", 1)
   yield* cursors.commit("other", 3)
 
+  // The work graph: dependencies (added, re-kinded, removed), an edit, a claim that reserves the
+  // sortie's files, a completion that unblocks, cancellations of a sortie and of a mission.
+  const g1 = yield* sorties.create({ title: "graph root", files: ["lib/**"] })
+  const g2 = yield* sorties.create({ title: "graph leaf", files: ["lib/leaf.ts"] })
+  const g3 = yield* sorties.create({ title: "graph side" })
+  yield* sorties.addDependency(g2.id, g1.id)
+  yield* sorties.addDependency(g3.id, g1.id, { kind: "related" })
+  yield* sorties.addDependency(g3.id, g2.id)
+  yield* sorties.addDependency(g3.id, g1.id, { kind: "blocks" })
+  yield* sorties.removeDependency(g3.id, g2.id)
+  yield* sorties.update(g2.id, { title: "graph leaf, renamed", priority: 0 })
+  yield* sorties.claimNext("viper-3", { reserveFiles: true, ttl: "1 hour" })
+  yield* sorties.complete(g1.id).pipe(Effect.ignore)
+  const doomed = yield* missions.create({ title: "doomed" })
+  yield* sorties.create({ title: "doomed work", mission_id: doomed.id })
+  yield* missions.cancel(doomed.id, "scope cut")
+  yield* sorties.cancel(g3.id, "superseded")
+
   yield* missions.complete(mission.id).pipe(Effect.ignore)
   yield* sorties.complete(s1.id).pipe(Effect.ignore)
   return { mission, sorties: [s1, s2, s3, s4] as const, messages: [sent.message, second.message] as const }
@@ -127,6 +145,8 @@ export const dumpProjections = Effect.gen(function*() {
     dump[table] = table === "message_recipients"
       ? yield* sql`SELECT r.* FROM message_recipients r JOIN messages m ON m.id = r.message_id
           WHERE m.project_key = ${projectKey} ORDER BY r.message_id, r.callsign`
+      : table === "sortie_dependencies"
+      ? yield* sql`SELECT * FROM sortie_dependencies WHERE project_key = ${projectKey} ORDER BY sortie_id, depends_on_id`
       : yield* sql`SELECT * FROM ${sql(table)} WHERE project_key = ${projectKey} ORDER BY id`
   }
   dump.events = yield* sql`SELECT COUNT(*) AS n, MAX(id) AS last FROM events WHERE project_key = ${projectKey}`
@@ -244,13 +264,15 @@ export const shiftedClock = (offsetMs: number): Clock.Clock => {
 /**
  * Invariants of the event log itself, checked from the outside (the log is the external record
  * of a multi-process run): lock leases on a key never overlap and fences strictly increase;
- * every sortie moves only along its state machine; two pilots never hold overlapping
+ * every sortie moves only along its state machine, and is never claimed while one of its `blocks`
+ * dependencies is unclosed; two pilots never hold overlapping
  * reservations at once when either is exclusive. Returns the violations (empty when sound).
  */
 export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> => {
   const violations: Array<string> = []
   const leases = new Map<string, { fence: number; expires_at: number; released: boolean; holder: string }>()
   const sortieStatus = new Map<string, string>()
+  const blockers = new Map<string, Set<string>>()
   const reservations = new Map<number, { callsign: string; pattern: string; exclusive: boolean; expires_at: number; released: boolean }>()
   for (const event of events) {
     if (!event.known) continue
@@ -300,7 +322,27 @@ export const logInvariants = (events: ReadonlyArray<FleetEvent>): Array<string> 
         }
         const [froms, to] = allowed[event.type]!
         if (from === undefined || !froms.includes(from)) violations.push(`#${event.sequence}: ${event.type} of ${id} from ${from}`)
+        if (event.type === "sortie_claimed") {
+          for (const blocker of blockers.get(id) ?? []) {
+            if (sortieStatus.get(blocker) !== "closed") violations.push(`#${event.sequence}: ${id} claimed while its blocker ${blocker} is ${sortieStatus.get(blocker)}`)
+          }
+        }
         sortieStatus.set(id, to)
+        break
+      }
+      case "sortie_cancelled": {
+        const from = sortieStatus.get(event.data.sortie_id)
+        if (from === undefined || from === "closed") violations.push(`#${event.sequence}: sortie_cancelled of ${event.data.sortie_id} from ${from}`)
+        sortieStatus.set(event.data.sortie_id, "closed")
+        break
+      }
+      case "sortie_dependency_added":
+      case "sortie_dependency_removed": {
+        const d = event.data
+        const set = blockers.get(d.sortie_id) ?? new Set<string>()
+        if (event.type === "sortie_dependency_added" && d.kind === "blocks") set.add(d.depends_on_id)
+        else set.delete(d.depends_on_id)
+        blockers.set(d.sortie_id, set)
         break
       }
       case "file_reserved": {

@@ -234,6 +234,12 @@ const run = (
     yield* missions.start(mission.id)
     const created = yield* Effect.forEach(plan(options.sorties), (s, i) =>
       sorties.create({ title: s.title, mission_id: mission.id, files: [...s.files], priority: i % 5 === 4 ? 2 : 1 }))
+    // A small work graph, so blocked work visibly becomes ready: each shared-files tidy-up waits
+    // on the two sorties before it, and a module's next pass on its previous one.
+    for (const [i, sortie] of created.entries()) {
+      const blockers = i % 5 === 4 ? [i - 1, i - 2] : i >= MODULES.length ? [i - MODULES.length] : []
+      for (const b of blockers) yield* sorties.addDependency(sortie.id, created[b]!.id)
+    }
     const labels = new Map(created.map((s, i) => [s.id as string, `S${i + 1}`]))
     const label = (id: string) => labels.get(id) ?? id
     const callsigns = CALLSIGNS.slice(0, options.pilots)

@@ -12,6 +12,7 @@ import { Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../../
 import { common } from "../options.js"
 import { withDatabase } from "../connection.js"
 import * as Render from "../render.js"
+import { blockedTable, waitingOn } from "./graph.js"
 
 const read = withDatabase
 
@@ -93,7 +94,7 @@ export const missionsTable = (
   ], "no missions")
 
 /** Every mission (optionally of one status) with its progress. */
-export const missionsWithProgress = (status?: "pending" | "in_progress" | "completed") =>
+export const missionsWithProgress = (status?: Mission["status"]) =>
   Effect.gen(function*() {
     const missions = yield* Missions
     const list = yield* missions.list(status === undefined ? {} : { status })
@@ -143,7 +144,10 @@ export const sorties = Command.make("sorties", {
     Options.optional
   ),
   mission: Options.text("mission").pipe(Options.withDescription("Only sorties of this mission id"), Options.optional),
-  assignedTo: Options.text("assigned-to").pipe(Options.withDescription("Only sorties assigned to this callsign"), Options.optional)
+  assignedTo: Options.text("assigned-to").pipe(Options.withDescription("Only sorties assigned to this callsign"), Options.optional),
+  blocked: Options.boolean("blocked").pipe(
+    Options.withDescription("Only sorties waiting on unclosed blockers (dependencies), with what they wait on")
+  )
 }, (options) =>
   Effect.gen(function*() {
     const list = yield* (yield* Sorties).list({
@@ -151,6 +155,14 @@ export const sorties = Command.make("sorties", {
       ...Option.match(options.mission, { onNone: () => ({}), onSome: (mission_id) => ({ mission_id }) }),
       ...Option.match(options.assignedTo, { onNone: () => ({}), onSome: (assigned_to) => ({ assigned_to }) })
     })
+    if (options.blocked) {
+      const waiting = yield* Effect.forEach(
+        list.filter((s) => s.status !== "closed" && s.unclosed_blockers > 0),
+        (sortie) => Effect.map(waitingOn(sortie), (waiting) => ({ sortie, waiting }))
+      )
+      if (options.json) return yield* Render.json(waiting.map(({ sortie, waiting }) => ({ ...sortie, waiting_on: waiting })))
+      return yield* Render.lines(blockedTable(waiting))
+    }
     if (options.json) return yield* Render.json(list)
     yield* Render.lines(sortiesTable(list))
   }).pipe(read(options, { mustExist: true }))).pipe(Command.withDescription("List sorties in claim order (priority, then oldest)"))
@@ -158,7 +170,7 @@ export const sorties = Command.make("sorties", {
 /** `fleet-db missions` */
 export const missions = Command.make("missions", {
   ...common,
-  status: Options.choice("status", ["pending", "in_progress", "completed"]).pipe(
+  status: Options.choice("status", ["pending", "in_progress", "completed", "cancelled"]).pipe(
     Options.withDescription("Only missions with this status"),
     Options.optional
   )
