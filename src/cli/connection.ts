@@ -10,7 +10,7 @@
 import { Config, Context, Effect, Layer, Option } from "effect"
 import { accessSync, constants, existsSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
-import { DatabaseOpenError, FleetDb } from "../index.js"
+import { DatabaseOpenError, DatabaseUrl, FleetDb } from "../index.js"
 import { type FoundBy, findProject } from "./discover.js"
 import { DatabaseMissing, UsageError } from "./errors.js"
 
@@ -56,13 +56,7 @@ const env = Config.all({
   projectKey: Config.option(Config.string("FLEET_PROJECT_KEY"))
 })
 
-const filePathOfUrl = (raw: string): Option.Option<string> => {
-  const text = raw.trim()
-  if (!text.startsWith("file:") || text === "file::memory:") return Option.none()
-  return Option.some(resolve(decodeURIComponent(
-    text.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "").replace(/\?.*$/, "")
-  )))
-}
+const filePathOfUrl = (raw: string): Option.Option<string> => Option.fromNullable(DatabaseUrl.filePath(raw))
 
 /** Resolve the shared options (and `FLEET_DB_URL` / `FLEET_PROJECT_KEY`) to a target. */
 export const resolveTarget = (connection: Connection): Effect.Effect<Target, UsageError> =>
@@ -125,13 +119,13 @@ export const writable = (path: string): boolean => {
 /** A `file:` URL in SQLite's read-only mode (`?mode=ro`); other URLs have none. */
 const readOnlyUrl = (url: string): Option.Option<string> => {
   const text = url.trim()
-  if (!text.startsWith("file:") || text === "file::memory:") return Option.none()
+  if (!text.startsWith("file:") || DatabaseUrl.isMemory(text)) return Option.none()
   return Option.some(`${text.replace(/\?.*$/, "")}?mode=ro`)
 }
 
 /** Where the target's database is, for messages. */
 export const describeTarget = (target: Target): string =>
-  target._tag === "File" ? target.path : target.url.replace(/\?.*$/, "")
+  target._tag === "File" ? target.path : DatabaseUrl.redact(target.url)
 
 /** The flags that select this target again (for hints and for the demo's pilot processes). */
 export const targetArgs = (target: Target): ReadonlyArray<string> =>
@@ -147,7 +141,7 @@ export const databaseLayer = (target: Target, options: { readonly mustExist: boo
   const missing = (path: string) =>
     new DatabaseMissing({
       message: `no FleetTools database at ${path}; run \`fleet-db init${
-        target._tag === "File" ? ` --project ${target.dir}` : ` --url ${target.url}`
+        target._tag === "File" ? ` --project ${target.dir}` : ` --url ${DatabaseUrl.redact(target.url)}`
       }\` first, or pass --project DIR / --url URL`
     })
   return Layer.unwrapEffect(Effect.gen(function*() {
