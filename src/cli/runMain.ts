@@ -25,6 +25,14 @@ export const runMain = (argv: ReadonlyArray<string>): void => {
   NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
     disableErrorReporting: true,
     // The program's value is its exit code; it only ends otherwise when interrupted (Ctrl-C).
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
+    teardown: (exit, onExit) => {
+      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130
+      // Done, and the output written: end now rather than when the event loop drains, which would
+      // first run the full garbage collection the closed database asked for in the background
+      // (see the library's release.ts; tens of milliseconds, and useless to a process that exits).
+      // Output still queued (a pipe can be asynchronous, e.g. on macOS) waits for the drain.
+      if (code === 0 && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(0)
+      onExit(code)
+    }
   })
 }
