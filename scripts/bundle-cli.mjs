@@ -85,6 +85,8 @@ const buildCommandLine = async (root, outdir, external) => {
     footer: { js: "\n})" }
   })
   const [output] = result.outputFiles
+  // loadBundle.ts reads it as Latin-1 (no UTF-8 decoding): esbuild escapes non-ASCII by default.
+  if (output.contents.some((byte) => byte > 0x7f)) throw new Error("the command-line bundle is not ASCII")
   const name = `cli-${createHash("sha256").update(output.contents).digest("hex").slice(0, 16)}.js`
   mkdirSync(outdir, { recursive: true })
   writeFileSync(join(outdir, name), output.contents)

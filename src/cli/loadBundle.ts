@@ -63,7 +63,8 @@ export const loadBundle = (url: URL): Bundle => {
   const filename = fileURLToPath(url)
   const cachePath = `${filename.replace(/\.js$/, "")}.cache`
   const cachedData = readCache(cachePath)
-  const script = new Script(readFileSync(filename, "utf8"), { filename, cachedData })
+  // The bundle is ASCII (checked by the build): read as Latin-1, the string needs no decoding.
+  const script = new Script(readFileSync(filename, "latin1"), { filename, cachedData })
   if ((cachedData === undefined || script.cachedDataRejected === true) && canWrite(dirname(filename))) {
     writeCacheAtExit(script, cachePath)
   }
