@@ -9,8 +9,9 @@
  * `npm run fleet-db` and `npm pack`, so a fresh clone needs no install-time script.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { bundleCli } from "./bundle-cli.mjs"
@@ -31,6 +32,27 @@ const inputs = ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "
 const fresh = () =>
   existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...inputs.map(newest))
 const ifStale = process.argv.includes("--if-stale")
+
+/**
+ * The command's code cache (see src/cli/loadBundle.ts), made by running `fleet-db status` in a
+ * temp project: the first run of the bundle writes the cache with what it compiled, so the run
+ * that counts is the one after `init` (whose cache is dropped). The cache is not shipped
+ * (package.json `files`): it fits only this Node version; an installed command writes its own on
+ * its first run.
+ */
+const writeCodeCache = (main) => {
+  const project = mkdtempSync(join(tmpdir(), "fleetdb-build-"))
+  const env = { ...process.env, NO_COLOR: "1" }
+  for (const key of Object.keys(env)) if (key.startsWith("FLEET_")) delete env[key]
+  try {
+    const run = (...args) => execFileSync(process.execPath, [main, ...args], { cwd: project, env, stdio: "ignore" })
+    run("init", "--project", project)
+    for (const name of readdirSync(dirname(main))) if (name.endsWith(".cache")) rmSync(join(dirname(main), name))
+    run("status", "--project", project, "--json")
+  } finally {
+    rmSync(project, { recursive: true, force: true })
+  }
+}
 if (ifStale && fresh()) process.exit(0)
 
 // One build at a time: test files running in parallel may all find dist/ stale. A lock left by a
@@ -55,4 +77,5 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { cwd: root, stdio: "inherit" })
 
 await bundleCli(root, join(dist, "cli"))
+writeCodeCache(join(dist, "cli", "main.js"))
 writeFileSync(stamp, `${new Date().toISOString()}\n`)

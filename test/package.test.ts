@@ -98,6 +98,17 @@ describe("npm pack", () => {
     for (const entry of ["dist/index.js", "dist/schema/index.js", "dist/promise.js", "dist/cli/main.js", "dist/cli/demo-pilot.js"]) {
       for (const name of await importedPackages(entry)) if (!declared.has(name)) undeclared.push(`${entry} loads ${name}`)
     }
+    // The command line itself is a script `main.js` runs (src/cli/loadBundle.ts), not a module:
+    // what it loads is what it `require`s. (ws, compiled in, tries two optional native add-ons.)
+    const commandLine = paths.filter((p) => /^dist\/cli\/cli-[0-9a-f]+\.js$/.test(p))
+    expect(commandLine).toHaveLength(1)
+    const optional = new Set(["bufferutil", "utf-8-validate"])
+    for (const [, path] of readFileSync(join(root, commandLine[0]!), "utf8").matchAll(/\brequire\("([^"]+)"\)/g)) {
+      const parts = path!.split("/")
+      const name = path!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!
+      if (path!.startsWith("node:") || builtinModules.includes(path!) || optional.has(name)) continue
+      if (!declared.has(name)) undeclared.push(`${commandLine[0]} loads ${name}`)
+    }
     expect(undeclared).toEqual([])
     // And those dependencies are the library's only: everything the CLI alone needs is a devDependency.
     for (const cliOnly of ["@effect/cli", "@effect/platform-node", "@effect/printer", "@effect/printer-ansi"]) {

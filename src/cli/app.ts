@@ -28,6 +28,9 @@ type Subcommand = Command.Command<any, CliApp.CliApp.Environment, unknown, any>
  * To add a command: write `src/cli/commands/NAME.ts` exporting its `Command.make("NAME", …)` and
  * add one line here, `NAME: () => import("./commands/NAME.js").then((m) => m.NAME)`, in the
  * order `fleet-db --help` should list it. (A module may define several commands: `lists.ts`.)
+ * The build compiles the command line into one CommonJS script (for V8's code cache: see
+ * scripts/bundle-cli.mjs), so modules under `src/cli` use no top-level `await`, and of
+ * `import.meta` only `import.meta.url`.
  */
 const registry: Readonly<Record<string, () => Promise<Subcommand>>> = {
   init: () => import("./commands/init.js").then((m) => m.init),

@@ -5,9 +5,15 @@
  * @module
  */
 // Deep imports: the package index would load every Node module of the platform (HTTP, workers…).
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Exit, Option } from "effect"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Effect, Exit, Layer, Option } from "effect"
+
+// What the command line needs (`CliApp.Environment`): NodeContext's layer without its command
+// executor and workers, whose modules cost start-up time and which no command uses.
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
 /** Run `argv` (as `process.argv`) and exit with the command's exit code. */
 export const runMain = (argv: ReadonlyArray<string>): void => {
@@ -22,9 +28,17 @@ export const runMain = (argv: ReadonlyArray<string>): void => {
     : Effect.flatMap(Effect.promise(() => import("./app.js")), (app) => app.run(argv))
 
   // Spans cost every service call something, and the command exports them nowhere: off.
-  NodeRuntime.runMain(program.pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
+  NodeRuntime.runMain(program.pipe(Effect.provide(platform), Effect.withTracerEnabled(false)), {
     disableErrorReporting: true,
     // The program's value is its exit code; it only ends otherwise when interrupted (Ctrl-C).
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
+    teardown: (exit, onExit) => {
+      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130
+      // Done, and the output written: end now rather than when the event loop drains, which would
+      // first run the full garbage collection the closed database asked for in the background
+      // (see the library's release.ts; tens of milliseconds, and useless to a process that exits).
+      // Output still queued (a pipe can be asynchronous, e.g. on macOS) waits for the drain.
+      if (code === 0 && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(0)
+      onExit(code)
+    }
   })
 }
