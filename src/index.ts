@@ -24,7 +24,9 @@ export type {
   MessagesShape,
   PendingAck,
   PendingAcksOptions,
-  SentMessage
+  SentMessage,
+  ThreadsOptions,
+  ThreadSummary
 } from "./services/Messages.js"
 export { Pilots, RegisterPilot } from "./services/Pilots.js"
 export type { ListPilotsOptions, PilotsShape } from "./services/Pilots.js"
@@ -46,8 +48,8 @@ export {
 export type { ReservationsShape } from "./services/Reservations.js"
 export { Missions, CreateMission, ListMissions } from "./services/Missions.js"
 export type { MissionProgress, MissionsShape } from "./services/Missions.js"
-export { ClaimNextOptions, CreateSortie, ListSorties, SortieActor, Sorties } from "./services/Sorties.js"
-export type { SortiesShape } from "./services/Sorties.js"
+export { ClaimNextOptions, CountSorties, CreateSortie, ListSorties, MAX_SORTIE_LIST_LIMIT, SortieActor, Sorties } from "./services/Sorties.js"
+export type { SortieCounts, SortiesShape } from "./services/Sorties.js"
 export { CreateWorkOrder, ListWorkOrders, StartWorkOrder, WorkOrders } from "./services/WorkOrders.js"
 export type { WorkOrdersShape } from "./services/WorkOrders.js"
 export { Replica } from "./Replica.js"
