@@ -39,6 +39,8 @@ export const isLoopback = (host: string): boolean => {
 
 const MAX_EVENTS = 1000
 const encoder = new TextEncoder()
+const retryField = encoder.encode("retry: 1000\n\n")
+const keepAliveComment = encoder.encode(": keep-alive\n\n")
 
 const unavailable = (cause: Cause.Cause<unknown>) => {
   const failure = Cause.failureOption(cause)
@@ -71,10 +73,8 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
     (from) => {
       const events = feed.after(from).pipe(Stream.map(feed.message))
       // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
-      const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.map(() => ": keep-alive\n\n"))
-      const body = Stream.concat(Stream.make("retry: 1000\n\n"), Stream.merge(events, keepAlive, { haltStrategy: "left" })).pipe(
-        Stream.map((text) => encoder.encode(text))
-      )
+      const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.as(keepAliveComment))
+      const body = Stream.concat(Stream.make(retryField), Stream.merge(events, keepAlive, { haltStrategy: "left" }))
       return HttpServerResponse.stream(body, {
         contentType: "text/event-stream",
         headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
