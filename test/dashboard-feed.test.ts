@@ -4,8 +4,9 @@
  * it got sees every later event exactly once.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, FiberStatus, Option, Ref, Schedule, Stream } from "effect"
 import { CLIENT_BUFFER, makeFeed } from "../src/dashboard/feed.js"
+import { shareSnapshot } from "../src/dashboard/server.js"
 import { status } from "../src/dashboard/status.js"
 import { Events, FleetDb, Messages, Pilots, Sorties } from "../src/index.js"
 
@@ -85,4 +86,29 @@ describe("dashboard feed", () => {
       expect(feed.message(event!)).toBe(bytes)
       expect(new TextDecoder().decode(bytes)).toMatch(/^id: 1\ndata: \{.*\}\n\n$/)
     })).pipe(provide))
+
+  it.live("snapshots: requests that arrive during a read share the next one, however fast the log moves", () =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      const reads = yield* Ref.make(0)
+      const gate = yield* Deferred.make<void>()
+      // Each read waits at the gate, and the fleet writes during every read: no snapshot is ever current.
+      const read = Effect.gen(function*() {
+        const n = yield* Ref.updateAndGet(reads, (k) => k + 1)
+        yield* events.append({ type: "tick", data: n })
+        yield* Deferred.await(gate)
+        return n
+      })
+      const snapshot = yield* shareSnapshot(read)
+      const first = yield* Effect.fork(snapshot)
+      yield* Effect.repeat(Ref.get(reads), { until: (n) => n === 1, schedule: Schedule.spaced("1 millis") })
+      // Nineteen more pages ask while the first read runs; they wait for the next read, together.
+      const others = yield* Effect.forEach(Array.from({ length: 19 }), () => Effect.fork(snapshot))
+      const allWaiting = Effect.map(Effect.forEach(others, (fiber) => fiber.status), (all) => all.every(FiberStatus.isSuspended))
+      yield* Effect.repeat(allWaiting, { until: (waiting) => waiting, schedule: Schedule.spaced("1 millis") })
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(first)).toBe(1)
+      expect(yield* Effect.forEach(others, Fiber.join)).toEqual(Array.from({ length: 19 }, () => 2))
+      expect(yield* Ref.get(reads)).toBe(2)
+    }).pipe(provide))
 })
