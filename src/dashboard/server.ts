@@ -12,7 +12,7 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Clock, Deferred, Duration, Effect, Option, Ref, Stream } from "effect"
+import { Cause, Chunk, Clock, Deferred, Duration, Effect, Option, Ref, Stream } from "effect"
 import type { SqlError } from "@effect/sql/SqlError"
 import { createServer } from "node:http"
 import { Events } from "../index.js"
@@ -53,6 +53,17 @@ const unavailable = (cause: Cause.Cause<unknown>) => {
 
 const noStore = { "cache-control": "no-store" }
 
+const concatBytes = (parts: Chunk.Chunk<Uint8Array>): Uint8Array => {
+  if (Chunk.size(parts) === 1) return Chunk.unsafeHead(parts)
+  const out = new Uint8Array(Chunk.reduce(parts, 0, (n, part) => n + part.length))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
 const integerParam = (params: URLSearchParams, name: string): Option.Option<number> => {
   const raw = params.get(name)
   return raw !== null && /^\d+$/.test(raw) ? Option.some(Number(raw)) : Option.none()
@@ -72,7 +83,8 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
   return Effect.map(
     after >= 0 ? Effect.succeed(after) : Effect.flatMap(Events, (events) => events.latestSequence),
     (from) => {
-      const events = feed.after(from).pipe(Stream.map(feed.message))
+      // The events the page has waiting go out as one write, not one write each.
+      const events = feed.after(from).pipe(Stream.mapChunks((chunk) => Chunk.isEmpty(chunk) ? Chunk.empty() : Chunk.of(concatBytes(Chunk.map(chunk, feed.message)))))
       // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
       const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.as(keepAliveComment))
       const body = Stream.concat(Stream.make(retryField), Stream.merge(events, keepAlive, { haltStrategy: "left" }))
