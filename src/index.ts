@@ -25,7 +25,9 @@ export type {
   MessagesShape,
   PendingAck,
   PendingAcksOptions,
-  SentMessage
+  SentMessage,
+  ThreadsOptions,
+  ThreadSummary
 } from "./services/Messages.js"
 export { Pilots, RegisterPilot } from "./services/Pilots.js"
 export type { ListPilotsOptions, PilotsShape } from "./services/Pilots.js"
@@ -47,8 +49,8 @@ export {
 export type { ReservationsShape } from "./services/Reservations.js"
 export { Missions, CreateMission, ListMissions } from "./services/Missions.js"
 export type { MissionProgress, MissionsShape } from "./services/Missions.js"
-export { ClaimNextOptions, CreateSortie, ListSorties, SortieActor, Sorties } from "./services/Sorties.js"
-export type { ClaimNextWithFiles, SortiesShape } from "./services/Sorties.js"
+export { ClaimNextOptions, CountSorties, CreateSortie, ListSorties, MAX_SORTIE_LIST_LIMIT, SortieActor, Sorties } from "./services/Sorties.js"
+export type { ClaimNextWithFiles, SortieCounts, SortiesShape } from "./services/Sorties.js"
 export { AddDependencyOptions, ReadyOptions, UpdateSortie } from "./services/internal/graph.js"
 export type { DependencyLink, FileClaim, SkippedSortie, SortieDependencies } from "./services/internal/graph.js"
 export { CreateWorkOrder, ListWorkOrders, StartWorkOrder, WorkOrders } from "./services/WorkOrders.js"

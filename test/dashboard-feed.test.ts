@@ -4,9 +4,11 @@
  * it got sees every later event exactly once.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, FiberStatus, Option, Ref, Schedule, Stream } from "effect"
 import { CLIENT_BUFFER, makeFeed } from "../src/dashboard/feed.js"
-import { Events, FleetDb } from "../src/index.js"
+import { shareSnapshot } from "../src/dashboard/server.js"
+import { status } from "../src/dashboard/status.js"
+import { Events, FleetDb, Messages, Pilots, Sorties } from "../src/index.js"
 
 const provide = Effect.provide(FleetDb.layerMemory())
 
@@ -48,4 +50,65 @@ describe("dashboard feed", () => {
         Array.from({ length: total - lastSeen }, (_, i) => lastSeen + i + 1)
       )
     })).pipe(provide), 60_000)
+
+  it.live("status: exact counts, only the first rows of each view (newest closed sorties and threads first)", () =>
+    Effect.gen(function*() {
+      const sorties = yield* Sorties
+      const messages = yield* Messages
+      yield* (yield* Pilots).register({ callsign: "alpha" })
+      yield* (yield* Pilots).register({ callsign: "bravo" })
+      const made = yield* Effect.forEach(Array.from({ length: 95 }, (_, i) => i), (i) => sorties.create({ title: `task ${i}` }))
+      // 35 closed (task 0 first, task 34 last), 5 in progress with alpha, 55 left open.
+      for (const sortie of made.slice(0, 40)) yield* sorties.claim(sortie.id, "alpha")
+      for (const sortie of made.slice(0, 35)) yield* sorties.complete(sortie.id)
+      for (let i = 0; i < 55; i++) yield* messages.send({ from: "alpha", to: "bravo", subject: `note ${i}`, body: "b" })
+      const view = yield* status
+      expect(view.sorties.closed!.count).toBe(35)
+      expect(view.sorties.closed!.items.map((s) => s.title)).toEqual(Array.from({ length: 30 }, (_, i) => `task ${34 - i}`))
+      expect(view.sorties.open!.count).toBe(55)
+      expect(view.sorties.open!.items.map((s) => s.title)).toEqual(Array.from({ length: 50 }, (_, i) => `task ${40 + i}`))
+      expect(view.sorties.in_progress!.count).toBe(5)
+      expect(view.sorties.blocked).toEqual({ count: 0, items: [] })
+      expect(view.pilots.find((p) => p.callsign === "alpha")!.working_on.map((w) => w.title)).toEqual(
+        ["task 35", "task 36", "task 37", "task 38", "task 39"]
+      )
+      expect(view.threads.map((t) => t.subject)).toEqual(Array.from({ length: 50 }, (_, i) => `note ${54 - i}`))
+      expect(view.threads[0]).toMatchObject({ participants: ["alpha", "bravo"], messages: 1, unread: 1, unacked: 0 })
+    }).pipe(provide), 60_000)
+
+  it.live("each event is put in words and encoded once, for every page that sends it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const events = yield* Events
+      const feed = yield* makeFeed
+      yield* events.append({ type: "tick", data: 1 })
+      const [event] = yield* events.read()
+      const bytes = feed.message(event!)
+      expect(feed.message(event!)).toBe(bytes)
+      expect(new TextDecoder().decode(bytes)).toMatch(/^id: 1\ndata: \{.*\}\n\n$/)
+    })).pipe(provide))
+
+  it.live("snapshots: requests that arrive during a read share the next one, however fast the log moves", () =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      const reads = yield* Ref.make(0)
+      const gate = yield* Deferred.make<void>()
+      // Each read waits at the gate, and the fleet writes during every read: no snapshot is ever current.
+      const read = Effect.gen(function*() {
+        const n = yield* Ref.updateAndGet(reads, (k) => k + 1)
+        yield* events.append({ type: "tick", data: n })
+        yield* Deferred.await(gate)
+        return n
+      })
+      const snapshot = yield* shareSnapshot(read)
+      const first = yield* Effect.fork(snapshot)
+      yield* Effect.repeat(Ref.get(reads), { until: (n) => n === 1, schedule: Schedule.spaced("1 millis") })
+      // Nineteen more pages ask while the first read runs; they wait for the next read, together.
+      const others = yield* Effect.forEach(Array.from({ length: 19 }), () => Effect.fork(snapshot))
+      const allWaiting = Effect.map(Effect.forEach(others, (fiber) => fiber.status), (all) => all.every(FiberStatus.isSuspended))
+      yield* Effect.repeat(allWaiting, { until: (waiting) => waiting, schedule: Schedule.spaced("1 millis") })
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(first)).toBe(1)
+      expect(yield* Effect.forEach(others, Fiber.join)).toEqual(Array.from({ length: 19 }, () => 2))
+      expect(yield* Ref.get(reads)).toBe(2)
+    }).pipe(provide))
 })

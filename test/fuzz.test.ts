@@ -269,7 +269,8 @@ const methods: Record<string, ReadonlyArray<Method>> = {
   Sorties: [
     { name: "create", args: (w) => fc.tuple(rec({ title: text, description: text, mission_id: ids((x) => x.missionIds, w), priority: fc.integer({ min: -1, max: 5 }), files: paths })), call: invoke(Sorties, "create") },
     { name: "get", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w))), call: invoke(Sorties, "get") },
-    { name: "list", args: (w) => fc.tuple(rec({ status: fc.constantFrom("open", "closed", "bogus"), mission_id: ids((x) => x.missionIds, w), assigned_to: callsign })), call: invoke(Sorties, "list") },
+    { name: "list", args: (w) => fc.tuple(rec({ status: fc.constantFrom("open", "closed", "bogus"), mission_id: ids((x) => x.missionIds, w), assigned_to: callsign, order: fc.constantFrom("claim", "recently_completed", "newest"), limit: fc.oneof(fc.integer({ min: -1, max: 10_001 }), fc.double()) })), call: invoke(Sorties, "list") },
+    { name: "counts", args: (w) => fc.tuple(rec({ mission_id: ids((x) => x.missionIds, w), assigned_to: callsign })), call: invoke(Sorties, "counts") },
     { name: "claim", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(callsign)), call: invoke(Sorties, "claim") },
     { name: "claimNext", args: (w) => fc.tuple(or(callsign), rec({ mission_id: ids((x) => x.missionIds, w) })), call: invoke(Sorties, "claimNext") },
     { name: "block", args: (w) => fc.tuple(or(ids((x) => x.sortieIds, w)), or(text), rec({ callsign })), call: invoke(Sorties, "block") },
@@ -305,6 +306,7 @@ const methods: Record<string, ReadonlyArray<Method>> = {
     { name: "inbox", args: () => fc.tuple(or(callsign), rec({ unreadOnly: fc.boolean(), urgentOnly: fc.boolean(), limit: fc.integer({ min: -1, max: 2_000 }) })), call: invoke(Messages, "inbox") },
     { name: "markRead", args: (w) => fc.tuple(or(messageId(w)), or(callsign)), call: invoke(Messages, "markRead") },
     { name: "ack", args: (w) => fc.tuple(or(messageId(w)), or(callsign)), call: invoke(Messages, "ack") },
+    { name: "threads", args: () => fc.tuple(rec({ limit: fc.oneof(fc.integer({ min: -1, max: 2_000 }), fc.double()) })), call: invoke(Messages, "threads") },
     { name: "thread", args: () => fc.tuple(or(text)), call: invoke(Messages, "thread") },
     { name: "reply", args: (w) => fc.tuple(or(messageId(w)), rec({ from: callsign, body: text, subject: text, to: callsign })), call: invoke(Messages, "reply") },
     { name: "pendingAcks", args: () => fc.tuple(rec({ callsign, from: callsign, limit: fc.integer({ min: -1, max: 2_000 }) })), call: invoke(Messages, "pendingAcks") }

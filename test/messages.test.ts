@@ -179,6 +179,58 @@ describe.each(backends.map((b) => [b.name, b] as const))("Messages on %s", (_, b
       }
     }).pipe(Effect.provide(backend.layer())))
 
+  it.effect("threads: newest first, counts from every receipt, participants, limit; threadless rows belong to none", () =>
+    Effect.gen(function*() {
+      const messages = yield* Messages
+      const sql = yield* SqlClient.SqlClient
+      const { projectKey } = yield* FleetProject
+      yield* registerAll("alpha", "bravo", "charlie")
+      expect(yield* messages.threads()).toEqual([])
+      yield* TestClock.adjust(1_000)
+      const plan = yield* messages.send({ from: "alpha", to: ["bravo", "charlie"], subject: "Plan", body: "b", ack_required: true })
+      yield* TestClock.adjust(1_000)
+      const other = yield* messages.send({ from: "charlie", to: "alpha", subject: "Other", body: "b" })
+      yield* TestClock.adjust(1_000)
+      // The reply makes "Plan" the most recently active thread again; it inherits ack_required.
+      const reply = yield* messages.reply(plan.message.id, { from: "bravo", body: "ok" })
+      yield* messages.ack(plan.message.id, "bravo")
+      yield* messages.markRead(reply.message.id, "alpha")
+      // A row written by another tool without a thread id is in no thread.
+      yield* sql`INSERT INTO messages (project_key, from_callsign, subject, body, created_at)
+        VALUES (${projectKey}, 'alpha', 'loose', 'b', 9000)`
+
+      const threads = yield* messages.threads()
+      expect(threads.map((t) => ({ ...t, last_at: millis(t.last_at) }))).toEqual([
+        {
+          thread_id: plan.message.thread_id,
+          subject: "Plan",
+          participants: ["alpha", "bravo", "charlie"],
+          messages: 2,
+          // plan: charlie unread (bravo acked, so read); reply: alpha read it.
+          unread: 1,
+          // plan: charlie owes its ack; reply: alpha owes its ack.
+          unacked: 2,
+          last_message_id: reply.message.id,
+          last_at: 3_000
+        },
+        {
+          thread_id: other.message.thread_id,
+          subject: "Other",
+          participants: ["alpha", "charlie"],
+          messages: 1,
+          unread: 1,
+          unacked: 0,
+          last_message_id: other.message.id,
+          last_at: 2_000
+        }
+      ])
+      expect((yield* messages.threads({ limit: 1 })).map((t) => t.thread_id)).toEqual([plan.message.thread_id])
+      expect(yield* messages.threads(null as unknown as undefined)).toEqual(threads)
+      for (const limit of [0, 1.5, 1_001]) {
+        expect(yield* Effect.flip(messages.threads({ limit }))).toMatchObject({ _tag: "InvalidInput", field: "limit" })
+      }
+    }).pipe(Effect.provide(backend.layer())))
+
   it.effect("inbox never mutates: read twice, read_at stays unset and the log does not move", () =>
     Effect.gen(function*() {
       const messages = yield* Messages
@@ -455,6 +507,7 @@ describe("Messages project isolation", () => {
         expect(yield* messages.inbox("bravo")).toEqual([])
         expect(yield* messages.thread("shared-thread")).toEqual([])
         expect(yield* messages.pendingAcks()).toEqual([])
+        expect(yield* messages.threads()).toEqual([])
         const calls: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
           messages.markRead(sent.message.id, "bravo"),
           messages.ack(sent.message.id, "bravo"),

@@ -158,6 +158,58 @@ describe.each(backends.map((b) => [b.name, b] as const))("Sorties on %s", (_, ba
         expect(ids(yield* sorties.list({ assigned_to: "nobody" }))).toEqual([])
       })))
 
+    it.effect("list: limit takes the first N of the order; recently_completed puts the latest completion first", () =>
+      run(Effect.gen(function*() {
+        const sorties = yield* Sorties
+        const made: Array<Sortie> = []
+        for (const [title, priority] of [["a", 2], ["b", 0], ["c", 1], ["d", 3]] as const) {
+          made.push(yield* sorties.create({ title, priority }))
+          yield* TestClock.adjust(10)
+        }
+        const titles = (list: ReadonlyArray<Sortie>) => list.map((s) => s.title)
+        expect(titles(yield* sorties.list({ limit: 2 }))).toEqual(["b", "c"])
+        expect(titles(yield* sorties.list({ limit: 10_000 }))).toEqual(["b", "c", "a", "d"])
+        expect(titles(yield* sorties.list({ order: "claim", limit: 1 }))).toEqual(["b"])
+        // Completed in the order a, d, c (b stays open): the latest completion comes first.
+        for (const sortie of [made[0]!, made[3]!, made[2]!]) {
+          yield* sorties.claim(sortie.id, "viper-1")
+          yield* TestClock.adjust(10)
+          yield* sorties.complete(sortie.id)
+        }
+        expect(titles(yield* sorties.list({ status: "closed", order: "recently_completed" }))).toEqual(["c", "d", "a"])
+        expect(titles(yield* sorties.list({ status: "closed", order: "recently_completed", limit: 2 }))).toEqual(["c", "d"])
+        // Never completed: last.
+        expect(titles(yield* sorties.list({ order: "recently_completed" }))).toEqual(["c", "d", "a", "b"])
+        expect(titles(yield* sorties.list({ status: "closed" }))).toEqual(["c", "a", "d"])
+      })))
+
+    it.effect("counts: per status, filtered by mission and assignee, without reading the rows", () =>
+      run(Effect.gen(function*() {
+        const sorties = yield* Sorties
+        const mission = yield* (yield* Missions).create({ title: "M" })
+        expect(yield* sorties.counts()).toEqual({ total: 0, by_status: { open: 0, in_progress: 0, blocked: 0, closed: 0 } })
+        const a = yield* sorties.create({ title: "a", mission_id: mission.id })
+        const b = yield* sorties.create({ title: "b", mission_id: mission.id })
+        const c = yield* sorties.create({ title: "c" })
+        yield* sorties.create({ title: "d" })
+        yield* sorties.claim(a.id, "viper-1")
+        yield* sorties.complete(a.id)
+        yield* sorties.claim(b.id, "viper-1")
+        yield* sorties.block(b.id, "waiting")
+        yield* sorties.claim(c.id, "viper-2")
+        expect(yield* sorties.counts()).toEqual({ total: 4, by_status: { open: 1, in_progress: 1, blocked: 1, closed: 1 } })
+        expect(yield* sorties.counts({})).toEqual(yield* sorties.counts())
+        expect(yield* sorties.counts({ mission_id: mission.id })).toEqual({ total: 2, by_status: { open: 0, in_progress: 0, blocked: 1, closed: 1 } })
+        expect(yield* sorties.counts({ assigned_to: "viper-1" })).toEqual({ total: 2, by_status: { open: 0, in_progress: 0, blocked: 1, closed: 1 } })
+        expect(yield* sorties.counts({ assigned_to: "viper-2", mission_id: mission.id })).toEqual({ total: 0, by_status: { open: 0, in_progress: 0, blocked: 0, closed: 0 } })
+        // The counts agree with the lists.
+        for (const status of ["open", "in_progress", "blocked", "closed"] as const) {
+          expect((yield* sorties.list({ status })).length).toBe((yield* sorties.counts()).by_status[status])
+        }
+        expect(yield* Effect.flip(sorties.counts({ mission_id: "" }))).toMatchObject({ _tag: "InvalidInput", field: "mission_id" })
+        expect(yield* Effect.flip(sorties.counts({ assigned_to: "" }))).toMatchObject({ _tag: "InvalidInput", field: "assigned_to" })
+      })))
+
     it.effect("list refuses an unknown status or a bad filter with InvalidInput", () =>
       run(Effect.gen(function*() {
         const sorties = yield* Sorties
@@ -169,6 +221,18 @@ describe.each(backends.map((b) => [b.name, b] as const))("Sorties on %s", (_, ba
         expect(yield* Effect.flip(sorties.list({ status: "OPEN" as never }))).toMatchObject({ field: "status" })
         expect(yield* Effect.flip(sorties.list({ assigned_to: "" }))).toMatchObject({ field: "assigned_to" })
         expect(yield* Effect.flip(sorties.list({ mission_id: "" }))).toMatchObject({ field: "mission_id" })
+        for (const limit of [0, -1, 1.5, 10_001]) {
+          expect(yield* Effect.flip(sorties.list({ limit }))).toMatchObject({
+            _tag: "InvalidInput",
+            field: "limit",
+            reason: "must be an integer from 1 to 10000"
+          })
+        }
+        expect(yield* Effect.flip(sorties.list({ order: "newest" as never }))).toMatchObject({
+          _tag: "InvalidInput",
+          field: "order",
+          reason: "must be \"claim\" or \"recently_completed\""
+        })
       })))
   })
 

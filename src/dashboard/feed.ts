@@ -25,9 +25,25 @@ export interface Feed {
   readonly after: (after: number) => Stream.Stream<FleetEvent, unknown>
   /** How many pages are attached (for tests and benchmarks). */
   readonly clients: Effect.Effect<number>
-  /** The event in words and as the SSE message carrying it (sorties, missions and work orders by title). */
+  /** The event in words (sorties, missions and work orders by title). */
   readonly view: (event: FleetEvent) => EventView
-  readonly message: (event: FleetEvent) => string
+  /** The SSE message carrying the event, UTF-8: made once, shared by every page that sends it. */
+  readonly message: (event: FleetEvent) => Uint8Array
+}
+
+/** Titles remembered for the feed's words; older ones are forgotten (their ids are shortened instead). */
+export const MAX_TITLES = 10_000
+/** SSE messages kept for the pages that have yet to send them (twice a page's buffer). */
+const MESSAGES_KEPT = 2 * CLIENT_BUFFER
+
+/** `map.set`, forgetting the oldest entries beyond `max` (a Map iterates in insertion order). */
+const setBounded = <K, V>(map: Map<K, V>, key: K, value: V, max: number) => {
+  map.delete(key)
+  map.set(key, value)
+  for (const oldest of map.keys()) {
+    if (map.size <= max) break
+    map.delete(oldest)
+  }
 }
 
 /**
@@ -36,16 +52,17 @@ export interface Feed {
  */
 export const makeFeed = Effect.gen(function*() {
   const events = yield* Events
-  // Titles for the feed's words: what exists now, then whatever the log creates.
+  // Titles for the feed's words: what exists now, then whatever the log creates. A server runs
+  // for days while the fleet creates sorties: only the newest MAX_TITLES are kept.
   const titles = new Map<string, string>()
-  const known = Effect.all([Effect.flatMap(Sorties, (s) => s.list()), Effect.flatMap(Missions, (m) => m.list())])
+  const known = Effect.all([Effect.flatMap(Sorties, (s) => s.list({ limit: MAX_TITLES })), Effect.flatMap(Missions, (m) => m.list())])
   const [sorties, missions] = yield* Effect.retry(known, Schedule.spaced(Duration.seconds(1)))
-  for (const item of [...sorties, ...missions]) titles.set(item.id, item.title)
+  for (const item of [...sorties, ...missions]) setBounded(titles, item.id as string, item.title, MAX_TITLES)
   const names = (id: string) => titles.get(id)
   const view = (event: FleetEvent): EventView => {
     if (event.known && (event.type === "sortie_created" || event.type === "mission_created" || event.type === "work_order_created")) {
       const data = event.data
-      titles.set("work_order_id" in data ? data.work_order_id : "sortie_id" in data ? data.sortie_id : data.mission_id, data.title)
+      setBounded(titles, "work_order_id" in data ? data.work_order_id : "sortie_id" in data ? data.sortie_id : data.mission_id, data.title, MAX_TITLES)
     }
     return eventView(event, names)
   }
@@ -98,11 +115,22 @@ export const makeFeed = Effect.gen(function*() {
       return Stream.concat(backlog(from), live).pipe(Stream.filter(fresh))
     }))
 
+  // Twenty pages send the same events: each is put in words, serialized and encoded once.
+  const messages = new Map<number, Uint8Array>()
+  const encoder = new TextEncoder()
+  const message = (event: FleetEvent): Uint8Array => {
+    const known = messages.get(event.sequence)
+    if (known !== undefined) return known
+    const bytes = encoder.encode(`id: ${event.sequence}\ndata: ${JSON.stringify(view(event))}\n\n`)
+    setBounded(messages, event.sequence, bytes, MESSAGES_KEPT)
+    return bytes
+  }
+
   return {
     after,
     clients: Effect.map(Ref.get(subscribers), (set) => set.size),
     view,
-    message: (event) => `id: ${event.sequence}\ndata: ${JSON.stringify(view(event))}\n\n`
+    message
   } satisfies Feed
 })
 

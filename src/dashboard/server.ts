@@ -12,12 +12,13 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Clock, Duration, Effect, Option, Stream, SynchronizedRef } from "effect"
+import { Cause, Chunk, Clock, Deferred, Duration, Effect, Option, Ref, Stream } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
 import { createServer } from "node:http"
 import { Events } from "../index.js"
 import { type Feed, makeFeed } from "./feed.js"
 import { pageHtml } from "./page.js"
-import { status, type StatusView } from "./status.js"
+import { status } from "./status.js"
 
 /** The default port of `fleet-db serve`. */
 export const DEFAULT_PORT = 4180
@@ -39,6 +40,8 @@ export const isLoopback = (host: string): boolean => {
 
 const MAX_EVENTS = 1000
 const encoder = new TextEncoder()
+const retryField = encoder.encode("retry: 1000\n\n")
+const keepAliveComment = encoder.encode(": keep-alive\n\n")
 
 const unavailable = (cause: Cause.Cause<unknown>) => {
   const failure = Cause.failureOption(cause)
@@ -49,6 +52,17 @@ const unavailable = (cause: Cause.Cause<unknown>) => {
 }
 
 const noStore = { "cache-control": "no-store" }
+
+const concatBytes = (parts: Chunk.Chunk<Uint8Array>): Uint8Array => {
+  if (Chunk.size(parts) === 1) return Chunk.unsafeHead(parts)
+  const out = new Uint8Array(Chunk.reduce(parts, 0, (n, part) => n + part.length))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
 
 const integerParam = (params: URLSearchParams, name: string): Option.Option<number> => {
   const raw = params.get(name)
@@ -69,12 +83,11 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
   return Effect.map(
     after >= 0 ? Effect.succeed(after) : Effect.flatMap(Events, (events) => events.latestSequence),
     (from) => {
-      const events = feed.after(from).pipe(Stream.map(feed.message))
+      // The events the page has waiting go out as one write, not one write each.
+      const events = feed.after(from).pipe(Stream.mapChunks((chunk) => Chunk.isEmpty(chunk) ? Chunk.empty() : Chunk.of(concatBytes(Chunk.map(chunk, feed.message)))))
       // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
-      const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.map(() => ": keep-alive\n\n"))
-      const body = Stream.concat(Stream.make("retry: 1000\n\n"), Stream.merge(events, keepAlive, { haltStrategy: "left" })).pipe(
-        Stream.map((text) => encoder.encode(text))
-      )
+      const keepAlive = Stream.tick(Duration.seconds(15)).pipe(Stream.as(keepAliveComment))
+      const body = Stream.concat(Stream.make(retryField), Stream.merge(events, keepAlive, { haltStrategy: "left" }))
       return HttpServerResponse.stream(body, {
         contentType: "text/event-stream",
         headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
@@ -87,25 +100,54 @@ const stream = (feed: Feed, request: HttpServerRequest.HttpServerRequest, params
 const SNAPSHOT_MAX_AGE_MS = 1_000
 
 /**
- * `status`, shared: one read at a time for every page, reused while the log's newest sequence is
- * unchanged (every change to the fleet appends an event) and the snapshot is under a second old.
- * Twenty pages re-fetching after the same event cost one snapshot, not twenty.
+ * A snapshot (`read`), shared: one read at a time for every page. A request waits for the next
+ * read that starts after it arrived, and every request waiting for that read shares it: however
+ * many pages ask, and however fast the fleet writes, there is at most one read running and one
+ * waiting. A read is skipped when the log's newest sequence is unchanged (every change to the
+ * fleet appends an event) and the last snapshot is under a second old.
  */
-export const sharedStatus = Effect.gen(function*() {
-  const events = yield* Events
-  const cache = yield* SynchronizedRef.make(Option.none<{ readonly sequence: number; readonly at: number; readonly view: StatusView }>())
-  return SynchronizedRef.modifyEffect(cache, (current) =>
-    Effect.gen(function*() {
+export const shareSnapshot = <A, E, R>(read: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    type Batch = Option.Option<Deferred.Deferred<A, E | SqlError>>
+    const events = yield* Events
+    const cache = yield* Ref.make(Option.none<{ readonly sequence: number; readonly at: number; readonly view: A }>())
+    // The requests waiting for the next read (none until a request comes).
+    const waiting = yield* Ref.make(Option.none<Deferred.Deferred<A, E | SqlError>>())
+    const reading = yield* Effect.makeSemaphore(1)
+    const fresh = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const sequence = yield* events.latestSequence
+      const current = yield* Ref.get(cache)
       if (Option.isSome(current) && current.value.sequence === sequence && now - current.value.at < SNAPSHOT_MAX_AGE_MS) {
-        return [current.value.view, current] as const
+        return current.value.view
       }
       // Read after the sequence: the snapshot is at least as new as the sequence it is filed under.
-      const view = yield* status
-      return [view, Option.some({ sequence, at: now, view })] as const
-    }))
-})
+      const view = yield* read
+      yield* Ref.set(cache, Option.some({ sequence, at: now, view }))
+      return view
+    })
+    // Once the read before it is done, the batch closes (later requests form the next one) and reads.
+    const serve = (batch: Deferred.Deferred<A, E | SqlError>) =>
+      reading.withPermits(1)(Effect.zipRight(Ref.set(waiting, Option.none()), Effect.exit(fresh))).pipe(
+        Effect.flatMap((exit) => Deferred.done(batch, exit))
+      )
+    return Effect.flatMap(
+      // Joining a batch and starting its read are one step: an interrupted request never leaves
+      // a batch that nobody serves. The read runs in a fiber of its own, so a page that goes away
+      // does not take the others' snapshot with it.
+      Effect.uninterruptible(Effect.gen(function*() {
+        const mine = yield* Deferred.make<A, E | SqlError>()
+        const joined = yield* Ref.modify(waiting, (open): [Batch, Batch] =>
+          Option.isSome(open) ? [open, open] : [Option.none(), Option.some(mine)])
+        if (Option.isNone(joined)) yield* Effect.forkDaemon(serve(mine))
+        return Option.getOrElse(joined, () => mine)
+      })),
+      Deferred.await
+    )
+  })
+
+/** `status`, shared by every page (see `shareSnapshot`). */
+export const sharedStatus = shareSnapshot(status)
 
 /** The request handler. */
 export const app = (feed: Feed, snapshot: Effect.Effect.Success<typeof sharedStatus>, token: Option.Option<string>) =>

@@ -5,15 +5,22 @@
  * @module
  */
 import { Clock, DateTime, Effect } from "effect"
-import type { FleetEvent, InboxEntry, Names } from "../index.js"
+import type { FleetEvent, Names } from "../index.js"
 import { describeEvent, Events, FleetProject, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
 
 /** A pilot seen within this long is active; longer ago it is quiet (until the sweep marks it lost). */
 export const ACTIVE_WITHIN_MS = 5 * 60_000
 
 const SORTIE_STATUSES = ["open", "blocked", "in_progress", "closed"] as const
-/** At most this many closed sorties are listed (the count is exact). */
+// At most this many rows per view; every count stays exact.
+/** Sorties listed per open, blocked and in-progress column, in claim order. */
+const SORTIES_SHOWN = 50
+/** Closed sorties listed, the most recently completed first. */
 const CLOSED_SHOWN = 30
+/** Sorties listed under each pilot. */
+const WORKING_ON_SHOWN = 10
+/** Message threads listed, the most recently active first. */
+const THREADS_SHOWN = 50
 const iso = (time: DateTime.Utc): string => DateTime.formatIso(time)
 const millis = DateTime.toEpochMillis
 
@@ -37,14 +44,18 @@ export const eventView = (event: FleetEvent, names?: Names): EventView => {
 export interface ThreadView {
   thread_id: string
   subject: string
-  participants: Array<string>
+  participants: ReadonlyArray<string>
   messages: number
   unread: number
   unacked: number
   last_at: string
 }
 
-/** Everything the page shows, read from the database (read-only). */
+/**
+ * Everything the page shows, read from the database (read-only). Every read is bounded: counts
+ * come from the database, rows are read `…_SHOWN` at a time, so the snapshot costs the same on a
+ * fleet with a long history as on a new one.
+ */
 export const status = Effect.gen(function*() {
   const now = yield* Clock.currentTimeMillis
   const project = yield* FleetProject
@@ -52,7 +63,13 @@ export const status = Effect.gen(function*() {
   const locks = yield* (yield* Locks).list()
   const reservations = yield* (yield* Reservations).active()
   const sortiesService = yield* Sorties
-  const sorties = yield* Effect.forEach(SORTIE_STATUSES, (status) => sortiesService.list({ status }))
+  const counts = yield* sortiesService.counts()
+  const sorties = yield* Effect.forEach(SORTIE_STATUSES, (status) =>
+    sortiesService.list(status === "closed"
+      ? { status, order: "recently_completed", limit: CLOSED_SHOWN }
+      : { status, limit: SORTIES_SHOWN }))
+  const workingOn = yield* Effect.forEach(pilots, (pilot) =>
+    sortiesService.list({ status: "in_progress", assigned_to: pilot.callsign, limit: WORKING_ON_SHOWN }))
   const missionsService = yield* Missions
   const missions = yield* missionsService.list()
   const progress = yield* Effect.forEach(missions, (mission) => missionsService.progress(mission.id))
@@ -64,40 +81,12 @@ export const status = Effect.gen(function*() {
       lostAt.set(event.data.callsign, millis(event.timestamp))
     }
   }
-  const messages = yield* Messages
-  const inboxes = yield* Effect.forEach(pilots, (pilot) =>
-    Effect.map(messages.inbox(pilot.callsign, { limit: 1000 }), (entries) => ({ callsign: pilot.callsign, entries })))
-  const threads = new Map<string, ThreadView>()
-  const seen = new Set<string>()
-  const add = (callsign: string, entry: InboxEntry) => {
-    const message = entry.message
-    const key = message.thread_id ?? String(message.id)
-    const thread = threads.get(key) ?? {
-      thread_id: key,
-      subject: message.subject,
-      participants: [],
-      messages: 0,
-      unread: 0,
-      unacked: 0,
-      last_at: iso(message.created_at)
-    }
-    for (const who of [message.from_callsign, callsign]) if (!thread.participants.includes(who)) thread.participants.push(who)
-    if (!seen.has(String(message.id))) {
-      seen.add(String(message.id))
-      thread.messages++
-      if (iso(message.created_at) > thread.last_at) thread.last_at = iso(message.created_at)
-    }
-    if (entry.read_at === null) thread.unread++
-    if (message.ack_required && entry.acked_at === null) thread.unacked++
-    threads.set(key, thread)
-  }
-  for (const inbox of inboxes) for (const entry of inbox.entries) add(inbox.callsign, entry)
-  const inProgress = sorties[2]!
+  const threads = yield* (yield* Messages).threads({ limit: THREADS_SHOWN })
   const missionTitle = new Map(missions.map((m) => [m.id as string, m.title] as const))
   return {
     project: { key: project.projectKey, database: project.location },
     now: new Date(now).toISOString(),
-    pilots: pilots.map((pilot) => {
+    pilots: pilots.map((pilot, i) => {
       const seenAt = millis(pilot.last_active_at)
       const lost = lostAt.get(pilot.callsign)
       return {
@@ -109,7 +98,7 @@ export const status = Effect.gen(function*() {
         liveness: lost !== undefined && lost >= seenAt ? "lost" : now - seenAt <= ACTIVE_WITHIN_MS ? "active" : "quiet",
         locks: locks.filter((l) => l.holder_id === pilot.callsign).map((l) => l.lock_key),
         reservations: reservations.filter((r) => r.callsign === pilot.callsign).map((r) => r.path_pattern),
-        working_on: inProgress.filter((s) => s.assigned_to === pilot.callsign).map((s) => ({ id: s.id, title: s.title }))
+        working_on: workingOn[i]!.map((s) => ({ id: s.id, title: s.title }))
       }
     }),
     locks: locks.map((lock) => ({
@@ -128,21 +117,17 @@ export const status = Effect.gen(function*() {
       expires_at: iso(r.expires_at),
       ms_left: Math.max(0, millis(r.expires_at) - now)
     })),
-    sorties: Object.fromEntries(SORTIE_STATUSES.map((status, i) => {
-      const list = sorties[i]!
-      const shown = status === "closed" ? [...list].sort((a, b) => (b.completed_at === null ? 0 : millis(b.completed_at)) - (a.completed_at === null ? 0 : millis(a.completed_at))).slice(0, CLOSED_SHOWN) : list
-      return [status, {
-        count: list.length,
-        items: shown.map((s) => ({
-          id: s.id,
-          title: s.title,
-          mission: s.mission_id === null ? null : missionTitle.get(s.mission_id) ?? null,
-          assigned_to: s.assigned_to,
-          blocked_reason: s.blocked_reason,
-          files: s.files ?? []
-        }))
-      }]
-    })),
+    sorties: Object.fromEntries(SORTIE_STATUSES.map((status, i) => [status, {
+      count: counts.by_status[status],
+      items: sorties[i]!.map((s) => ({
+        id: s.id,
+        title: s.title,
+        mission: s.mission_id === null ? null : missionTitle.get(s.mission_id) ?? null,
+        assigned_to: s.assigned_to,
+        blocked_reason: s.blocked_reason,
+        files: s.files ?? []
+      }))
+    }])),
     missions: missions.map((mission, i) => ({
       id: mission.id,
       title: mission.title,
@@ -151,7 +136,15 @@ export const status = Effect.gen(function*() {
       by_status: progress[i]!.by_status,
       percent: progress[i]!.percent
     })),
-    threads: [...threads.values()].sort((a, b) => b.last_at.localeCompare(a.last_at)).slice(0, 50)
+    threads: threads.map((thread): ThreadView => ({
+      thread_id: thread.thread_id,
+      subject: thread.subject,
+      participants: thread.participants,
+      messages: thread.messages,
+      unread: thread.unread,
+      unacked: thread.unacked,
+      last_at: iso(thread.last_at)
+    }))
   }
 }).pipe(Effect.withSpan("Dashboard.status"))
 

@@ -10,7 +10,7 @@ import type { DateTime } from "effect"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { MessageNotFound, NotARecipient, UnknownRecipient } from "../errors.js"
-import { Callsign, Importance, MAX_BODY_CHARS, Text, ThreadId, Title } from "../schema/common.js"
+import { Callsign, Importance, MAX_BODY_CHARS, Text, ThreadId, Timestamp, Title } from "../schema/common.js"
 import { bodyDigest } from "../schema/events.js"
 import { idPrefix, makeId } from "../schema/ids.js"
 import { Message, MessageRecipient } from "../schema/coordinationTables.js"
@@ -83,6 +83,29 @@ export interface PendingAcksOptions {
   readonly limit?: number | undefined
 }
 
+/** Options of `Messages.threads`. */
+export interface ThreadsOptions {
+  /** At most this many threads (default 100, at most 1000). */
+  readonly limit?: number | undefined
+}
+
+/** A thread at a glance: its size and receipts counted by the database. */
+export interface ThreadSummary {
+  readonly thread_id: string
+  /** The subject of the thread's first message. */
+  readonly subject: string
+  /** Its senders and recipients, sorted. */
+  readonly participants: ReadonlyArray<string>
+  readonly messages: number
+  /** Receipts not read yet (one per recipient of each message). */
+  readonly unread: number
+  /** Receipts of messages requiring an acknowledgement that is not given yet. */
+  readonly unacked: number
+  readonly last_message_id: number
+  /** When its newest message was sent. */
+  readonly last_at: DateTime.Utc
+}
+
 /** A sent message and its distinct recipients, in the order they were named. */
 export interface SentMessage {
   readonly message: Message
@@ -136,6 +159,11 @@ export interface MessagesShape {
     message_id: number,
     callsign: string
   ) => Effect.Effect<MessageRecipient, MessageNotFound | NotARecipient | InvalidInput | UndecodableRow | SqlError>
+  /**
+   * The threads with the newest messages, newest first (by their newest message's id), each with
+   * its counts. Messages without a thread id (written by other tools) belong to no thread.
+   */
+  readonly threads: (options?: ThreadsOptions) => Effect.Effect<ReadonlyArray<ThreadSummary>, InvalidInput | UndecodableRow | SqlError>
   /** Every message of the thread, oldest first (ascending id); empty for an unknown thread. */
   readonly thread: (thread_id: string) => Effect.Effect<ReadonlyArray<Message>, InvalidInput | UndecodableRow | SqlError>
   /**
@@ -171,6 +199,16 @@ const PendingAcksSchema = Schema.Struct({
   from: Schema.optional(Callsign),
   limit: Schema.optional(Limit)
 })
+const ThreadsOptionsSchema = Schema.Struct({ limit: Schema.optional(Limit) })
+const ThreadCountsRow = Schema.Struct({
+  thread_id: Schema.String,
+  subject: Schema.String,
+  messages: Schema.Number,
+  unread: Schema.Number,
+  unacked: Schema.Number,
+  last_message_id: Schema.Int,
+  last_at: Timestamp
+})
 const MessageIdInput = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" }))
 
 const decodeSend = decodeInput(SendMessage)
@@ -180,6 +218,9 @@ const decodePendingOptions = decodeInput(PendingAcksSchema)
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeMessageId = decodeInput(MessageIdInput, "message_id")
 const decodeThreadId = decodeInput(ThreadId, "thread_id")
+const decodeThreadsOptions = decodeInput(ThreadsOptionsSchema)
+// A thread's counts come from its messages' rows: a bad one is blamed on the thread's newest message.
+const decodeThreadCounts = decodeRows("messages", ThreadCountsRow, (row) => String(row.last_message_id))
 const decodeMessage = decodeRow("messages", Message)
 const decodeMessages = decodeRows("messages", Message)
 const decodeRecipient = decodeRow("message_recipients", MessageRecipient, recipientId)
@@ -368,6 +409,46 @@ export const make = Effect.gen(function*() {
         sql`SELECT ${columns} FROM messages m WHERE m.project_key = ${projectKey} AND m.thread_id = ${thread_id}
             ORDER BY m.id`.pipe(Effect.flatMap((rows) => decodeMessages(rows)))))
 
+  const threads: MessagesShape["threads"] = (rawOptions) =>
+    Effect.flatMap(decodeThreadsOptions(rawOptions ?? {}), (options) =>
+      query("Messages.threads", ({ projectKey, sql }) =>
+        Effect.gen(function*() {
+          // The newest threads from the (project_key, thread_id) index; then each one's counts
+          // through the same index: only `limit` rows come out, however long the history.
+          const rows = yield* sql`WITH recent AS (
+                SELECT thread_id, MAX(id) AS last_id FROM messages
+                WHERE project_key = ${projectKey} AND thread_id IS NOT NULL
+                GROUP BY thread_id ORDER BY last_id DESC LIMIT ${options.limit ?? DEFAULT_LIMIT})
+              SELECT recent.thread_id AS thread_id, recent.last_id AS last_message_id,
+                (SELECT m.subject FROM messages m WHERE m.project_key = ${projectKey} AND m.thread_id = recent.thread_id
+                  ORDER BY m.id LIMIT 1) AS subject,
+                (SELECT m.created_at FROM messages m WHERE m.id = recent.last_id) AS last_at,
+                (SELECT COUNT(*) FROM messages m WHERE m.project_key = ${projectKey} AND m.thread_id = recent.thread_id) AS messages,
+                (SELECT COUNT(*) FROM messages m JOIN message_recipients r ON r.message_id = m.id
+                  WHERE m.project_key = ${projectKey} AND m.thread_id = recent.thread_id AND r.read_at IS NULL) AS unread,
+                (SELECT COUNT(*) FROM messages m JOIN message_recipients r ON r.message_id = m.id
+                  WHERE m.project_key = ${projectKey} AND m.thread_id = recent.thread_id
+                    AND COALESCE(m.ack_required, 0) = 1 AND r.acked_at IS NULL) AS unacked
+              FROM recent ORDER BY recent.last_id DESC`
+          const summaries = yield* decodeThreadCounts(rows)
+          if (summaries.length === 0) return []
+          const ids = summaries.map((summary) => summary.thread_id)
+          const people = yield* sql<{ readonly thread_id: string; readonly callsign: string }>`
+              SELECT m.thread_id AS thread_id, m.from_callsign AS callsign FROM messages m
+                WHERE m.project_key = ${projectKey} AND ${sql.in("m.thread_id", ids)}
+              UNION
+              SELECT m.thread_id AS thread_id, r.callsign AS callsign FROM messages m JOIN message_recipients r ON r.message_id = m.id
+                WHERE m.project_key = ${projectKey} AND ${sql.in("m.thread_id", ids)}
+              ORDER BY 1, 2`
+          const participants = new Map<string, Array<string>>()
+          for (const { callsign, thread_id } of people) {
+            const list = participants.get(thread_id) ?? []
+            list.push(callsign)
+            participants.set(thread_id, list)
+          }
+          return summaries.map((summary) => ({ ...summary, participants: participants.get(summary.thread_id) ?? [] }))
+        })))
+
   const reply: MessagesShape["reply"] = (rawId, raw) =>
     Effect.flatMap(
       Effect.all([decodeMessageId(rawId), decodeReply(raw)]),
@@ -402,7 +483,7 @@ export const make = Effect.gen(function*() {
             })))
         })))
 
-  return Messages.of({ send, inbox, markRead, ack, thread, reply, pendingAcks })
+  return Messages.of({ send, inbox, markRead, ack, threads, thread, reply, pendingAcks })
 })
 
 /** The Messages service, built on the `SqlClient` and `FleetProject` in context. */

@@ -43,13 +43,49 @@ export const CreateSortie = Schema.Struct({
 })
 export type CreateSortie = typeof CreateSortie.Encoded
 
-/** Filters of `Sorties.list` (all optional, combined with AND). */
+/** At most this many sorties per `Sorties.list` page. */
+export const MAX_SORTIE_LIST_LIMIT = 10_000
+
+const limitMessage = `must be an integer from 1 to ${MAX_SORTIE_LIST_LIMIT}`
+
+/** Filters of `Sorties.list` (all optional, combined with AND), its order and its size. */
 export const ListSorties = Schema.Struct({
   status: Schema.optional(statusFilter(SortieStatus)),
   mission_id: Schema.optional(MissionId),
-  assigned_to: Schema.optional(Callsign)
+  assigned_to: Schema.optional(Callsign),
+  /**
+   * `"claim"` (default): priority, then oldest, then id. `"recently_completed"`: the latest
+   * `completed_at` first (then the highest id), sorties never completed last.
+   */
+  order: Schema.optional(Schema.Literal("claim", "recently_completed").annotations({
+    message: () => ({ message: `must be "claim" or "recently_completed"`, override: true })
+  })),
+  /** At most this many sorties (1 … 10,000); all of them when omitted. */
+  limit: Schema.optional(Schema.Number.pipe(
+    Schema.int({ message: () => limitMessage }),
+    Schema.between(1, MAX_SORTIE_LIST_LIMIT, { message: () => limitMessage })
+  ))
 })
 export type ListSorties = typeof ListSorties.Encoded
+
+/** Filters of `Sorties.counts` (all optional, combined with AND). */
+export const CountSorties = Schema.Struct({
+  mission_id: Schema.optional(MissionId),
+  assigned_to: Schema.optional(Callsign)
+})
+export type CountSorties = typeof CountSorties.Encoded
+
+/** How many sorties there are, per status. */
+export interface SortieCounts {
+  /** Every matching sortie (rows of other tools with other statuses included). */
+  readonly total: number
+  readonly by_status: {
+    readonly open: number
+    readonly in_progress: number
+    readonly blocked: number
+    readonly closed: number
+  }
+}
 
 /** Options of `Sorties.claimNext`. */
 export const ClaimNextOptions = Schema.Struct({
@@ -90,8 +126,13 @@ export interface SortiesShape {
   readonly create: (input: CreateSortie) => Effect.Effect<Sortie, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   /** The sortie with this id. */
   readonly get: (id: string) => Effect.Effect<Sortie, SortieNotFound | InvalidInput | UndecodableRow | SqlError>
-  /** Sorties matching the filters, in claim order: priority, then oldest, then id. */
+  /**
+   * Sorties matching the filters, in claim order (priority, then oldest, then id) unless `order`
+   * says otherwise; the first `limit` of them when given.
+   */
   readonly list: (options?: ListSorties) => Effect.Effect<ReadonlyArray<Sortie>, InvalidInput | UndecodableRow | SqlError>
+  /** How many sorties match the filters, per status, counted by the database (no row is read out). */
+  readonly counts: (options?: CountSorties) => Effect.Effect<SortieCounts, InvalidInput | SqlError>
   /**
    * Claim this sortie for `callsign` (open → in_progress) with one guarded `UPDATE`: only an open,
    * unassigned sortie can be claimed, so of several racing claimers exactly one wins; the others
@@ -202,6 +243,7 @@ export class Sorties extends Context.Tag("@fleettools/db/Sorties")<Sorties, Sort
 
 const decodeCreate = decodeInput(CreateSortie)
 const decodeList = decodeInput(ListSorties)
+const decodeCounts = decodeInput(CountSorties)
 const decodeClaimNext = decodeInput(ClaimNextOptions)
 const decodeActor = decodeInput(SortieActor)
 const decodeId = decodeInput(SortieId, "id")
@@ -273,9 +315,32 @@ export const make = Effect.gen(function*() {
         if (filter.status !== undefined) clauses.push(sql`status = ${filter.status}`)
         if (filter.mission_id !== undefined) clauses.push(sql`mission_id = ${filter.mission_id}`)
         if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
+        const order = filter.order === "recently_completed"
+          ? sql`ORDER BY completed_at IS NULL, completed_at DESC, id DESC`
+          : sql`ORDER BY priority, created_at, id`
+        const limit = filter.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`
         return Effect.flatMap(
-          sql`SELECT * FROM sorties WHERE ${sql.and(clauses)} ORDER BY priority, created_at, id`,
+          sql`SELECT * FROM sorties WHERE ${sql.and(clauses)} ${order} ${limit}`,
           (rows) => decodeSorties(rows)
+        )
+      }))
+
+  const counts: SortiesShape["counts"] = (raw = {}) =>
+    Effect.flatMap(decodeCounts(raw), (filter) =>
+      query("Sorties.counts", ({ projectKey, sql }) => {
+        const clauses = [sql`project_key = ${projectKey}`]
+        if (filter.mission_id !== undefined) clauses.push(sql`mission_id = ${filter.mission_id}`)
+        if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
+        return Effect.map(
+          sql<{ readonly status: string; readonly n: number }>`SELECT status, COUNT(*) AS n FROM sorties
+              WHERE ${sql.and(clauses)} GROUP BY status`,
+          (rows) => {
+            const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0)
+            return {
+              total: rows.reduce((sum, row) => sum + Number(row.n), 0),
+              by_status: { open: count("open"), in_progress: count("in_progress"), blocked: count("blocked"), closed: count("closed") }
+            }
+          }
         )
       }))
 
@@ -453,6 +518,7 @@ export const make = Effect.gen(function*() {
     create,
     get,
     list,
+    counts,
     claim,
     claimNext,
     block,
