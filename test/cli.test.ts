@@ -16,6 +16,7 @@ import { SqlClient } from "@effect/sql"
 import { Events, FleetDb, FleetProject, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 import { buildCli } from "./support/cli-build.js"
+import { cleanEnv, type Run, runCli } from "./support/cli-run.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -27,52 +28,23 @@ afterAll(() => {
   if (build !== "") rmSync(build, { recursive: true, force: true })
 })
 
-// Generous: the suite shares a 2-core machine with other suites, and each command is a fresh Node process.
-const PROCESS_TIMEOUT = 150_000
 const TEST_TIMEOUT = 300_000
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
 
 interface RunOptions {
   readonly cwd?: string
   readonly env?: Record<string, string>
 }
 
-// No color, no inherited database URL: the tests choose the database themselves.
-const baseEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("FLEET_")) env[key] = value
-  }
-  return { ...env, NO_COLOR: "1" }
-}
-
+/** A running `fleet-db …args` (for the tests that signal it or read it as it goes). */
 const start = (args: ReadonlyArray<string>, options: RunOptions = {}) =>
   spawn(process.execPath, [join(build, "dist", "cli", "main.js"), ...args], {
     cwd: options.cwd ?? root,
-    env: { ...baseEnv(), ...options.env },
+    env: { ...cleanEnv(), ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
   })
 
 const fleetPromise = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = start(args, options)
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    // A command that hangs must fail its test, not outlive it.
-    const timer = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT)
-    child.on("error", reject)
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+  runCli(build, args, { cwd: options.cwd ?? root, ...(options.env === undefined ? {} : { env: options.env }) })
 
 /** Run `fleet-db …args` to completion. */
 const fleet = (args: ReadonlyArray<string>, options: RunOptions = {}) => Effect.promise(() => fleetPromise(args, options))

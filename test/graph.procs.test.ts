@@ -14,9 +14,10 @@ import { Effect } from "effect"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { FleetEvent } from "../src/index.js"
-import { Events, FleetDb, Paths, Sorties } from "../src/index.js"
+import { FleetDb, Paths, Sorties } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
 import { runWorkers } from "./support/procs.js"
+import { readAllEvents } from "./support/recovery.js"
 
 const WORKERS = 4
 
@@ -41,17 +42,6 @@ const work = (projectPath: string, mode: "drain" | "files") =>
     expect(results.flatMap((r) => r.lines.filter((l) => "error" in l))).toEqual([])
     return results.map((r) => r.lines.filter((l) => "claimed" in l).map((l) => l.claimed as string))
   })
-
-/** The whole event log, page by page. */
-const readAll = Effect.gen(function*() {
-  const events = yield* Events
-  const all: Array<FleetEvent> = []
-  for (;;) {
-    const page = yield* events.read({ after: all.at(-1)?.sequence ?? 0, limit: 10_000 })
-    all.push(...page)
-    if (page.length < 10_000) return all
-  }
-})
 
 describe("the work graph from 4 processes on one file", () => {
   it.scopedLive("draining a 200-sortie graph: each sortie exactly once, never before its blockers closed", () =>
@@ -86,7 +76,7 @@ describe("the work graph from 4 processes on one file", () => {
       expect(union).toHaveLength(200)
       expect(new Set(union)).toEqual(new Set(blockers.keys()))
 
-      const log = (yield* readAll.pipe(Effect.provide(layer))) as ReadonlyArray<FleetEvent>
+      const log = (yield* readAllEvents.pipe(Effect.provide(layer))) as ReadonlyArray<FleetEvent>
       const claimedAt = new Map<string, number>()
       const completedAt = new Map<string, number>()
       for (const event of log) {
@@ -136,7 +126,7 @@ describe("the work graph from 4 processes on one file", () => {
       expect(claims.flat()).toHaveLength(60)
 
       // Replay the log: at every reservation, nobody else holds an overlapping pattern.
-      const log = (yield* readAll.pipe(Effect.provide(layer))) as ReadonlyArray<FleetEvent>
+      const log = (yield* readAllEvents.pipe(Effect.provide(layer))) as ReadonlyArray<FleetEvent>
       const held = new Map<number, { readonly callsign: string; readonly pattern: string }>()
       let reserved = 0
       let overlapsSeen = 0

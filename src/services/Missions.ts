@@ -17,6 +17,7 @@ import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeInput } from "./internal/input.js"
 import { cancelMissionSorties } from "./internal/graph.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
+import type { SortieCounts } from "./Sorties.js"
 
 /** Input of `Missions.create`. */
 export const CreateMission = Schema.Struct({
@@ -36,17 +37,8 @@ export const ListMissions = Schema.Struct({
 export type ListMissions = typeof ListMissions.Encoded
 
 /** How far a mission's sorties have come. */
-export interface MissionProgress {
+export interface MissionProgress extends SortieCounts {
   readonly mission_id: MissionId
-  /** Every sortie of the mission. */
-  readonly total: number
-  /** Sorties per status. */
-  readonly by_status: {
-    readonly open: number
-    readonly in_progress: number
-    readonly blocked: number
-    readonly closed: number
-  }
   /** Closed sorties as a whole percentage of `total`, rounded down (100 only when all are closed; 0 without sorties). */
   readonly percent: number
 }
