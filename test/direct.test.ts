@@ -7,7 +7,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import * as Libsql from "@libsql/client"
-import { Deferred, Effect, Exit, Fiber, Layer } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { Events, FleetDb, FleetProject, Pilots } from "../src/index.js"
 import { changeProbe } from "../src/sql/sqlClient.js"
 import { makeWriteTransaction, WritePolicy } from "../src/sql/transaction.js"
@@ -37,6 +38,27 @@ describe("direct path", () => {
       expect(Exit.isFailure(failed)).toBe(true)
       const types = yield* sql<{ type: string }>`SELECT type FROM events WHERE project_key = ${projectKey} ORDER BY id`
       expect(types.map((row) => row.type)).toEqual(["kept"])
+    }).pipe(Effect.provide(fileLayer)))
+
+  it.effect("a command whose COMMIT fails fails with the SqlError (not a defect), and the client stays usable", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const { projectKey } = yield* FleetProject
+      const write = makeWriteTransaction(sql, yield* WritePolicy)
+      // A deferred foreign key is checked at COMMIT: the only statement that fails is the commit.
+      yield* sql`PRAGMA foreign_keys = ON`
+      yield* sql`CREATE TABLE parent_t (id INTEGER PRIMARY KEY)`
+      yield* sql`CREATE TABLE child_t (parent INTEGER REFERENCES parent_t (id) DEFERRABLE INITIALLY DEFERRED)`
+      const failed = yield* Effect.exit(write(sql`INSERT INTO child_t (parent) VALUES (1)`))
+      expect(failed._tag).toBe("Failure")
+      if (Exit.isFailure(failed)) {
+        const error = Cause.failureOption(failed.cause)
+        expect(error._tag === "Some" && error.value instanceof SqlError).toBe(true)
+      }
+      yield* write(sql`INSERT INTO events (type, project_key, timestamp, data) VALUES ('after', ${projectKey}, 1, '1')`)
+      const types = yield* sql<{ type: string }>`SELECT type FROM events WHERE project_key = ${projectKey}`
+      expect(types.map((row) => row.type)).toEqual(["after"])
+      expect(yield* sql<{ n: number }>`SELECT count(*) AS n FROM child_t`).toEqual([{ n: 0 }])
     }).pipe(Effect.provide(fileLayer)))
 
   it.live("a command interrupted while it waits for the client leaves the client usable", () =>

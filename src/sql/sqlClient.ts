@@ -15,7 +15,7 @@
  * - **Transactions** are `SqlClient.makeWithTransaction` on that tag: `BEGIN IMMEDIATE` on the
  *   serialised client, a savepoint when one is already open (an app wrapping several commands in
  *   `sql.withTransaction` gets one transaction). Waiting for the client is interruptible.
- *   Commands use the same (`transactionRunner`).
+ *   Commands use the same steps without `makeWithTransaction`'s own span (`transactionRunner`).
  *
  * Why, measured (bench/README.md, "The fast path"; `npm run bench -- statement transaction`, one
  * run, interleaved rounds): a statement through `@effect/sql`'s machinery cost 82 µs of CPU, ours
@@ -36,7 +36,7 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Libsql from "@libsql/client"
-import { Context, Effect, Effectable, Option } from "effect"
+import { Context, Effect, Effectable, Exit, Option, RuntimeFlags } from "effect"
 import type { Stream } from "effect"
 import type { Scope } from "effect"
 import type { GuardedClient } from "./GuardedClient.js"
@@ -183,6 +183,9 @@ class DirectStatement<A> extends Effectable.Class<ReadonlyArray<A>, SqlError> im
 // and the Replica service).
 const guardedClients = new WeakMap<SqlClient.SqlClient, GuardedClient>()
 
+// Each of our clients' transaction runner for commands (see `transactionRunner`).
+const ownTransactions = new WeakMap<SqlClient.SqlClient, <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>>()
+
 /** The `GuardedClient` under `sql`, when `sql` is one of ours (see `make`). */
 export const guardedClientOf = (sql: SqlClient.SqlClient): GuardedClient | undefined => guardedClients.get(sql)
 
@@ -227,15 +230,39 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
     const client = Object.assign(template, base, { unsafe, withTransaction }) as unknown as SqlClient.SqlClient
     Object.assign(client, { safe: client, withoutTransforms: () => client })
     guardedClients.set(client, guarded)
+    // A command's own transaction, as `makeWithTransaction` runs it (begin, the body with the
+    // connection under `TransactionConnection`, commit or roll back, uninterruptible but for the
+    // wait and the body) without its `sql.transaction` span: the command's span times it.
+    const own = <A, E, R>(effect: Effect.Effect<A, E, R>, interruptible: boolean): Effect.Effect<A, E | SqlError, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(interruptible ? Effect.interruptible(begin(guarded)) : begin(guarded), (connection) =>
+          Effect.flatMap(
+            Effect.exit(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0]))),
+            (exit) =>
+              Exit.isSuccess(exit)
+                ? Effect.as(connection.commit, exit.value)
+                : Effect.zipRight(connection.rollback, exit)
+          ))
+      )
+    ownTransactions.set(client, <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.withFiberRuntime<A, E | SqlError, R>((fiber, status) =>
+        Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
+          ? viaWithTransaction(client)(effect) // a savepoint of the caller's transaction
+          : own(effect, RuntimeFlags.interruptible(status.runtimeFlags))
+      ))
     return client
   })
 
 /**
- * How to run one write transaction on `sql`: `sql.withTransaction` (on our client `BEGIN
- * IMMEDIATE`, or a savepoint of the transaction already open), with a failed commit as a
- * `SqlError` failure rather than the defect `@effect/sql` makes of it.
+ * How to run one write transaction on `sql`: `BEGIN IMMEDIATE`, or a savepoint of the transaction
+ * already open, with a failed commit (or rollback) as a `SqlError` failure rather than the defect
+ * `@effect/sql` makes of it. On our client a new transaction skips `makeWithTransaction`'s
+ * `sql.transaction` span (the command's span covers it); on any other client, and for a
+ * savepoint, it is `sql.withTransaction`.
  */
-export const transactionRunner = (sql: SqlClient.SqlClient) =>
+export const transactionRunner = (sql: SqlClient.SqlClient) => ownTransactions.get(sql) ?? viaWithTransaction(sql)
+
+const viaWithTransaction = (sql: SqlClient.SqlClient) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
   sql.withTransaction(effect).pipe(
     Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Duration, Effect, ParseResult, Schema } from "effect"
+import { Duration, Effect, Either, ParseResult, Schema } from "effect"
 import { InvalidInput } from "../../errors.js"
 
 /** `InvalidInput` for the first issue of a parse error, with its path as the field name. */
@@ -22,8 +22,18 @@ export const toInvalidInput = (error: ParseResult.ParseError, field?: string): I
  * single-argument methods such as `get(callsign)`).
  */
 export const decodeInput = <A, I>(schema: Schema.Schema<A, I>, field?: string) => {
-  const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "ignore" })
-  return (input: unknown): Effect.Effect<A, InvalidInput> => Effect.mapError(decode(input), (error) => toInvalidInput(error, field))
+  const options = { errors: "first", onExcessProperty: "ignore" } as const
+  // Every command decodes its input: valid input is checked synchronously (measured ~2.5× cheaper
+  // than the Effect-based decoder). Anything else — invalid input, or a schema that cannot be
+  // decided synchronously — goes through the Effect-based decoder, whose answer is the same.
+  const check = Schema.decodeUnknownEither(schema, options)
+  const decode = Schema.decodeUnknown(schema, options)
+  return (input: unknown): Effect.Effect<A, InvalidInput> => {
+    const checked = check(input)
+    return Either.isRight(checked)
+      ? Effect.succeed(checked.right)
+      : Effect.mapError(decode(input), (error) => toInvalidInput(error, field))
+  }
 }
 
 const PositiveMillis = Schema.Number.pipe(
