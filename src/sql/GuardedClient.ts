@@ -1,6 +1,6 @@
 /**
- * A `@libsql/client` Client wrapper that `@effect/sql-libsql` can be given as its `liveClient`,
- * closing two traps of the pinned stack (docs/architecture.md §3):
+ * A `@libsql/client` Client wrapper, under the library's own `SqlClient` (`sqlClient.ts`), closing
+ * two traps of the pinned stack (docs/architecture.md §3):
  *
  * - **The wedge**: when `transaction()` rejects (BEGIN IMMEDIATE timed out on SQLITE_BUSY),
  *   `@effect/sql-libsql` 0.42 never releases its internal permit and every later statement hangs.
