@@ -656,7 +656,9 @@ const readMajorGcs = (dir: string): Array<readonly [number, number]> =>
     })
   ).sort((a, b) => a[0] - b[0])
 
-const f = (n: number) => (Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+/** A figure for the tables; NaN (JSON's null after bench/run.ts reads the result back) prints as "–". */
+const f = (n: number | null) => (n === null || Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+const signed = (n: number | null, digits: number) => (n === null || Number.isNaN(n) ? "–" : n.toFixed(digits))
 
 /** The result as Markdown (the tables of bench/README.md). */
 export const formatDashboard = (r: DashboardResult): string => {
@@ -689,16 +691,16 @@ export const formatDashboard = (r: DashboardResult): string => {
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
     `live heap (in use after major GCs), MiB: phase A median ${f(r.liveHeap.A.median)} (${f(r.liveHeap.A.min)}–${f(r.liveHeap.A.max)}, ${r.liveHeap.majorGcs.A} GCs); phase B middle third ${
       f(r.liveHeap.middleThirdB)
-    }, last third ${f(r.liveHeap.lastThirdB)}, max ${f(r.liveHeap.maxB)} (${r.liveHeap.majorGcs.B} GCs); trend after the warm-up ${r.liveHeap.trendMiBPerMinAfterWarmup.toFixed(2)} MiB/min`,
-    `RSS after the warm-up (from ${r.rss.afterWarmup.fromS} s): level ${f(r.rss.afterWarmup.level)} MiB, trend ${r.rss.afterWarmup.trendMiBPerMin.toFixed(2)} MiB/min = ${
-      (r.rss.afterWarmup.trendOverWindow * 100).toFixed(1)
+    }, last third ${f(r.liveHeap.lastThirdB)}, max ${f(r.liveHeap.maxB)} (${r.liveHeap.majorGcs.B} GCs); trend after the warm-up ${signed(r.liveHeap.trendMiBPerMinAfterWarmup, 2)} MiB/min`,
+    `RSS after the warm-up (from ${r.rss.afterWarmup.fromS} s): level ${f(r.rss.afterWarmup.level)} MiB, trend ${signed(r.rss.afterWarmup.trendMiBPerMin, 2)} MiB/min = ${
+      signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
     } % over the window`,
     `first rule (for the record, not deciding): memory ${r.verdict.firstRuleMemoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level 5–10 s into B: ${f(r.rss.endB)} vs ${
       f(r.rss.levelB)
     }; trend over the phase ${(r.rss.trendOverPhase * 100).toFixed(1)} % < ${THRESHOLDS.rssTrendOverLevel * 100} %)`,
     `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (warm-up ${MEMORY_WARMUP_S} s${r.verdict.warmupLongEnough ? "" : ` — too short, needs ≥ ${MEMORY_WARMUP_ENOUGH_S} s: BENCH_SCALE ≥ 12`}; RSS trend after it ${
-      (r.rss.afterWarmup.trendOverWindow * 100).toFixed(1)
-    } % < ${THRESHOLDS.rssTrendAfterWarmup * 100} %: ${r.verdict.rssFlatAfterWarmup ? "yes" : "no"}; live heap last/middle third ${(r.liveHeap.lastThirdB / r.liveHeap.middleThirdB).toFixed(2)} ≤ ${
+      signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
+    } % < ${THRESHOLDS.rssTrendAfterWarmup * 100} %: ${r.verdict.rssFlatAfterWarmup ? "yes" : "no"}; live heap last/middle third ${signed(r.liveHeap.lastThirdB / r.liveHeap.middleThirdB, 2)} ≤ ${
       THRESHOLDS.liveHeapLastOverMiddle
     }: ${r.verdict.liveHeapFlat ? "yes" : "no"}), latency ${r.verdict.latencyFlat ? "flat" : "NOT flat"} (p95 B/A ${(r.latency.B.p95 / r.latency.A.p95).toFixed(2)} ≤ ${THRESHOLDS.p95BOverA}), events ${
       r.verdict.eventsExact ? "exact" : "NOT exact"
