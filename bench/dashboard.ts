@@ -364,6 +364,8 @@ interface LatencyWindow {
 export interface DashboardResult {
   readonly title: string
   readonly phaseSeconds: number
+  /** The start of phase B not judged for memory, s. */
+  readonly memoryWarmupSeconds: number
   readonly loadAverageStart: ReadonlyArray<number>
   readonly loadAverageEnd: ReadonlyArray<number>
   readonly commandsPerSecond: { readonly A: number; readonly B: number }
@@ -585,6 +587,7 @@ const main = async (): Promise<DashboardResult> => {
     return {
       title: `${PAGES} pages${FETCH_STATUS ? "" : " (stream only, no snapshot fetches)"}, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
       phaseSeconds: PHASE_S,
+      memoryWarmupSeconds: MEMORY_WARMUP_S,
       loadAverageStart,
       loadAverageEnd: loadavg(),
       commandsPerSecond: { A: inA.length / PHASE_A_S, B: inB.length / PHASE_S },
@@ -698,7 +701,7 @@ export const formatDashboard = (r: DashboardResult): string => {
     `first rule (for the record, not deciding): memory ${r.verdict.firstRuleMemoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level 5–10 s into B: ${f(r.rss.endB)} vs ${
       f(r.rss.levelB)
     }; trend over the phase ${(r.rss.trendOverPhase * 100).toFixed(1)} % < ${THRESHOLDS.rssTrendOverLevel * 100} %)`,
-    `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (warm-up ${MEMORY_WARMUP_S} s${r.verdict.warmupLongEnough ? "" : ` — too short, needs ≥ ${MEMORY_WARMUP_ENOUGH_S} s: BENCH_SCALE ≥ 12`}; RSS trend after it ${
+    `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (warm-up ${r.memoryWarmupSeconds} s${r.verdict.warmupLongEnough ? "" : ` — too short, needs ≥ ${MEMORY_WARMUP_ENOUGH_S} s: BENCH_SCALE ≥ 12`}; RSS trend after it ${
       signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
     } % < ${THRESHOLDS.rssTrendAfterWarmup * 100} %: ${r.verdict.rssFlatAfterWarmup ? "yes" : "no"}; live heap last/middle third ${signed(r.liveHeap.lastThirdB / r.liveHeap.middleThirdB, 2)} ≤ ${
       THRESHOLDS.liveHeapLastOverMiddle
