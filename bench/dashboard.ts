@@ -12,20 +12,27 @@
  * p50/p95/p99 per 5-second window, and per page the events delivered, checked against the log
  * (every event after the start, exactly once, in order).
  *
- * Verdict "flat" (thresholds stated in bench/README.md and printed): in phase B, the RSS at the
- * end is within +20 % of its level after a 5 s warm-up, and the least-squares RSS trend over the
- * phase rises less than 10 % of that level; and phase B's p95 command latency is within 1.5× of
- * phase A's. Also required: no page missed, repeated or reordered an event.
+ * The server runs with bench/lib/serve-memory.mjs, which records its heap in use after every major
+ * GC (the live set) and `process.memoryUsage()` every second.
  *
- * BENCH_SCALE scales the phase length (25 s at 1). Ends with one JSON line (for bench/run.ts).
- * Not a test: nothing here is asserted.
+ * Verdict "flat" (thresholds stated in bench/README.md and printed): memory — the first third of
+ * phase B is a warm-up (V8 sizes its heap for the 20 streams then; the RSS rise it causes is not
+ * memory held); over the other two thirds, the least-squares RSS trend rises less than 10 % of
+ * the RSS level there, and the heap in use after major GCs in the last third is within +10 % of
+ * the middle third's (medians). Latency — phase B's p95 within 1.5× of phase A's. Events — no
+ * page missed, repeated or reordered one. The first rule (end RSS ≤ 1.2× its level 5–10 s into
+ * phase B, trend < 10 %) is still computed and printed, labelled, but no longer decides.
+ *
+ * BENCH_SCALE scales phase B (25 s at 1); phase A, the no-page baseline, is as long up to 60 s.
+ * The memory rule needs a warm-up of 100 s or more: BENCH_SCALE=12 (300 s). Ends with one JSON
+ * line (for bench/run.ts). Not a test: nothing here is asserted.
  *
  * @module
  */
 import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { get, type IncomingMessage } from "node:http"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -42,14 +49,30 @@ const RATE = 200
 const WORKERS = 2
 const PAGES = 20
 const WARMUP_S = 5
+/** Phase B, with the pages. */
 const PHASE_S = Math.max(10, Math.round(25 * scale))
+/** Phase A, the no-page baseline: its latency and RSS settle within a minute. */
+const PHASE_A_S = Math.min(PHASE_S, 60)
+/** The start of phase B not judged for memory: V8 sizes its heap for the 20 streams then (30–150 s measured). */
+const MEMORY_WARMUP_S = Math.round(PHASE_S / 3)
+/** Shorter than this, the warm-up cannot cover V8's heap sizing and the memory verdict says so. */
+const MEMORY_WARMUP_ENOUGH_S = 100
 const WINDOW_S = 5
 /** A page refetches the snapshot at most this often. */
 const STATUS_DEBOUNCE_MS = 500
 /** BENCH_DASHBOARD_SSE_ONLY=1: pages hold the stream but never fetch the snapshot (to tell the two costs apart). */
 const FETCH_STATUS = process.env.BENCH_DASHBOARD_SSE_ONLY !== "1"
 
-const THRESHOLDS = { rssEndOverLevel: 1.2, rssTrendOverLevel: 0.1, p95BOverA: 1.5 } as const
+const THRESHOLDS = {
+  /** Deciding memory rule: RSS trend over phase B after its warm-up, as a share of the RSS level there. */
+  rssTrendAfterWarmup: 0.1,
+  /** Deciding memory rule: median heap in use after major GCs, last third of phase B over its middle third. */
+  liveHeapLastOverMiddle: 1.1,
+  /** The first rule, still printed: end RSS over its level 5–10 s into phase B, and trend over the phase. */
+  rssEndOverLevel: 1.2,
+  rssTrendOverLevel: 0.1,
+  p95BOverA: 1.5
+} as const
 
 const now = () => performance.timeOrigin + performance.now()
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
@@ -156,8 +179,8 @@ interface Spawned {
   readonly exited: Promise<number | null>
 }
 
-const spawnLines = (args: ReadonlyArray<string>, stream: "stdout" | "stderr"): Spawned => {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] })
+const spawnLines = (args: ReadonlyArray<string>, stream: "stdout" | "stderr", env: Record<string, string> = {}): Spawned => {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } })
   const lines: Array<string> = []
   createInterface({ input: child[stream]! }).on("line", (line) => lines.push(line))
   // Keep the other stream drained, and show it when something goes wrong.
@@ -341,6 +364,8 @@ interface LatencyWindow {
 export interface DashboardResult {
   readonly title: string
   readonly phaseSeconds: number
+  /** The start of phase B not judged for memory, s. */
+  readonly memoryWarmupSeconds: number
   readonly loadAverageStart: ReadonlyArray<number>
   readonly loadAverageEnd: ReadonlyArray<number>
   readonly commandsPerSecond: { readonly A: number; readonly B: number }
@@ -357,6 +382,17 @@ export interface DashboardResult {
     readonly maxB: number
     readonly trendMiBPerMin: number
     readonly trendOverPhase: number
+    /** RSS over phase B after the warm-up: median level, trend, trend × length / level. */
+    readonly afterWarmup: { readonly fromS: number; readonly level: number; readonly trendMiBPerMin: number; readonly trendOverWindow: number }
+  }
+  /** Heap in use right after major GCs (MiB), from serve-memory.mjs; NaN where none was seen. */
+  readonly liveHeap: {
+    readonly majorGcs: { readonly A: number; readonly B: number }
+    readonly A: { readonly median: number; readonly min: number; readonly max: number }
+    readonly middleThirdB: number
+    readonly lastThirdB: number
+    readonly maxB: number
+    readonly trendMiBPerMinAfterWarmup: number
   }
   readonly pages: {
     readonly count: number
@@ -377,7 +413,18 @@ export interface DashboardResult {
     /** Size of the snapshot at the end of the run, bytes. */
     readonly statusBytesLast: number
   }
-  readonly verdict: { readonly memoryFlat: boolean; readonly latencyFlat: boolean; readonly eventsExact: boolean; readonly flat: boolean }
+  readonly verdict: {
+    readonly memoryFlat: boolean
+    readonly rssFlatAfterWarmup: boolean
+    readonly liveHeapFlat: boolean
+    /** False when phase B was too short for the warm-up to cover V8's heap sizing. */
+    readonly warmupLongEnough: boolean
+    /** The first rule's answer (end ≤ 1.2× the level 5–10 s into phase B, trend < 10 %), for the record. */
+    readonly firstRuleMemoryFlat: boolean
+    readonly latencyFlat: boolean
+    readonly eventsExact: boolean
+    readonly flat: boolean
+  }
 }
 
 const latencyOf = (samples: ReadonlyArray<Sample>) => {
@@ -406,6 +453,7 @@ const main = async (): Promise<DashboardResult> => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`)
   const loadAverageStart = loadavg()
   const projectPath = mkdtempSync(join(tmpdir(), "fleetdb-dashboard-bench-"))
+  const memoryDir = mkdtempSync(join(tmpdir(), "fleetdb-dashboard-bench-memory-"))
   const children: Array<ChildProcess> = []
   const pages: Array<Page> = []
   try {
@@ -415,13 +463,15 @@ const main = async (): Promise<DashboardResult> => {
         Effect.forEach(Array.from({ length: WORKERS }, (_, i) => `load-${i}`), (callsign) => p.register({ callsign, program: "bench-dashboard", model: "none" }))
       ).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
     )
-    const server = spawnLines([cli, "serve", "--project", projectPath, "--port", "0"], "stderr")
+    const server = spawnLines(["--import", join(root, "bench", "lib", "serve-memory.mjs"), cli, "serve", "--project", projectPath, "--port", "0"], "stderr", {
+      SERVE_MEMORY_DIR: memoryDir
+    })
     children.push(server.child)
     const listening = await waitForLine(server, (l) => /listening on http:\/\/\S+/.test(l), "fleet-db serve")
     const base = /listening on (http:\/\/\S+)/.exec(listening)![1]!.replace(/\/$/, "")
     const serverPid = server.child.pid!
 
-    const durationMs = (WARMUP_S + 2 * PHASE_S) * 1_000
+    const durationMs = (WARMUP_S + PHASE_A_S + PHASE_S) * 1_000
     const workers = Array.from({ length: WORKERS }, (_, i) =>
       spawnLines(["--import", "tsx", fileURLToPath(import.meta.url), "worker", projectPath, String(i), String(RATE / WORKERS), String(durationMs)], "stdout")
     )
@@ -438,7 +488,7 @@ const main = async (): Promise<DashboardResult> => {
     const sleepUntil = (t: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - now())))
 
     const startA = go + WARMUP_S * 1_000
-    const startB = startA + PHASE_S * 1_000
+    const startB = startA + PHASE_A_S * 1_000
     await sleepUntil(startB)
     process.stderr.write(`phase B: opening ${PAGES} pages…\n`)
     const fromSequence = await Effect.runPromise(latestSequence(projectPath))
@@ -500,15 +550,33 @@ const main = async (): Promise<DashboardResult> => {
 
     const rssAt = (fromS: number, toS: number) => median(rss.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m))
     const a0 = WARMUP_S
-    const b0 = WARMUP_S + PHASE_S
-    const b1 = WARMUP_S + 2 * PHASE_S
+    const b0 = WARMUP_S + PHASE_A_S
+    const b1 = WARMUP_S + PHASE_A_S + PHASE_S
     const inBWarm = rss.filter(([t]) => t >= b0 + 5 && t <= b1)
     const levelB = rssAt(b0 + 5, b0 + 10)
     const endRss = rssAt(b1 - 3, b1 + 1)
     const trend = slope(inBWarm)
     const trendOverPhase = (trend * (b1 - b0 - 5)) / levelB
     const latency = { A: latencyOf(inA), B: latencyOf(inB) }
-    const memoryFlat = endRss <= levelB * THRESHOLDS.rssEndOverLevel && trendOverPhase < THRESHOLDS.rssTrendOverLevel
+    const firstRuleMemoryFlat = endRss <= levelB * THRESHOLDS.rssEndOverLevel && trendOverPhase < THRESHOLDS.rssTrendOverLevel
+
+    // The deciding rule: judge phase B after its warm-up only, by RSS trend and by the live heap.
+    const w0 = b0 + MEMORY_WARMUP_S
+    const w1 = b0 + 2 * MEMORY_WARMUP_S
+    const rssAfter = rss.filter(([t]) => t >= w0 && t <= b1)
+    const rssLevelAfter = median(rssAfter.map(([, m]) => m))
+    const rssTrendAfter = slope(rssAfter)
+    const rssTrendOverWindow = (rssTrendAfter * (b1 - w0)) / rssLevelAfter
+    const majors = readMajorGcs(memoryDir).map(([at, mib]) => [(at - go) / 1_000, mib] as const)
+    const heapIn = (fromS: number, toS: number) => majors.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m)
+    const heapA = heapIn(a0, b0)
+    const middle = median(heapIn(w0, w1))
+    const lastThird = median(heapIn(w1, b1 + 1))
+    const rssFlatAfterWarmup = rssTrendOverWindow < THRESHOLDS.rssTrendAfterWarmup
+    // NaN (no major GC seen in a third) compares false: no evidence is not "flat".
+    const liveHeapFlat = lastThird <= middle * THRESHOLDS.liveHeapLastOverMiddle
+    const warmupLongEnough = MEMORY_WARMUP_S >= MEMORY_WARMUP_ENOUGH_S
+    const memoryFlat = rssFlatAfterWarmup && liveHeapFlat && warmupLongEnough
     const latencyFlat = latency.B.p95 <= latency.A.p95 * THRESHOLDS.p95BOverA
     const drops = pages.flatMap((p) => p.drops)
     const eventsExact = missing === 0 && repeated === 0 && outOfOrder === 0 && unexpected === 0
@@ -519,9 +587,10 @@ const main = async (): Promise<DashboardResult> => {
     return {
       title: `${PAGES} pages${FETCH_STATUS ? "" : " (stream only, no snapshot fetches)"}, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
       phaseSeconds: PHASE_S,
+      memoryWarmupSeconds: MEMORY_WARMUP_S,
       loadAverageStart,
       loadAverageEnd: loadavg(),
-      commandsPerSecond: { A: inA.length / PHASE_S, B: inB.length / PHASE_S },
+      commandsPerSecond: { A: inA.length / PHASE_A_S, B: inB.length / PHASE_S },
       latency,
       windows,
       maxLagMs: Math.max(...reports.map((r) => r.maxLagMs)),
@@ -534,7 +603,16 @@ const main = async (): Promise<DashboardResult> => {
         endB: endRss,
         maxB: Math.max(...rss.filter(([t]) => t >= b0).map(([, m]) => m)),
         trendMiBPerMin: trend * 60,
-        trendOverPhase
+        trendOverPhase,
+        afterWarmup: { fromS: w0, level: rssLevelAfter, trendMiBPerMin: rssTrendAfter * 60, trendOverWindow: rssTrendOverWindow }
+      },
+      liveHeap: {
+        majorGcs: { A: heapA.length, B: heapIn(b0, b1 + 1).length },
+        A: { median: median(heapA), min: heapA.length === 0 ? Number.NaN : Math.min(...heapA), max: heapA.length === 0 ? Number.NaN : Math.max(...heapA) },
+        middleThirdB: middle,
+        lastThirdB: lastThird,
+        maxB: heapIn(b0, b1 + 1).length === 0 ? Number.NaN : Math.max(...heapIn(b0, b1 + 1)),
+        trendMiBPerMinAfterWarmup: slope(majors.filter(([t]) => t >= w0 && t <= b1)) * 60
       },
       pages: {
         count: PAGES,
@@ -552,16 +630,38 @@ const main = async (): Promise<DashboardResult> => {
         statusP95: percentile(statusMs, 95),
         statusBytesLast: Math.max(0, ...pages.map((p) => p.statusBytes[p.statusBytes.length - 1] ?? 0))
       },
-      verdict: { memoryFlat, latencyFlat, eventsExact, flat: memoryFlat && latencyFlat && eventsExact }
+      verdict: {
+        memoryFlat,
+        rssFlatAfterWarmup,
+        liveHeapFlat,
+        warmupLongEnough,
+        firstRuleMemoryFlat,
+        latencyFlat,
+        eventsExact,
+        flat: memoryFlat && latencyFlat && eventsExact
+      }
     }
   } finally {
     for (const p of pages) p.close()
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
     rmSync(projectPath, { recursive: true, force: true })
+    rmSync(memoryDir, { recursive: true, force: true })
   }
 }
 
-const f = (n: number) => (Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+/** (epoch ms, MiB) of every major GC serve-memory.mjs recorded in `dir`. */
+const readMajorGcs = (dir: string): Array<readonly [number, number]> =>
+  readdirSync(dir).filter((name) => name.startsWith("serve-memory-")).flatMap((name) =>
+    readFileSync(join(dir, name), "utf8").split("\n").flatMap((line) => {
+      if (line.length === 0) return []
+      const record = JSON.parse(line) as { readonly gc?: string; readonly at: number; readonly heapUsed: number }
+      return record.gc === "major" ? [[record.at, record.heapUsed] as const] : []
+    })
+  ).sort((a, b) => a[0] - b[0])
+
+/** A figure for the tables; NaN (JSON's null after bench/run.ts reads the result back) prints as "–". */
+const f = (n: number | null) => (n === null || Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+const signed = (n: number | null, digits: number) => (n === null || Number.isNaN(n) ? "–" : n.toFixed(digits))
 
 /** The result as Markdown (the tables of bench/README.md). */
 export const formatDashboard = (r: DashboardResult): string => {
@@ -592,9 +692,20 @@ export const formatDashboard = (r: DashboardResult): string => {
     }`,
     `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
-    `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level: ${f(r.rss.endB)} vs ${f(r.rss.levelB)}; trend over the phase ${
-      (r.rss.trendOverPhase * 100).toFixed(1)
-    } % < ${THRESHOLDS.rssTrendOverLevel * 100} %), latency ${r.verdict.latencyFlat ? "flat" : "NOT flat"} (p95 B/A ${(r.latency.B.p95 / r.latency.A.p95).toFixed(2)} ≤ ${THRESHOLDS.p95BOverA}), events ${
+    `live heap (in use after major GCs), MiB: phase A median ${f(r.liveHeap.A.median)} (${f(r.liveHeap.A.min)}–${f(r.liveHeap.A.max)}, ${r.liveHeap.majorGcs.A} GCs); phase B middle third ${
+      f(r.liveHeap.middleThirdB)
+    }, last third ${f(r.liveHeap.lastThirdB)}, max ${f(r.liveHeap.maxB)} (${r.liveHeap.majorGcs.B} GCs); trend after the warm-up ${signed(r.liveHeap.trendMiBPerMinAfterWarmup, 2)} MiB/min`,
+    `RSS after the warm-up (from ${r.rss.afterWarmup.fromS} s): level ${f(r.rss.afterWarmup.level)} MiB, trend ${signed(r.rss.afterWarmup.trendMiBPerMin, 2)} MiB/min = ${
+      signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
+    } % over the window`,
+    `first rule (for the record, not deciding): memory ${r.verdict.firstRuleMemoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level 5–10 s into B: ${f(r.rss.endB)} vs ${
+      f(r.rss.levelB)
+    }; trend over the phase ${(r.rss.trendOverPhase * 100).toFixed(1)} % < ${THRESHOLDS.rssTrendOverLevel * 100} %)`,
+    `verdict: memory ${r.verdict.memoryFlat ? "flat" : "NOT flat"} (warm-up ${r.memoryWarmupSeconds} s${r.verdict.warmupLongEnough ? "" : ` — too short, needs ≥ ${MEMORY_WARMUP_ENOUGH_S} s: BENCH_SCALE ≥ 12`}; RSS trend after it ${
+      signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
+    } % < ${THRESHOLDS.rssTrendAfterWarmup * 100} %: ${r.verdict.rssFlatAfterWarmup ? "yes" : "no"}; live heap last/middle third ${signed(r.liveHeap.lastThirdB / r.liveHeap.middleThirdB, 2)} ≤ ${
+      THRESHOLDS.liveHeapLastOverMiddle
+    }: ${r.verdict.liveHeapFlat ? "yes" : "no"}), latency ${r.verdict.latencyFlat ? "flat" : "NOT flat"} (p95 B/A ${(r.latency.B.p95 / r.latency.A.p95).toFixed(2)} ≤ ${THRESHOLDS.p95BOverA}), events ${
       r.verdict.eventsExact ? "exact" : "NOT exact"
     } → ${r.verdict.flat ? "FLAT" : "NOT FLAT"}`
   ]

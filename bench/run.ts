@@ -14,7 +14,8 @@
  *   npm run bench -- graph             the work graph: ready, claimNext and closing a sortie on
  *                                      10,000 sorties / 20,000 dependencies vs none (bench/graph.ts)
  *   npm run bench -- dashboard         `fleet-db serve` with 20 pages open at 200 commands/s (about
- *                                      1 minute; needs `npm run build`; only when named)
+ *                                      1 minute; BENCH_SCALE=12 for a memory verdict, ~6 min;
+ *                                      needs `npm run build`; only when named)
  *   npm run bench -- cli               `fleet-db` start-up as a whole process: --version, status,
  *                                      a write (needs `npm run build`; only when named)
  */

@@ -1,12 +1,17 @@
 /**
- * Memory of `fleet-db serve` from inside, for the dashboard benchmark: loaded into every node
- * process with `NODE_OPTIONS="--import ./bench/lib/serve-memory.mjs"`, it acts only in the one
- * whose arguments include `serve`, appending `process.memoryUsage()` (MiB) once a second to
- * `$SERVE_MEMORY_DIR/serve-memory-PID.jsonl`. The heap's low points (right after a major GC)
- * are the live set; RSS and the heap's size above them are garbage not yet collected.
+ * Memory of `fleet-db serve` from inside, for the dashboard benchmark (which loads it into the
+ * server with `--import`; by hand: `NODE_OPTIONS="--import ./bench/lib/serve-memory.mjs"`). It
+ * acts only in a process whose arguments include `serve` and only when `SERVE_MEMORY_DIR` is set,
+ * appending to `$SERVE_MEMORY_DIR/serve-memory-PID.jsonl`:
+ *
+ * - once a second, `process.memoryUsage()` (MiB) with `at` (epoch ms) and `t` (s since start);
+ * - after each major GC (a `gc` PerformanceObserver entry of kind major), `{ gc: "major", at,
+ *   heapUsed }`: the heap in use right after a full mark-compact is the live set, free of the
+ *   garbage that RSS and the heap's size also hold. No `--expose-gc`: nothing is forced.
  */
 import { appendFileSync } from "node:fs"
 import { join } from "node:path"
+import { constants, PerformanceObserver } from "node:perf_hooks"
 
 if (process.argv.includes("serve") && process.env.SERVE_MEMORY_DIR !== undefined) {
   const file = join(process.env.SERVE_MEMORY_DIR, `serve-memory-${process.pid}.jsonl`)
@@ -15,6 +20,7 @@ if (process.argv.includes("serve") && process.env.SERVE_MEMORY_DIR !== undefined
   setInterval(() => {
     const m = process.memoryUsage()
     appendFileSync(file, JSON.stringify({
+      at: Date.now(),
       t: (Date.now() - start) / 1_000,
       rss: mib(m.rss),
       heapTotal: mib(m.heapTotal),
@@ -23,4 +29,12 @@ if (process.argv.includes("serve") && process.env.SERVE_MEMORY_DIR !== undefined
       arrayBuffers: mib(m.arrayBuffers)
     }) + "\n")
   }, 1_000).unref()
+  // The observer runs soon after the GC, so the few allocations in between count as live: a
+  // small, constant overstatement, not a trend.
+  new PerformanceObserver((list) => {
+    const majors = list.getEntries().filter((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+    if (majors.length === 0) return
+    const used = process.memoryUsage().heapUsed
+    appendFileSync(file, JSON.stringify({ gc: "major", at: Date.now(), heapUsed: Math.round((used / 1_048_576) * 10) / 10 }) + "\n")
+  }).observe({ entryTypes: ["gc"] })
 }
