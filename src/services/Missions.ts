@@ -179,18 +179,20 @@ export const make = Effect.gen(function*() {
       command("Missions.cancel", (ctx) =>
         Effect.gen(function*() {
           const { emit, now, projectKey, sql } = ctx
-          const current = yield* sql<{ readonly status: string }>`SELECT status FROM missions
-              WHERE id = ${id} AND project_key = ${projectKey}`
-          if (current.length === 0) return yield* new MissionNotFound({ id })
-          const from = current[0]!.status
-          if (from !== "pending" && from !== "in_progress") {
-            return yield* new InvalidTransition({ entity: "mission", id, from, to: "cancelled" })
-          }
+          const { previous, row: mission } = yield* moveStatus({
+            entity: "mission",
+            id,
+            from: ["pending", "in_progress"],
+            to: "cancelled",
+            current: sql<{ readonly status: string }>`SELECT status FROM missions
+                WHERE id = ${id} AND project_key = ${projectKey}`,
+            notFound: () => new MissionNotFound({ id }),
+            update: sql`UPDATE missions SET status = 'cancelled', close_reason = ${reason}, completed_at = ${now}
+                WHERE id = ${id} AND project_key = ${projectKey} AND status IN ('pending', 'in_progress') RETURNING *`,
+            decode: toMission
+          })
           const cancelled = yield* cancelMissionSorties(ctx, id, reason)
-          const rows = yield* sql`UPDATE missions SET status = 'cancelled', close_reason = ${reason}, completed_at = ${now}
-              WHERE id = ${id} AND project_key = ${projectKey} RETURNING *`
-          const mission = yield* toMission(rows[0])
-          yield* emit("mission_cancelled", { mission_id: id, from, reason, cancelled_sorties: cancelled })
+          yield* emit("mission_cancelled", { mission_id: id, from: previous.status, reason, cancelled_sorties: cancelled })
           return mission
         })))
 

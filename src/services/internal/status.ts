@@ -27,8 +27,8 @@ export interface StatusMove<Row extends { readonly status: string }, A, E, C> {
   /** What moves, as `InvalidTransition` names it (`"mission"`, `"sortie"`, `"work_order"`). */
   readonly entity: string
   readonly id: string
-  /** The only status the move starts from. */
-  readonly from: string
+  /** The status (or statuses) the move starts from. */
+  readonly from: string | ReadonlyArray<string>
   readonly to: string
   /** The row's current state, read inside the command's write transaction; empty: no such row. */
   readonly current: Effect.Effect<ReadonlyArray<Row>, SqlError>
@@ -42,7 +42,7 @@ export interface StatusMove<Row extends { readonly status: string }, A, E, C> {
 }
 
 /**
- * Run one status move inside a command: read the row, refuse any move but `from` → `to`
+ * Run one status move inside a command: read the row, refuse any move but from `from` to `to`
  * (`InvalidTransition`) and whatever `check` refuses, then apply the guarded update. Returns the
  * changed row and the state read before it.
  */
@@ -53,7 +53,7 @@ export const moveStatus = <Row extends { readonly status: string }, A, E, C = ne
     const current = yield* move.current
     const previous = current[0]
     if (previous === undefined) return yield* Effect.fail(move.notFound())
-    if (previous.status !== move.from) {
+    if (typeof move.from === "string" ? previous.status !== move.from : !move.from.includes(previous.status)) {
       return yield* new InvalidTransition({ entity: move.entity, id: move.id, from: previous.status, to: move.to })
     }
     if (move.check !== undefined) yield* move.check(previous)
