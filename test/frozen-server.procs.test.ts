@@ -10,6 +10,7 @@ import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
 import { FleetDb, isRetryable, Pilots, StatementTimeout } from "../src/index.js"
 import { writeTransaction } from "../src/sql/transaction.js"
 import { findSqld, startSqld } from "./support/sqld.js"
+import { readdirSync, readFileSync } from "node:fs"
 
 const binary = findSqld()
 
@@ -26,6 +27,28 @@ const privateSqld = Effect.acquireRelease(
       await server.stop()
     })
 )
+
+/**
+ * SIGSTOP the server and return once every one of its threads is stopped: `kill` only queues the
+ * signal, and on a busy machine a server thread could still answer the next request (seen in CI:
+ * the COMMIT sent right after `kill` was applied).
+ */
+const freeze = (pid: number): void => {
+  process.kill(pid, "SIGSTOP")
+  const deadline = Date.now() + 10_000
+  const state = (task: string) => {
+    try {
+      // The state follows the parenthesised command name, which may itself hold spaces.
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8")
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+    } catch {
+      return "T" // a thread that ended answers nothing
+    }
+  }
+  while (!readdirSync(`/proc/${pid}/task`).every((task) => state(task) === "T")) {
+    if (Date.now() > deadline) throw new Error(`sqld ${pid} did not stop within 10 s of SIGSTOP`)
+  }
+}
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
@@ -45,7 +68,7 @@ describe.skipIf(binary._tag !== "Found")("a frozen server (SIGSTOP)", () => {
       const pilots = Context.get(context, Pilots)
       yield* pilots.register({ callsign: "before" })
 
-      process.kill(server.pid, "SIGSTOP")
+      freeze(server.pid)
       const command = yield* Effect.exit(pilots.register({ callsign: "frozen" }))
       const timeout = timeoutOf(command)
       expect(timeout.during_commit).toBe(false)
@@ -70,7 +93,7 @@ describe.skipIf(binary._tag !== "Found")("a frozen server (SIGSTOP)", () => {
       // A command's write transaction (as every service runs it) whose body ran on the server;
       // the freeze comes between the body and the COMMIT.
       const exit = yield* Effect.exit(writeTransaction(
-        pilots.register({ callsign: "committing" }).pipe(Effect.tap(() => Effect.sync(() => process.kill(server.pid, "SIGSTOP"))))
+        pilots.register({ callsign: "committing" }).pipe(Effect.tap(() => Effect.sync(() => freeze(server.pid))))
       ).pipe(Effect.provideService(SqlClient.SqlClient, sql)))
       const timeout = timeoutOf(exit)
       expect(timeout.during_commit).toBe(true)
