@@ -9,24 +9,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
 import { FleetDb, isRetryable, Pilots, StatementTimeout } from "../src/index.js"
 import { writeTransaction } from "../src/sql/transaction.js"
-import { findSqld, startSqld } from "./support/sqld.js"
+import { findSqld, privateSqld } from "./support/sqld.js"
 import { readdirSync, readFileSync } from "node:fs"
 
 const binary = findSqld()
-
-/** A private sqld (the shared ones must not be frozen), resumed and stopped with the scope. */
-const privateSqld = Effect.acquireRelease(
-  Effect.promise(() => startSqld(binary._tag === "Found" ? binary.path : "sqld")),
-  (server) =>
-    Effect.promise(async () => {
-      try {
-        process.kill(server.pid, "SIGCONT")
-      } catch {
-        // already gone
-      }
-      await server.stop()
-    })
-)
 
 /**
  * SIGSTOP the server and return once every one of its threads is stopped: `kill` only queues the

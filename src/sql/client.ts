@@ -20,6 +20,7 @@ import { GuardedClient } from "./GuardedClient.js"
 import { inspectFile } from "./fileContents.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
 import * as Client from "./sqlClient.js"
+import { realClock } from "./transaction.js"
 import { redact } from "./url.js"
 
 /** Where the database is and how to reach it. */
@@ -324,10 +325,11 @@ export const layer = (
         catch: (error) => classify(target, error)
       }).pipe(
         target._tag === "Remote"
-          ? Effect.timeoutFail({
-            duration: connectTimeout,
-            onTimeout: () => openError(target, "unreachable", `no answer from the server within ${connectTimeout} ms`)
-          })
+          ? (touch) =>
+            Effect.timeoutFail(touch, {
+              duration: connectTimeout,
+              onTimeout: () => openError(target, "unreachable", `no answer from the server within ${connectTimeout} ms`)
+            }).pipe(Effect.withClock(realClock))
           : identity
       )
       const client = yield* Client.make(guarded)
@@ -369,6 +371,7 @@ const checkpoint = (client: GuardedClient) =>
     await client.execute("PRAGMA wal_checkpoint(TRUNCATE)")
   }).pipe(
     Effect.timeout(2_000),
+    Effect.withClock(realClock),
     Effect.ignore
   )
 

