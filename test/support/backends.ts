@@ -3,13 +3,13 @@
  * `describe.each(backends)("…", (backend) => …)`. Each `backend.layer()` build is a fresh,
  * private database (a temp file for "file", a fresh project key on a shared server for "sqld").
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DatabaseOpenError } from "../../src/index.js"
-import { FleetDb } from "../../src/index.js"
+import { FleetDb, FleetProject } from "../../src/index.js"
 import * as Project from "../../src/Project.js"
 import * as Checkpoints from "../../src/services/Checkpoints.js"
 import * as Cursors from "../../src/services/Cursors.js"
@@ -23,7 +23,7 @@ import * as Reservations from "../../src/services/Reservations.js"
 import * as Sorties from "../../src/services/Sorties.js"
 import * as WorkOrders from "../../src/services/WorkOrders.js"
 import type { FleetServices } from "../../src/FleetDb.js"
-import { inject } from "vitest"
+import { afterAll, inject } from "vitest"
 import type { SqldContext } from "./sqld-setup.js"
 
 export interface Backend {
@@ -74,20 +74,48 @@ export const sqldUrl = (): Effect.Effect<string> => {
  * Two test files share the server at a time on a 2-core machine, some holding its write lock on
  * purpose, so statements get 120 s rather than the default 30 s: the timeout itself is tested
  * against a frozen server in test/frozen-server.procs.test.ts.
+ *
+ * Builds share one connection per test file (`sqldConnection`) and bind fresh services to their
+ * own key on it, as `FleetDb.layer` binds them to its key: opening a connection (probe,
+ * `SELECT 1`, migration check) cost more than most tests, and a property test builds one per case.
+ * Opening, closing and their failures are tested on real layers (test/remote.test.ts,
+ * test/layers.test.ts, test/time.test.ts, test/frozen-server.procs.test.ts); keys keeping projects
+ * apart on one connection, by the multi-project tests (`projectOn`).
  */
 export const sqld: Backend = {
   name: "sqld",
   layer: (options = {}) =>
-    Layer.unwrapEffect(
-      Effect.map(sqldUrl(), (url) =>
-        FleetDb.layer({
-          url,
-          projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`,
-          timeAuthority: "clock",
-          statementTimeout: 120_000
-        }))
-    )
+    Layer.scopedContext(Effect.flatMap(sqldConnection(), (base) =>
+      servicesOn(base, {
+        ...Context.get(base, FleetProject),
+        projectKey: `${options.projectKey ?? "test"}#${randomUUID()}`
+      })))
 }
+
+let connection: Promise<Exit.Exit<Context.Context<FleetServices>, DatabaseOpenError>> | undefined
+let connectionScope: Scope.CloseableScope | undefined
+
+/**
+ * This test file's connection to the shared server, opened on first use in a runtime of its own
+ * (not under the first test's `TestClock` or scope) and closed after the file's tests.
+ */
+const sqldConnection = (): Effect.Effect<Context.Context<FleetServices>, DatabaseOpenError> =>
+  Effect.flatten(Effect.promise(() =>
+    connection ??= Effect.runPromiseExit(Effect.gen(function*() {
+      const url = yield* sqldUrl()
+      const scope = connectionScope = yield* Scope.make()
+      return yield* Layer.buildWithScope(
+        FleetDb.layer({ url, projectKey: `test#${randomUUID()}`, timeAuthority: "clock", statementTimeout: 120_000 }),
+        scope
+      )
+    }))
+  ))
+
+afterAll(async () => {
+  const scope = connectionScope
+  connection = connectionScope = undefined
+  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+})
 
 /**
  * Every backend. "sqld" is left out only where the platform has no sqld binary (the global setup
@@ -102,16 +130,20 @@ const allServices = Layer.mergeAll(
   WorkOrders.layer, Messages.layer, Cursors.layer, Checkpoints.layer, Projections.layer
 )
 
+/** Every service bound to `project`, over the connection (and settings) of `base`. */
+const servicesOn = (base: Context.Context<FleetServices>, project: Project.FleetProjectShape) =>
+  Effect.map(
+    Layer.build(allServices.pipe(
+      Layer.provideMerge(Project.layer(project)),
+      Layer.provide(Layer.succeedContext(base))
+    )),
+    (built) => Context.merge(base, built)
+  )
+
 /**
  * Another project on the database of `base`, as on a server holding several (a file database is
  * one project: `layerFile` refuses a second key): every service bound to `projectKey`, over the
  * same connection.
  */
 export const projectOn = (base: Context.Context<FleetServices>, projectKey: string) =>
-  Effect.map(
-    Layer.build(allServices.pipe(
-      Layer.provideMerge(Project.layer({ projectKey, location: "test" })),
-      Layer.provide(Layer.succeedContext(base))
-    )),
-    (built) => Context.merge(base, built)
-  )
+  servicesOn(base, { projectKey, location: "test" })
