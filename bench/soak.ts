@@ -19,7 +19,8 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import type { ProjectionDifference } from "../src/index.js"
 import { FleetDb, Projections } from "../src/index.js"
-import { bundleWorker, integrityCheck, logInvariants, readAllEvents, startWorker } from "../test/support/recovery.js"
+import { bundlePath, bundleWorkers } from "../test/support/bundle-workers.js"
+import { integrityCheck, logInvariants, readAllEvents, startWorker } from "../test/support/recovery.js"
 
 /** What a soak run measured and found. */
 export interface SoakReport {
@@ -53,7 +54,8 @@ export const runSoak = async (options: {
   readonly projectPath: string
 }): Promise<SoakReport> => {
   const { processes, projectPath, seconds } = options
-  const bundle = await bundleWorker("mixed-worker.ts")
+  const bundles = await bundleWorkers(["mixed-worker.ts"])
+  const bundle = bundlePath(bundles, "mixed-worker.ts")
   const readyDir = join(projectPath, "ready")
   mkdirSync(readyDir, { recursive: true })
   const callsigns = Array.from({ length: processes }, (_, i) => `soak-${i}`)
@@ -124,7 +126,7 @@ export const runSoak = async (options: {
       differences: judged.differences
     }
   } finally {
-    rmSync(bundle, { force: true })
+    rmSync(bundles, { recursive: true, force: true })
   }
 }
 

@@ -8,24 +8,21 @@
  * while before that it is still refused.
  */
 import { SqlClient } from "@effect/sql"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { randomInt } from "node:crypto"
-import { rmSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { FleetDb, FleetProject, Locks, Pilots, Projections, Reservations, Sorties } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
 import type { RunningWorker } from "./support/recovery.js"
-import { bundleWorker, integrityCheck, shiftedClock, startWorker } from "./support/recovery.js"
+import { workerBundle } from "./support/procs.js"
+import { integrityCheck, shiftedClock, startWorker } from "./support/recovery.js"
 
 const KILLS = 20
 const RESCUER = "rescuer"
 
-let bundle = ""
-beforeAll(async () => {
-  bundle = await bundleWorker("mixed-worker.ts")
-}, 120_000)
-afterAll(() => rmSync(bundle, { force: true }))
+const bundle = workerBundle("mixed-worker.ts")
 
 interface LockRow {
   readonly id: number

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import { DatabaseOpenError, FleetDb, Pilots, ReadOnlyDatabase } from "../src/index.js"
 import { primaryCode } from "../src/sql/errors.js"
 import { lastRelease, releaseClosedConnections, REPLACED_CONNECTIONS_KEPT } from "../src/sql/release.js"
-import { runWorker } from "./support/procs.js"
+import { runWorker, workerBundle } from "./support/procs.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -32,7 +32,7 @@ const tempDir = Effect.acquireRelease(
 const writeLockHeld = (dbPath: string) =>
   Effect.acquireRelease(
     Effect.async<ChildProcess, Error>((resume) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "test/procs/hold-write-lock.ts", dbPath, "600000"], {
+      const child = spawn(process.execPath, [workerBundle("hold-write-lock.ts"), dbPath, "600000"], {
         cwd: root,
         stdio: ["ignore", "pipe", "inherit"]
       })

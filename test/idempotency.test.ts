@@ -7,14 +7,14 @@
  * its key and every key its message.
  */
 import { SqlClient } from "@effect/sql"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Option, Schema, TestClock } from "effect"
 import { randomInt } from "node:crypto"
-import { rmSync } from "node:fs"
 import type { SendMessage } from "../src/index.js"
 import { Events, FleetDb, FleetProject, Idempotency, Message, Messages, Pilots, Projections, Sorties, Sortie } from "../src/index.js"
 import { tempDir } from "./support/backends.js"
-import { bundleWorker, integrityCheck, startWorker } from "./support/recovery.js"
+import { workerBundle } from "./support/procs.js"
+import { integrityCheck, startWorker } from "./support/recovery.js"
 
 const SentMessage = Schema.Struct({ message: Message, recipients: Schema.Array(Schema.String) })
 
@@ -136,11 +136,7 @@ describe("Idempotency.run", () => {
 
 describe("Idempotency.run under SIGKILL", () => {
   const KILLS = 8
-  let bundle = ""
-  beforeAll(async () => {
-    bundle = await bundleWorker("idempotent-worker.ts")
-  }, 120_000)
-  afterAll(() => rmSync(bundle, { force: true }))
+  const bundle = workerBundle("idempotent-worker.ts")
 
   /** Messages the worker sent, and its recorded keys with the message id each stored. */
   const sentAndKeys = (callsign: string) =>

@@ -16,14 +16,14 @@ import { fileURLToPath } from "node:url"
 import { FleetDb, Pilots } from "../src/index.js"
 import { isBusy } from "../src/sql/errors.js"
 import { GuardedClient } from "../src/sql/GuardedClient.js"
-import { runWorker } from "./support/procs.js"
+import { runWorker, workerBundle } from "./support/procs.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** Start a process that holds the file's write lock for `holdMs`; resolves once it holds it. */
 const holdWriteLock = (dbPath: string, holdMs: number) =>
   new Promise<{ readonly released: Promise<void> }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/procs/hold-write-lock.ts", dbPath, String(holdMs)], {
+    const child = spawn(process.execPath, [workerBundle("hold-write-lock.ts"), dbPath, String(holdMs)], {
       cwd: root,
       stdio: ["ignore", "pipe", "inherit"]
     })

@@ -1,11 +1,21 @@
 /**
  * Running real worker processes (`test/procs/*.ts`) against one database file.
  * Workers print one JSON object per line on stdout; `runWorkers` collects them.
+ * They run as plain-node bundles built once per run by test/support/workers-setup.ts.
  */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { inject } from "vitest"
+import { bundlePath } from "./bundle-workers.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
+
+/** The bundle of `test/procs/{script}` (e.g. `"lock-worker.ts"`) to run with `node`. */
+export const workerBundle = (script: string): string => {
+  const dir = inject("workerBundles")
+  if (dir === undefined) throw new Error("no worker bundles: test/support/workers-setup.ts did not run (see vitest.config.ts)")
+  return bundlePath(dir, script)
+}
 
 export interface WorkerResult {
   readonly code: number | null
@@ -15,7 +25,7 @@ export interface WorkerResult {
   readonly stderr: string
 }
 
-/** Start `test/procs/{script}` with `args` under tsx (optionally as another user); resolves when it exits. */
+/** Start `test/procs/{script}` with `args` (optionally as another user); resolves when it exits. */
 export const runWorker = (
   script: string,
   args: ReadonlyArray<string>,
@@ -23,7 +33,7 @@ export const runWorker = (
   user: { readonly uid?: number; readonly gid?: number } = {}
 ): Promise<WorkerResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `test/procs/${script}`, ...args], {
+    const child = spawn(process.execPath, [workerBundle(script), ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,7 +6,6 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Effect, TestClock } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import {
   Checkpoints,
@@ -178,28 +177,7 @@ export interface RunningWorker {
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stderr: string }>
 }
 
-/**
- * Bundle `test/procs/{script}` into one ES module (under node_modules/.cache) and return its
- * path. A bundled worker starts with a fraction of the CPU that tsx needs to load the sources,
- * which matters for a test that starts twenty of them on a busy machine.
- */
-export const bundleWorker = async (script: string): Promise<string> => {
-  const { build } = await import("esbuild")
-  const outfile = join(root, "node_modules", ".cache", "fleetdb-tests", `${script.replace(/\.ts$/, "")}-${process.pid}.mjs`)
-  await build({
-    entryPoints: [join(root, "test", "procs", script)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile,
-    // The native driver stays a package import, resolved from node_modules as usual.
-    external: ["@libsql/*", "libsql"],
-    logLevel: "warning"
-  })
-  return outfile
-}
-
-/** Start a bundled worker (see `bundleWorker`) without waiting for it, so a test can kill it. */
+/** Start a worker bundle (see `workerBundle` in procs.ts) without waiting for it, so a test can kill it. */
 export const startWorker = (bundle: string, args: ReadonlyArray<string>): RunningWorker => {
   const child = spawn(process.execPath, [bundle, ...args], {
     cwd: root,
