@@ -238,7 +238,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Checkpoints on %s", (_
               expect(after).toEqual(before)
             }
           }),
-          { numRuns: backend.name === "memory" ? 200 : 100 }
+          // On sqld the values cross the network encoding, so it keeps half of file's 100 runs.
+          { numRuns: backend.name === "memory" ? 200 : backend.name === "file" ? 100 : 50 }
         )
       )
       expect(failures).toBeGreaterThan(0)

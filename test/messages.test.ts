@@ -475,7 +475,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Messages on %s", (_, b
               expect(after).toEqual(before)
             }
           }),
-          { numRuns: backend.name === "memory" ? 200 : 100 }
+          // On sqld the values cross the network encoding, so it keeps half of file's 100 runs.
+          { numRuns: backend.name === "memory" ? 200 : backend.name === "file" ? 100 : 50 }
         )
       )
       // The generator must reach both outcomes, or the property proves nothing.
