@@ -14,6 +14,7 @@ import { Cause, Clock, Duration, Effect, Exit, Option, Random, Schedule, Schema 
 import { Checkpoints, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
 import type { SendMessage, Sortie } from "../index.js"
 import { withDatabase } from "./connection.js"
+import { Io } from "./io.js"
 
 /** What the demo tells each pilot. */
 export const PilotSettings = Schema.Struct({
@@ -230,7 +231,8 @@ const pilot = (settings: PilotSettings) =>
     }
     yield* readMail
     const report: PilotReport = { callsign: me, pid: process.pid, ...tally }
-    yield* Effect.sync(() => void process.stdout.write(`${JSON.stringify(report)}\n`))
+    const io = yield* Io
+    yield* Effect.sync(() => io.stdout(`${JSON.stringify(report)}\n`))
   })
 
 const main = Effect.gen(function*() {

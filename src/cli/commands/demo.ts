@@ -20,6 +20,7 @@ import * as Render from "../render.js"
 import type { PilotReport, PilotSettings } from "../demo-pilot.js"
 import { pilotScript } from "../pilotScript.js"
 import { selfCommand, shellWord } from "../invocation.js"
+import { Io } from "../io.js"
 import { dashboardOptions, dashboardSettings, runDashboard } from "./serve.js"
 import { locksTable, missionsTable, reservationsTable, sortiesTable } from "./lists.js"
 
@@ -204,11 +205,11 @@ export const demo = Command.make("demo", {
  * The closing hint: commands to look around with, runnable as shown (this program as the user can
  * run it, with the database the demo used unless that is the current directory's).
  */
-export const lookAround = (target: Target): string => {
+export const lookAround = (target: Target, cwd: string): string => {
   const where = target._tag === "File"
-    ? (target.dir === process.cwd() ? "" : ` --project ${shellWord(target.dir)}`)
+    ? (target.dir === cwd ? "" : ` --project ${shellWord(target.dir)}`)
     : ` --url ${shellWord(describeTarget(target))}`
-  const self = selfCommand()
+  const self = selfCommand(cwd)
   return ["Look around:", ...["status", "events --type sortie_blocked", "inbox alpha", "doctor"].map((command) => `  ${self} ${command}${where}`)]
     .join("\n")
 }
@@ -223,7 +224,7 @@ const run = (
     const missions = yield* Missions
     const sorties = yield* Sorties
     const live = !options.json
-    const tty = live && Render.interactive()
+    const tty = live && (yield* Render.interactive)
     const startSequence = yield* events.latestSequence
 
     const mission = yield* missions.create({
@@ -263,9 +264,9 @@ const run = (
     const activity = new Map<string, string>(callsigns.map((c) => [c, "starting"]))
     let closed = 0
     // One line at the bottom of a terminal, cut to its width so that redrawing it in place works.
-    const statusLine = () => {
+    const statusLine = (columns: number) => {
       const text = `${closed}/${options.sorties} closed  ${callsigns.map((c) => `${c}: ${activity.get(c)}`).join(" · ")}`
-      const room = Math.max(10, (process.stdout.columns ?? 80) - 14)
+      const room = Math.max(10, columns - 14)
       return `${Render.bar(closed, options.sorties, 12)} ${text.length > room ? `${text.slice(0, room - 1)}…` : text}`
     }
     const show = (event: FleetEvent) =>
@@ -276,7 +277,7 @@ const run = (
         if (!live || quiet.has(event.type)) return
         const progress = event.known && event.type === "sortie_completed" ? Render.style.dim(`  [${closed}/${options.sorties}]`) : ""
         const line = `${eventLine(event, (id) => labels.get(id), 8)}${progress}`
-        yield* Render.out(tty ? `\r\u001b[2K${line}\n${statusLine()}` : `${line}\n`)
+        yield* Render.out(tty ? `\r\u001b[2K${line}\n${statusLine((yield* Render.terminalColumns) ?? 80)}` : `${line}\n`)
       })
     const follower = yield* Stream.runForEach(events.stream({ after: followFrom, pollInterval: "100 millis" }), show).pipe(
       Effect.fork
@@ -370,7 +371,7 @@ const run = (
         `  pilot processes    ${runs.map((r) => `${r.callsign} (pid ${Option.match(r.report, { onNone: () => "?", onSome: (x) => x.pid })}, exit ${r.code})`).join(", ")}`,
         `  wall time          ${Render.formatDuration(summary.wall_ms)}`,
         "",
-        Render.style.dim(lookAround(target))
+        Render.style.dim(lookAround(target, (yield* Io).cwd()))
       )
     }
     if (failed.length > 0) {

@@ -12,6 +12,7 @@ import { FleetProject, Paths, Reservations } from "../../index.js"
 import { databaseLayer, describeTarget, resolveTarget, type Target } from "../connection.js"
 import { ExitWith, UsageError } from "../errors.js"
 import * as GitHook from "../gitHook.js"
+import { Io } from "../io.js"
 import { common } from "../options.js"
 import * as Render from "../render.js"
 
@@ -112,10 +113,12 @@ const check = Command.make("check", {
 }, (options) =>
   Effect.gen(function*() {
     const onError = yield* onErrorSetting(options.onError)
+    const fromEnv = yield* Effect.orElseSucceed(Config.option(Config.string("FLEET_CALLSIGN")), () => Option.none<string>())
     const callsign = Option.orElse(
       Option.filter(options.callsign, (c) => c.length > 0),
-      () => Option.filter(Option.fromNullable(process.env["FLEET_CALLSIGN"]), (c) => c.length > 0)
+      () => Option.filter(fromEnv, (c) => c.length > 0)
     )
+    const cwd = (yield* Io).cwd()
     if (!options.staged && options.paths.length === 0) {
       return yield* new UsageError({ message: "nothing to check: pass --staged (the next commit) or paths" })
     }
@@ -124,7 +127,7 @@ const check = Command.make("check", {
     const target: Target = resolved._tag === "File" ? { ...resolved, readOnly: true } : resolved
     const staged = options.staged
       ? yield* inGit("cannot list the staged paths", () => {
-        const top = GitHook.topLevel(process.cwd())
+        const top = GitHook.topLevel(cwd)
         return projectPaths(target, top, GitHook.stagedPaths(top))
       })
       : []
@@ -182,7 +185,8 @@ const hookCommand = (onError: Option.Option<OnError>): ReadonlyArray<string> => 
 
 const install = Command.make("install", { json: common.json, onError: onErrorOption }, (options) =>
   Effect.gen(function*() {
-    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(process.cwd()))
+    const cwd = (yield* Io).cwd()
+    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(cwd))
     const done = yield* Effect.try({
       try: () => GitHook.install(dir, hookCommand(options.onError)),
       catch: (error) => new UsageError({ message: error instanceof Error ? error.message : String(error) })
@@ -196,7 +200,8 @@ const install = Command.make("install", { json: common.json, onError: onErrorOpt
 
 const uninstall = Command.make("uninstall", { json: common.json }, (options) =>
   Effect.gen(function*() {
-    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(process.cwd()))
+    const cwd = (yield* Io).cwd()
+    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(cwd))
     const done = GitHook.uninstall(dir)
     if (options.json) return yield* Render.json(done)
     yield* Render.lines(
