@@ -16,7 +16,7 @@ import { lookAround } from "../src/cli/commands/demo.js"
 import { parseDuration } from "../src/cli/duration.js"
 import { helpText, requested, wrap } from "../src/cli/help.js"
 import * as Render from "../src/cli/render.js"
-import { fleetEffect } from "./support/cli-inprocess.js"
+import { expectFailure, fleetEffect } from "./support/cli-inprocess.js"
 
 /** Every command path: `[]` (the top level), `["init"]`, …, `["lock", "acquire"]`, …. */
 const paths = (): ReadonlyArray<ReadonlyArray<string>> => {
@@ -106,6 +106,30 @@ describe("fleet-db command-line fixes", () => {
       expect(yield* parseDuration("--ttl", "10m")).toBe("10 minutes")
       expect(yield* parseDuration("--ttl", "1.5h")).toBe("1.5 hours")
       expect(yield* parseDuration("--ttl", "45 minutes")).toBe("45 minutes")
+    }))
+
+  it.live("ranges are checked by the options' schemas, naming the flag; environment fallbacks go through Config", () =>
+    Effect.gen(function*() {
+      const runs = yield* Effect.all({
+        limit: fleetEffect(["events", "--limit", "0"]),
+        after: fleetEffect(["events", "--after", "-1"]),
+        port: fleetEffect(["serve", "--port", "70000"]),
+        pilots: fleetEffect(["demo", "--pilots", "0"]),
+        workMs: fleetEffect(["demo", "--work-ms", "60001"]),
+        onError: fleetEffect(["guard", "check", "x"], { env: { FLEET_GUARD_ON_ERROR: "bogus" } }),
+        callsign: fleetEffect(["reserve", "src/**"], { env: { FLEET_CALLSIGN: " " } })
+      })
+      expectFailure(runs.limit, 2, /--limit must be between 1 and 10000, got 0; run `fleet-db events --help`$/)
+      expectFailure(runs.after, 2, /--after must be 0 or more, got -1/)
+      expectFailure(runs.port, 2, /--port must be between 0 and 65535, got 70000/)
+      expectFailure(runs.pilots, 2, /--pilots must be between 1 and 16, got 0/)
+      expectFailure(runs.workMs, 2, /--work-ms must be between 0 and 60000, got 60001/)
+      expectFailure(runs.onError, 2, /FLEET_GUARD_ON_ERROR/)
+      // A blank $FLEET_CALLSIGN names nobody.
+      expectFailure(runs.callsign, 2, /who is acting\? pass --callsign NAME or set FLEET_CALLSIGN/)
+      const help = yield* fleetEffect(["guard", "check", "--help"])
+      expect(help.stdout).toMatch(/--on-error allow \| refuse\s+When the database [^]*\(default \$FLEET_GUARD_ON_ERROR, else\s+allow\) \(optional\)$/m)
+      expect(help.stdout).not.toContain("environment variables")
     }))
 
   it("the demo's closing hint keeps --project / --url and runs this program as it was started", () => {

@@ -12,9 +12,9 @@ import { Clock, Deferred, Effect, Fiber, Option, Ref, Schedule, Schema, Stream }
 import { spawn } from "node:child_process"
 import type { FleetEvent } from "../../index.js"
 import { Events, Locks, Missions, Reservations, Sorties } from "../../index.js"
-import { common } from "../options.js"
+import { common, integerWithin } from "../options.js"
 import { databaseLayer, describeTarget, resolveTarget, type Target } from "../connection.js"
-import { CommandFailed, UsageError } from "../errors.js"
+import { CommandFailed } from "../errors.js"
 import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import type { PilotReport, PilotSettings } from "../demo-pilot.js"
@@ -22,7 +22,7 @@ import { pilotScript } from "../pilotScript.js"
 import { selfCommand, shellWord } from "../invocation.js"
 import { Io } from "../io.js"
 import { dashboardOptions, dashboardSettings, runDashboard } from "./serve.js"
-import { locksTable, missionsTable, reservationsTable, sortiesTable } from "./lists.js"
+import { locksTable, missionsTable, reservationsTable, sortiesTable } from "../tables.js"
 
 const CALLSIGNS = [
   "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
@@ -156,9 +156,15 @@ const tallyEvents = (after: number) =>
 /** `fleet-db demo` */
 export const demo = Command.make("demo", {
   ...common,
-  pilots: Options.integer("pilots").pipe(Options.withDescription("How many pilot processes (default 3)"), Options.withDefault(3)),
-  sorties: Options.integer("sorties").pipe(Options.withDescription("How many sorties in the mission (default 12)"), Options.withDefault(12)),
-  workMs: Options.integer("work-ms").pipe(
+  pilots: integerWithin("pilots", { min: 1, max: MAX_PILOTS }).pipe(
+    Options.withDescription("How many pilot processes (default 3)"),
+    Options.withDefault(3)
+  ),
+  sorties: integerWithin("sorties", { min: 1, max: MAX_SORTIES }).pipe(
+    Options.withDescription("How many sorties in the mission (default 12)"),
+    Options.withDefault(12)
+  ),
+  workMs: integerWithin("work-ms", { min: 0, max: 60_000 }).pipe(
     Options.withDescription("Longest simulated work per sortie in ms (default 900)"),
     Options.withDefault(900)
   ),
@@ -168,15 +174,6 @@ export const demo = Command.make("demo", {
   ...dashboardOptions
 }, (options) =>
   Effect.gen(function*() {
-    if (options.pilots < 1 || options.pilots > MAX_PILOTS) {
-      return yield* new UsageError({ message: `--pilots must be between 1 and ${MAX_PILOTS}, got ${options.pilots}` })
-    }
-    if (options.sorties < 1 || options.sorties > MAX_SORTIES) {
-      return yield* new UsageError({ message: `--sorties must be between 1 and ${MAX_SORTIES}, got ${options.sorties}` })
-    }
-    if (options.workMs < 0 || options.workMs > 60_000) {
-      return yield* new UsageError({ message: `--work-ms must be between 0 and 60000, got ${options.workMs}` })
-    }
     const target = yield* resolveTarget(options)
     const dashboard = options.serve ? Option.some(yield* dashboardSettings(options)) : Option.none()
     yield* Effect.gen(function*() {
