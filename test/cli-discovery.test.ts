@@ -1,8 +1,9 @@
 /**
- * One fleet per repository, as the built `fleet-db` finds it without `--project`: from a
- * subdirectory, from a second worktree (real `git worktree add`) and through a symlinked path, the
- * same database and project; the nearest `.fleet/` outside a repository; and read-only inspection
- * (`--read-only`, and a database the user cannot write).
+ * One fleet per repository, as `fleet-db` (run in-process in each directory, see
+ * support/cli-inprocess.ts) finds it without `--project`: from a subdirectory, from a second
+ * worktree (real `git worktree add`) and through a symlinked path, the same database and project;
+ * the nearest `.fleet/` outside a repository; and read-only inspection (`--read-only`, and a
+ * database the user cannot write).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
@@ -10,24 +11,22 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, sy
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Pilots } from "../src/index.js"
-import { buildCli } from "./support/cli-build.js"
-import { fleetIn, git, initRepository } from "./support/cli-run.js"
+import { runCli } from "./support/cli-inprocess.js"
+import { git, initRepository } from "./support/cli-run.js"
 
 const TEST_TIMEOUT = 300_000
 
-let build = ""
 let scratch = ""
-beforeAll(async () => {
-  build = await buildCli()
+beforeAll(() => {
   // Real paths: a temp directory may itself sit behind a symlink (macOS /var → /private/var).
   scratch = realpathSync(mkdtempSync(join(tmpdir(), "fleetdb-discovery-")))
 }, TEST_TIMEOUT)
 afterAll(() => {
   if (scratch !== "") chmodSync(scratch, 0o755)
-  for (const dir of [build, scratch]) if (dir !== "") rmSync(dir, { recursive: true, force: true })
+  if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
 })
 
-const fleet = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => fleetIn(build)(args, { cwd, env })
+const fleet = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => runCli(args, { cwd, env })
 
 interface StatusJson {
   readonly database: string

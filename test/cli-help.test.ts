@@ -1,6 +1,6 @@
 /**
- * `fleet-db --help` for every command, rendered in-process (the process tests in
- * cli-verbs.test.ts check the real thing once): 100 columns, no ANSI off a color terminal, no
+ * `fleet-db --help` for every command, run in-process (see support/cli-inprocess.ts; the process
+ * tests in cli-verbs.test.ts check the real thing once): 100 columns, no ANSI off a color terminal, no
  * generic type lines, optional options marked, exit codes listed. And the small command-line
  * fixes: durations need a unit; the demo's closing hint runs as shown.
  */
@@ -15,6 +15,8 @@ import { loadCommands, rootCommand } from "../src/cli/app.js"
 import { lookAround } from "../src/cli/commands/demo.js"
 import { parseDuration } from "../src/cli/duration.js"
 import { helpText, requested, wrap } from "../src/cli/help.js"
+import * as Render from "../src/cli/render.js"
+import { expectFailure, fleetEffect } from "./support/cli-inprocess.js"
 
 /** Every command path: `[]` (the top level), `["init"]`, …, `["lock", "acquire"]`, …. */
 const paths = (): ReadonlyArray<ReadonlyArray<string>> => {
@@ -33,18 +35,19 @@ const paths = (): ReadonlyArray<ReadonlyArray<string>> => {
 const subcommands = await loadCommands()
 const command = rootCommand(subcommands)
 
-const help = (path: ReadonlyArray<string>) => helpText(command, subcommands, [...path, "--help"], "9.9.9")
+const help = (path: ReadonlyArray<string>) => Render.plain(helpText(command, subcommands, [...path, "--help"], "9.9.9"))
 
 describe("fleet-db --help", () => {
-  it("every command: lines fit 100 columns, no ANSI, no generic type lines, exit codes listed", () => {
-    const all = paths()
-    expect(all.map((p) => p.join(" "))).toEqual(expect.arrayContaining(["reserve", "lock acquire", "sortie create", "mission start", "status"]))
-    const previous = process.env["NO_COLOR"]
-    process.env["NO_COLOR"] = "1"
-    try {
+  it.live("every command, as printed: lines fit 100 columns, no ANSI off a color terminal, no generic type lines, exit codes listed", () =>
+    Effect.gen(function*() {
+      const all = paths()
+      expect(all.map((p) => p.join(" "))).toEqual(expect.arrayContaining(["reserve", "lock acquire", "sortie create", "mission start", "status"]))
       for (const path of all) {
-        const text = help(path)
         const label = `fleet-db ${path.join(" ")} --help`
+        const run = yield* fleetEffect([...path, "--help"], { env: { NO_COLOR: undefined } })
+        expect(run.code, label).toBe(0)
+        expect(run.stderr, label).toBe("")
+        const text = run.stdout
         // eslint-disable-next-line no-control-regex -- ANSI escapes (ESC) are what this matches
         expect(text, label).not.toMatch(/\u001b\[/)
         for (const line of text.split("\n")) expect(line.length, `${label}: ${line}`).toBeLessThanOrEqual(100)
@@ -52,11 +55,24 @@ describe("fleet-db --help", () => {
         expect(text, label).toContain("Exit codes")
         expect(text, label).toMatch(/^\s+3\s+the database could not be opened/m)
       }
-    } finally {
-      if (previous === undefined) delete process.env["NO_COLOR"]
-      else process.env["NO_COLOR"] = previous
-    }
-  })
+    }))
+
+  it.live("colors only on a color terminal: not with NO_COLOR, TERM=dumb or a pipe", () =>
+    Effect.gen(function*() {
+      const color = { NO_COLOR: undefined, TERM: "xterm-256color" }
+      const terminal = yield* fleetEffect(["reserve", "--help"], { env: color, columns: 120 })
+      expect(terminal.code).toBe(0)
+      expect(terminal.stdout).toContain("\u001b[1mUsage:\u001b[0m")
+      const runs = yield* Effect.all([
+        fleetEffect(["reserve", "--help"], { columns: 120 }),
+        fleetEffect(["reserve", "--help"], { env: { ...color, TERM: "dumb" }, columns: 120 }),
+        fleetEffect(["reserve", "--help"], { env: color })
+      ])
+      for (const run of runs) {
+        expect(run.code).toBe(0)
+        expect(run.stdout).toBe(Render.plain(terminal.stdout))
+      }
+    }))
 
   it("marks optional and required options and arguments; names the tool in the usage line", () => {
     const reserve = help(["reserve"])
@@ -92,14 +108,38 @@ describe("fleet-db command-line fixes", () => {
       expect(yield* parseDuration("--ttl", "45 minutes")).toBe("45 minutes")
     }))
 
+  it.live("ranges are checked by the options' schemas, naming the flag; environment fallbacks go through Config", () =>
+    Effect.gen(function*() {
+      const runs = yield* Effect.all({
+        limit: fleetEffect(["events", "--limit", "0"]),
+        after: fleetEffect(["events", "--after", "-1"]),
+        port: fleetEffect(["serve", "--port", "70000"]),
+        pilots: fleetEffect(["demo", "--pilots", "0"]),
+        workMs: fleetEffect(["demo", "--work-ms", "60001"]),
+        onError: fleetEffect(["guard", "check", "x"], { env: { FLEET_GUARD_ON_ERROR: "bogus" } }),
+        callsign: fleetEffect(["reserve", "src/**"], { env: { FLEET_CALLSIGN: " " } })
+      })
+      expectFailure(runs.limit, 2, /--limit must be between 1 and 10000, got 0; run `fleet-db events --help`$/)
+      expectFailure(runs.after, 2, /--after must be 0 or more, got -1/)
+      expectFailure(runs.port, 2, /--port must be between 0 and 65535, got 70000/)
+      expectFailure(runs.pilots, 2, /--pilots must be between 1 and 16, got 0/)
+      expectFailure(runs.workMs, 2, /--work-ms must be between 0 and 60000, got 60001/)
+      expectFailure(runs.onError, 2, /FLEET_GUARD_ON_ERROR/)
+      // A blank $FLEET_CALLSIGN names nobody.
+      expectFailure(runs.callsign, 2, /who is acting\? pass --callsign NAME or set FLEET_CALLSIGN/)
+      const help = yield* fleetEffect(["guard", "check", "--help"])
+      expect(help.stdout).toMatch(/--on-error allow \| refuse\s+When the database [^]*\(default \$FLEET_GUARD_ON_ERROR, else\s+allow\) \(optional\)$/m)
+      expect(help.stdout).not.toContain("environment variables")
+    }))
+
   it("the demo's closing hint keeps --project / --url and runs this program as it was started", () => {
-    const project = lookAround({ _tag: "File", dir: "/tmp/my fleet", path: "/tmp/my fleet/.fleet/fleet.db", projectKey: Option.none(), foundBy: "--project", readOnly: false })
+    const project = lookAround({ _tag: "File", dir: "/tmp/my fleet", path: "/tmp/my fleet/.fleet/fleet.db", projectKey: Option.none(), foundBy: "--project", readOnly: false }, process.cwd())
     const lines = project.split("\n")
     expect(lines[0]).toBe("Look around:")
     expect(lines[1]).toMatch(/^ {2}(fleet-db|npm run fleet-db --|node \S+) status --project '\/tmp\/my fleet'$/)
-    const here = lookAround({ _tag: "File", dir: process.cwd(), path: "x", projectKey: Option.none(), foundBy: "current directory", readOnly: false })
+    const here = lookAround({ _tag: "File", dir: "/tmp/here", path: "x", projectKey: Option.none(), foundBy: "current directory", readOnly: false }, "/tmp/here")
     expect(here).not.toContain("--project")
-    const url = lookAround({ _tag: "Url", url: "libsql://db.example?authToken=secret", projectKey: Option.none(), file: Option.none(), readOnly: false })
+    const url = lookAround({ _tag: "Url", url: "libsql://db.example?authToken=secret", projectKey: Option.none(), file: Option.none(), readOnly: false }, process.cwd())
     expect(url).toContain("doctor --url libsql://db.example")
     expect(url).not.toContain("secret")
   })

@@ -1,9 +1,9 @@
 /**
- * The `fleet-db` write verbs, run as real processes (the built bundle, see `buildCli`) against
- * temp projects: each verb's success (line and `--json`), a refusal (exit 1, the holder named),
- * bad input (exit 2), no database (exit 3); two processes racing `claim` and `reserve`; and
- * `--idempotency-key` replays. One project per group, several verbs per test, to keep the number
- * of processes (each a fresh Node) small.
+ * The `fleet-db` write verbs against temp projects, run in-process (support/cli-inprocess.ts):
+ * each verb's success (line and `--json`), a refusal (exit 1, the holder named), bad input
+ * (exit 2), no database (exit 3), and `--idempotency-key` replays. As real processes (the built
+ * bundle, see `buildCli`): two processes racing `claim` and `reserve`, and help and error lines
+ * with their exit codes as the shipped binary prints them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -12,8 +12,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Messages, Reservations, Sorties } from "../src/index.js"
 import { buildCli } from "./support/cli-build.js"
-import type { CliRun, RunOptions } from "./support/cli-run.js"
-import { expectFailure, runCli } from "./support/cli-run.js"
+import { type InProcessOptions, runCli } from "./support/cli-inprocess.js"
+import type { CliRun } from "./support/cli-run.js"
+import { expectFailure, runCli as runProcess } from "./support/cli-run.js"
 
 const TEST_TIMEOUT = 300_000
 
@@ -35,11 +36,12 @@ const freshDir = () => {
 /** A project with a database (made by `fleet-db init`) and a runner bound to it. */
 const project = async () => {
   const dir = freshDir()
-  const init = await runCli(build, ["init", "--project", dir])
+  const init = await runCli(["init", "--project", dir])
   expect(init.code, init.stderr).toBe(0)
-  const fleet = (args: ReadonlyArray<string>, options: Partial<RunOptions> = {}) =>
-    runCli(build, [...args, "--project", dir], options)
-  return { dir, fleet }
+  const fleet = (args: ReadonlyArray<string>, options: InProcessOptions = {}) => runCli([...args, "--project", dir], options)
+  /** The same, as a process of the built bundle. */
+  const fleetProcess = (args: ReadonlyArray<string>) => runProcess(build, [...args, "--project", dir])
+  return { dir, fleet, fleetProcess }
 }
 
 /** Run an effect on the project's database through the library. */
@@ -277,7 +279,7 @@ describe("fleet-db verbs without a database", () => {
     ]
     const runs = await Effect.runPromise(Effect.forEach(
       verbs,
-      (args) => Effect.promise(() => runCli(build, [...args, "--project", empty, "--callsign", "alpha"])),
+      (args) => Effect.promise(() => runCli([...args, "--project", empty, "--callsign", "alpha"])),
       { concurrency: 2 }
     ))
     runs.forEach((run) => expectFailure(run, 3, /no FleetTools database at .*fleet\.db.*fleet-db init/))
@@ -287,19 +289,19 @@ describe("fleet-db verbs without a database", () => {
     const garbage = freshDir()
     mkdirSync(join(garbage, ".fleet"))
     writeFileSync(join(garbage, ".fleet", "fleet.db"), "not a database ".repeat(300))
-    expectFailure(await runCli(build, ["claim", "--project", garbage, "--callsign", "alpha"]), 3, /not a SQLite database/)
+    expectFailure(await runCli(["claim", "--project", garbage, "--callsign", "alpha"]), 3, /not a SQLite database/)
   }, TEST_TIMEOUT)
 })
 
 describe("fleet-db verbs racing", () => {
   it("two processes claim one sortie and reserve one file at once: exactly one of each wins", async () => {
-    const { dir, fleet } = await project()
+    const { dir, fleet, fleetProcess } = await project()
     const sortie = okJson<{ sortie: { id: string } }>(await fleet(["sortie", "create", "contested", "--json"]))
     const [claimA, claimB, reserveA, reserveB] = await Promise.all([
-      fleet(["claim", sortie.sortie.id, "--callsign", "alpha"]),
-      fleet(["claim", sortie.sortie.id, "--callsign", "bravo"]),
-      fleet(["reserve", "src/shared.ts", "--callsign", "alpha"]),
-      fleet(["reserve", "src/shared.ts", "--callsign", "bravo"])
+      fleetProcess(["claim", sortie.sortie.id, "--callsign", "alpha"]),
+      fleetProcess(["claim", sortie.sortie.id, "--callsign", "bravo"]),
+      fleetProcess(["reserve", "src/shared.ts", "--callsign", "alpha"]),
+      fleetProcess(["reserve", "src/shared.ts", "--callsign", "bravo"])
     ])
     const claimed = await inDb(dir, Effect.flatMap(Sorties, (s) => s.get(sortie.sortie.id)))
     const winner = claimed.assigned_to
@@ -321,11 +323,11 @@ describe("fleet-db help and messages, as a process", () => {
   it("--help without NO_COLOR on a pipe: no ANSI, exit codes listed; bad numbers and durations say how to fix them", async () => {
     const noColor = { NO_COLOR: undefined }
     const [top, verb, sweep, integer, bare] = await Promise.all([
-      runCli(build, ["--help"], { env: noColor }),
-      runCli(build, ["lock", "acquire", "--help"], { env: noColor }),
-      runCli(build, ["sweep", "--stale-after", "30000", "--project", freshDir()]),
-      runCli(build, ["events", "--limit", "abc"]),
-      runCli(build, ["lock"])
+      runProcess(build, ["--help"], { env: noColor }),
+      runProcess(build, ["lock", "acquire", "--help"], { env: noColor }),
+      runProcess(build, ["sweep", "--stale-after", "30000", "--project", freshDir()]),
+      runProcess(build, ["events", "--limit", "abc"]),
+      runProcess(build, ["lock"])
     ])
     for (const run of [top, verb]) {
       // eslint-disable-next-line no-control-regex -- ANSI escapes (ESC) are what this matches

@@ -1,8 +1,10 @@
 /**
- * The `fleet-db` command line, run as a real process (`node dist/cli/main.js …`, the shipped bundle, see `buildCli`) against
- * temp project directories: every command's happy path, the demo's summary checked against the
- * database, and the error contract (one line on stderr, no stack trace, exit code 2; 3 when the
- * database cannot be opened; doctor 1).
+ * The `fleet-db` command line against temp project directories: every command's happy path, the
+ * demo's summary checked against the database, and the error contract (one line on stderr, no
+ * stack trace, exit code 2; 3 when the database cannot be opened; doctor 1). Commands run
+ * in-process (support/cli-inprocess.ts); the demo (whose pilots are processes of the built
+ * bundle) and `events --follow` ended by SIGINT run as real processes (`node dist/cli/main.js`,
+ * the shipped bundle, see `buildCli`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
@@ -16,6 +18,7 @@ import { SqlClient } from "@effect/sql"
 import { Events, FleetDb, FleetProject, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
 import { buildCli } from "./support/cli-build.js"
+import { fleetEffect } from "./support/cli-inprocess.js"
 import { cleanEnv, type Run, runCli } from "./support/cli-run.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -43,11 +46,13 @@ const start = (args: ReadonlyArray<string>, options: RunOptions = {}) =>
     stdio: ["ignore", "pipe", "pipe"]
   })
 
-const fleetPromise = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> =>
+/** Run the built `fleet-db …args` as a process to completion. */
+const fleetProcess = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> =>
   runCli(build, args, { cwd: options.cwd ?? root, ...(options.env === undefined ? {} : { env: options.env }) })
 
-/** Run `fleet-db …args` to completion. */
-const fleet = (args: ReadonlyArray<string>, options: RunOptions = {}) => Effect.promise(() => fleetPromise(args, options))
+/** Run `fleet-db …args` in-process to completion. */
+const fleet = (args: ReadonlyArray<string>, options: RunOptions = {}) =>
+  fleetEffect(args, { cwd: options.cwd ?? root, ...(options.env === undefined ? {} : { env: options.env }) })
 
 /** The error contract: exactly one line on stderr, prefixed, no stack trace, nothing on stdout. */
 const expectOneLineError = (run: Run, code: number, pattern: RegExp) => {
@@ -105,9 +110,9 @@ describe("fleet-db on a project populated by the demo", () => {
 
   beforeAll(async () => {
     project = freshDir()
-    const init = await fleetPromise(["init"], { cwd: project })
+    const init = await Effect.runPromise(fleet(["init"], { cwd: project }))
     expect(init.code, init.stderr).toBe(0)
-    const demo = await fleetPromise(["demo", "--project", project, "--pilots", "2", "--sorties", "4", "--work-ms", "150", "--json"])
+    const demo = await fleetProcess(["demo", "--project", project, "--pilots", "2", "--sorties", "4", "--work-ms", "150", "--json"])
     expect(demo.code, demo.stderr).toBe(0)
     summary = JSON.parse(demo.stdout) as DemoSummary
   }, TEST_TIMEOUT)
@@ -347,7 +352,7 @@ describe("fleet-db demo for people", () => {
     Effect.gen(function*() {
       const dir = freshDir()
       for (const run of [1, 2]) {
-        const demo = yield* fleet(["demo", "--pilots", "1", "--sorties", "2", "--work-ms", "50"], { cwd: dir })
+        const demo = yield* Effect.promise(() => fleetProcess(["demo", "--pilots", "1", "--sorties", "2", "--work-ms", "50"], { cwd: dir }))
         expect(demo.code, demo.stderr).toBe(0)
         expect(demo.stderr).toBe("")
         expect(demo.stdout).toMatch(/Mission Demo run .*2 sorties, 1 pilot processes/)
@@ -563,7 +568,9 @@ describe("fleet-db on a libSQL server", () => {
       const env = { FLEET_PROJECT_KEY: `cli-test-${process.pid}-${Date.now()}` }
       const init = yield* fleet(["init", "--url", context.url, "--json"], { env })
       expect(init.code, init.stderr).toBe(0)
-      const demo = yield* fleet(["demo", "--url", context.url, "--pilots", "2", "--sorties", "2", "--work-ms", "50", "--json"], { env })
+      const demo = yield* Effect.promise(() =>
+        fleetProcess(["demo", "--url", context.url, "--pilots", "2", "--sorties", "2", "--work-ms", "50", "--json"], { env })
+      )
       expect(demo.code, demo.stderr).toBe(0)
       const summary = JSON.parse(demo.stdout) as DemoSummary
       expect(summary.sorties).toEqual({ total: 2, done: 2 })

@@ -6,7 +6,7 @@
  */
 import { Command } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Config, Effect, Exit, Option } from "effect"
 import * as Help from "./help.js"
 import { outcomeOf } from "./outcome.js"
 import * as Render from "./render.js"
@@ -120,13 +120,21 @@ const parseAndRun = (
     Effect.flatMap((exit) => {
       if (Exit.isSuccess(exit)) return Effect.succeed(0)
       const outcome = outcomeOf(exit.cause, argv.slice(2), names)
-      const debug = process.env["FLEET_DB_DEBUG"] !== undefined && outcome.code !== 0 && !Cause.isInterruptedOnly(exit.cause)
-      return Effect.as(
+      return Effect.flatMap(debugRequested, (debugging) => {
+        const debug = debugging && outcome.code !== 0 && !Cause.isInterruptedOnly(exit.cause)
+        return Effect.as(
         Effect.zipRight(
           Option.match(outcome.message, { onNone: () => Effect.void, onSome: Render.errLine }),
           debug ? Render.errLine(Cause.pretty(exit.cause)) : Effect.void
         ),
         outcome.code
       )
+      })
     })
   )
+
+/** `FLEET_DB_DEBUG` set: a failure also prints its full cause. */
+const debugRequested: Effect.Effect<boolean> = Effect.orElseSucceed(
+  Effect.map(Config.option(Config.string("FLEET_DB_DEBUG")), Option.isSome),
+  () => false
+)

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from "node:path"
 import { DatabaseOpenError, DatabaseUrl, FleetDb } from "../index.js"
 import { type FoundBy, findProject } from "./discover.js"
 import { DatabaseMissing, UsageError } from "./errors.js"
+import { Io } from "./io.js"
 
 /** The parsed shared options. */
 export interface Connection {
@@ -84,9 +85,10 @@ export const resolveTarget = (connection: Connection): Effect.Effect<Target, Usa
         readOnly
       }
     }
+    const cwd = (yield* Io).cwd()
     const found = Option.match(connection.project, {
-      onNone: () => findProject(process.cwd()),
-      onSome: (dir) => ({ dir: resolve(dir), foundBy: "--project" as const })
+      onNone: () => findProject(cwd),
+      onSome: (dir) => ({ dir: resolve(cwd, dir), foundBy: "--project" as const })
     })
     const dir = found.dir
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -159,11 +161,10 @@ export const databaseLayer = (target: Target, options: { readonly mustExist: boo
       }
       const readOnly = target.readOnly || !canWrite
       // Said on stderr, so `--json` output stays one document.
-      const note = canWrite ? Effect.void : Effect.sync(() =>
-        process.stderr.write(
-          `fleet-db: ${target.path} is read-only for this user: opened without writing anything\n`
-        )
-      )
+      const note = canWrite ? Effect.void : Effect.flatMap(Io, (io) =>
+        Effect.sync(() =>
+          io.stderr(`fleet-db: ${target.path} is read-only for this user: opened without writing anything\n`)
+        ))
       return Layer.merge(
         FleetDb.layerFile({ projectPath: target.dir, projectKey: Option.getOrUndefined(target.projectKey), readOnly }),
         Layer.effect(Opened, Effect.as(note, { target, readOnly }))

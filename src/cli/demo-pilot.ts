@@ -14,39 +14,8 @@ import { Cause, Clock, Duration, Effect, Exit, Option, Random, Schedule, Schema 
 import { Checkpoints, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../index.js"
 import type { SendMessage, Sortie } from "../index.js"
 import { withDatabase } from "./connection.js"
-
-/** What the demo tells each pilot. */
-export const PilotSettings = Schema.Struct({
-  project: Schema.optional(Schema.String),
-  url: Schema.optional(Schema.String),
-  callsign: Schema.String,
-  /** Every pilot of the run (including this one), for the start barrier and for mail. */
-  peers: Schema.Array(Schema.String),
-  mission_id: Schema.String,
-  /** The lock every build step takes. */
-  lock_key: Schema.String,
-  work_ms: Schema.Tuple(Schema.Number, Schema.Number),
-  build_ms: Schema.Tuple(Schema.Number, Schema.Number)
-})
-export type PilotSettings = typeof PilotSettings.Type
-
-/** The tally a pilot prints when it is done. */
-export interface PilotReport {
-  readonly callsign: string
-  readonly pid: number
-  readonly sorties_completed: number
-  /** Reservation requests refused because another pilot held an overlapping file. */
-  readonly conflicts_refused: number
-  /** Sorties blocked while waiting for files (one `sortie_blocked` event each). */
-  readonly sorties_blocked: number
-  /** Builds that found the lock taken and had to wait. */
-  readonly lock_waits: number
-  readonly builds: number
-  readonly mail_sent: number
-  readonly mail_read: number
-  readonly mail_acked: number
-  readonly checkpoints: number
-}
+import { type PilotReport, PilotSettings } from "./demo/protocol.js"
+import { Io } from "./io.js"
 
 // How long a pilot waits for files before it gives up on the demo.
 const RESERVATION_PATIENCE_MS = 60_000
@@ -230,7 +199,8 @@ const pilot = (settings: PilotSettings) =>
     }
     yield* readMail
     const report: PilotReport = { callsign: me, pid: process.pid, ...tally }
-    yield* Effect.sync(() => void process.stdout.write(`${JSON.stringify(report)}\n`))
+    const io = yield* Io
+    yield* Effect.sync(() => io.stdout(`${JSON.stringify(report)}\n`))
   })
 
 const main = Effect.gen(function*() {

@@ -50,7 +50,9 @@ const generic = [
   /^An integer\.$/,
   /^A floating point number\.$/,
   /^One of the following: /,
-  /^A date without a time-zone/
+  /^A date without a time-zone/,
+  // Said by the option itself, naming its variable.
+  /^This option can be set from environment variables\.$/
 ]
 
 const builtIn = new Set(["--completions", "--log-level", "(-h, --help)", "--wizard", "--version"])

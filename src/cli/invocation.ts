@@ -18,8 +18,11 @@ const real = (path: string): string | undefined => {
 /** A shell word: quoted when it holds anything but plain path characters. */
 export const shellWord = (word: string): string => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`
 
-/** The command that runs this program again, as the user would type it. */
-export const selfCommand = (): string => {
+/**
+ * The command that runs this program again, as the user would type it in `cwd`. (Which script
+ * runs is this process's own fact: its `argv[1]`, found on its `PATH`.)
+ */
+export const selfCommand = (cwd: string): string => {
   const script = process.argv[1]
   if (script === undefined) return "fleet-db"
   const self = real(script)
@@ -28,6 +31,6 @@ export const selfCommand = (): string => {
     if (existsSync(candidate) && real(candidate) === self) return "fleet-db"
   }
   if (process.env["npm_lifecycle_event"] === "fleet-db") return "npm run fleet-db --"
-  const shown = relative(process.cwd(), script)
+  const shown = relative(cwd, script)
   return `node ${shellWord(shown.startsWith("..") || shown === "" ? script : shown)}`
 }

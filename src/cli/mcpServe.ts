@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs"
 import { DatabaseOpenError } from "../index.js"
 import { withDatabase } from "./connection.js"
 import { DatabaseMissing } from "./errors.js"
+import { Io } from "./io.js"
 
 /** The flags of `fleet-db mcp`. */
 export interface McpArgs {
@@ -84,6 +85,9 @@ export const serveMain = (args: McpArgs): Effect.Effect<number> =>
         : Cause.pretty(cause)
       const unopened = Option.isSome(error) &&
         (error.value instanceof DatabaseMissing || (error.value instanceof DatabaseOpenError && error.value.reason !== "url"))
-      return Effect.as(Effect.sync(() => process.stderr.write(`fleet-db: ${message.replace(/\s*\n\s*/g, " ")}\n`)), unopened ? 3 : 2)
+      return Effect.as(
+        Effect.flatMap(Io, (io) => Effect.sync(() => io.stderr(`fleet-db: ${message.replace(/\s*\n\s*/g, " ")}\n`))),
+        unopened ? 3 : 2
+      )
     })
   )

@@ -5,6 +5,7 @@
  * @module
  */
 import { Options } from "@effect/cli"
+import { Schema } from "effect"
 
 /** `--project DIR`: the project whose `DIR/.fleet/fleet.db` to use (default: found from the current directory). */
 export const project = Options.directory("project", { exists: "either" }).pipe(
@@ -41,6 +42,19 @@ export const url = Options.text("url").pipe(
 
 /** `--json`: machine-readable output. */
 export const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of tables"))
+
+/**
+ * `--NAME N`, an integer from `min` to `max` (either bound may be omitted); anything else is a usage
+ * error naming the flag and its range.
+ */
+export const integerWithin = (name: string, range: { readonly min: number; readonly max?: number }) => {
+  const expected = range.max === undefined ? `${range.min} or more` : `between ${range.min} and ${range.max}`
+  const message = (issue: { readonly actual: unknown }) => `--${name} must be ${expected}, got ${String(issue.actual)}`
+  const atLeast = Schema.Number.pipe(Schema.greaterThanOrEqualTo(range.min, { message }))
+  return Options.integer(name).pipe(
+    Options.withSchema(range.max === undefined ? atLeast : atLeast.pipe(Schema.lessThanOrEqualTo(range.max, { message })))
+  )
+}
 
 /** The options shared by every command. */
 export const common = { project, url, projectKey, readOnly, json } as const

@@ -1,20 +1,35 @@
 /**
  * Output of the `fleet-db` command: plain-text tables and lines for people, JSON for machines.
- * Everything is written straight to the process's stdout/stderr (the library itself never prints).
+ * Everything goes through `Io` (the process's stdout/stderr unless a test gives its own; the
+ * library itself never prints).
  *
  * @module
  */
-import { DateTime, Effect, Option } from "effect"
+import { Config, DateTime, Effect, Option } from "effect"
+import { Io } from "./io.js"
 
-const useColor = (stream: NodeJS.WriteStream): boolean =>
-  stream.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb"
+// eslint-disable-next-line no-control-regex
+const ansi = /\u001b\[[0-9;]*m/g
 
-/** Whether stdout is a terminal we may redraw and color. */
-export const interactive = (): boolean => useColor(process.stdout)
+const noColor = Config.all([Config.option(Config.string("NO_COLOR")), Config.option(Config.string("TERM"))])
 
-const paint = (code: string) => (text: string): string => interactive() ? `\u001b[${code}m${text}\u001b[0m` : text
+/**
+ * Whether stdout is a terminal we may redraw and color: a terminal, without `NO_COLOR`, and not
+ * `TERM=dumb`.
+ */
+export const interactive: Effect.Effect<boolean> = Effect.flatMap(Io, (io) =>
+  io.terminalColumns() === undefined
+    ? Effect.succeed(false)
+    : Effect.map(
+      Effect.orElseSucceed(noColor, () => [Option.none(), Option.none()] as const),
+      ([no, term]) => Option.isNone(no) && Option.getOrUndefined(term) !== "dumb"
+    ))
 
-/** Terminal styles; plain text when stdout is not a color terminal. */
+// Styles always paint; what is written is stripped of them when stdout is not a color terminal
+// (see `write`), so the text functions stay plain functions.
+const paint = (code: string) => (text: string): string => `\u001b[${code}m${text}\u001b[0m`
+
+/** Terminal styles; removed on output when stdout is not a color terminal. */
 export const style = {
   bold: paint("1"),
   dim: paint("2"),
@@ -26,14 +41,27 @@ export const style = {
   cyan: paint("36")
 }
 
+/** Remove the styles from a text. */
+export const plain = (text: string): string => text.replace(ansi, "")
+
+const write = (stream: "stdout" | "stderr", text: string): Effect.Effect<void> =>
+  Effect.flatMap(Io, (io) =>
+    // Plain text has nothing to strip: skip the environment lookup.
+    !text.includes("\u001b[")
+      ? Effect.sync(() => io[stream](text))
+      : Effect.flatMap(interactive, (color) => Effect.sync(() => io[stream](color ? text : plain(text)))))
+
 /** Write text to stdout. */
-export const out = (text: string): Effect.Effect<void> => Effect.sync(() => void process.stdout.write(text))
+export const out = (text: string): Effect.Effect<void> => write("stdout", text)
 
 /** Write lines to stdout. */
 export const lines = (...texts: ReadonlyArray<string>): Effect.Effect<void> => out(texts.map((t) => `${t}\n`).join(""))
 
 /** Write a line to stderr. */
-export const errLine = (text: string): Effect.Effect<void> => Effect.sync(() => void process.stderr.write(`${text}\n`))
+export const errLine = (text: string): Effect.Effect<void> => write("stderr", `${text}\n`)
+
+/** Stdout's width in columns when it is a terminal. */
+export const terminalColumns: Effect.Effect<number | undefined> = Effect.map(Io, (io) => io.terminalColumns())
 
 /**
  * Turn a value into plain JSON data: `DateTime` becomes an ISO-8601 string, `Option` its value or
@@ -87,9 +115,7 @@ export const clock = (time: DateTime.DateTime | number): string => {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
 }
 
-// eslint-disable-next-line no-control-regex
-const ansi = /\u001b\[[0-9;]*m/g
-const visibleLength = (text: string) => text.replace(ansi, "").length
+const visibleLength = (text: string) => plain(text).length
 
 const MAX_CELL = 60
 

@@ -11,9 +11,11 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Effect, Exit, Layer, Option } from "effect"
 
-// What the command line needs (`CliApp.Environment`): NodeContext's layer without its command
-// executor and workers, whose modules cost start-up time and which no command uses.
-const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+/**
+ * What the command line needs (`CliApp.Environment`): NodeContext's layer without its command
+ * executor and workers, whose modules cost start-up time and which no command uses.
+ */
+export const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
 /** Run `argv` (as `process.argv`) and exit with the command's exit code. */
 export const runMain = (argv: ReadonlyArray<string>): void => {

@@ -21,6 +21,7 @@ import * as Render from "./render.js"
 /** `--callsign NAME`: the pilot the verb acts as (default `$FLEET_CALLSIGN`). */
 export const callsign = Options.text("callsign").pipe(
   Options.withDescription("Act as this pilot (default: $FLEET_CALLSIGN)"),
+  Options.withFallbackConfig(Config.string("FLEET_CALLSIGN")),
   Options.optional
 )
 
@@ -45,14 +46,9 @@ export interface VerbOptions extends Connection {
   readonly idempotencyKey?: Option.Option<string>
 }
 
-/** The callsign from `--callsign` or `$FLEET_CALLSIGN`, if any. */
+/** The callsign from `--callsign` or `$FLEET_CALLSIGN`, if any (a blank one is none). */
 export const optionalCallsign = (options: VerbOptions): Effect.Effect<Option.Option<string>> =>
-  Option.isSome(options.callsign)
-    ? Effect.succeed(options.callsign)
-    : Effect.map(
-      Effect.orElseSucceed(Config.option(Config.string("FLEET_CALLSIGN")), () => Option.none<string>()),
-      Option.filter((value) => value.trim().length > 0)
-    )
+  Effect.succeed(Option.filter(options.callsign, (value) => value.trim().length > 0))
 
 /** The callsign the verb acts as; a usage error when neither `--callsign` nor `$FLEET_CALLSIGN` is set. */
 export const requireCallsign = (options: VerbOptions): Effect.Effect<string, UsageError> =>

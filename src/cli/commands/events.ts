@@ -8,7 +8,7 @@ import { Command, Options } from "@effect/cli"
 import { DateTime, Effect, Option, Stream } from "effect"
 import type { FleetEvent } from "../../index.js"
 import { Events } from "../../index.js"
-import { common } from "../options.js"
+import { common, integerWithin } from "../options.js"
 import { withDatabase } from "../connection.js"
 import { UsageError } from "../errors.js"
 import { eventLine } from "../eventText.js"
@@ -42,7 +42,7 @@ export const events = Command.make("events", {
     Options.withDescription("Only events of this type (repeat the flag, or separate types with commas)"),
     Options.repeated
   ),
-  after: Options.integer("after").pipe(
+  after: integerWithin("after", { min: 0 }).pipe(
     Options.withDescription("Only events after this sequence number (default: the newest --limit events)"),
     Options.optional
   ),
@@ -57,7 +57,7 @@ export const events = Command.make("events", {
   newest: Options.boolean("newest").pipe(
     Options.withDescription("Newest first: the newest --limit matches, printed newest to oldest")
   ),
-  limit: Options.integer("limit").pipe(
+  limit: integerWithin("limit", { min: 1, max: PAGE }).pipe(
     Options.withDescription(`At most this many events (default ${DEFAULT_LIMIT}; with --follow, of the backlog)`),
     Options.optional
   ),
@@ -68,12 +68,6 @@ export const events = Command.make("events", {
 }, (options) =>
   Effect.gen(function*() {
     const limit = Option.getOrElse(options.limit, () => DEFAULT_LIMIT)
-    if (limit < 1 || limit > PAGE) {
-      return yield* new UsageError({ message: `--limit must be between 1 and ${PAGE}, got ${limit}` })
-    }
-    if (Option.isSome(options.after) && options.after.value < 0) {
-      return yield* new UsageError({ message: `--after must be 0 or more, got ${options.after.value}` })
-    }
     if (options.follow && (options.newest || Option.isSome(options.until))) {
       return yield* new UsageError({ message: "--follow prints events as they come: it cannot be combined with --newest or --until" })
     }

@@ -1,42 +1,18 @@
 /**
  * The work graph on the command line: `fleet-db ready` (the sorties ready to claim) and
  * `fleet-db depend add|remove|show` (dependencies between sorties). `fleet-db sorties --blocked`
- * (in lists.ts) lists the sorties still waiting on blockers, with `waitingOn` from here.
+ * (in lists.ts) lists the sorties still waiting on blockers.
  *
  * @module
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import type { DependencyLink, Sortie } from "../../index.js"
+import type { DependencyLink } from "../../index.js"
 import { Sorties } from "../../index.js"
 import { common } from "../options.js"
 import { withDatabase } from "../connection.js"
 import * as Render from "../render.js"
-
-/** The sorties `sortie` waits on: its `blocks` dependencies that are not closed. */
-export const waitingOn = (sortie: Sortie) =>
-  Effect.map(
-    Effect.flatMap(Sorties, (sorties) => sorties.dependencies(sortie.id)),
-    (graph) => graph.depends_on.filter((link) => link.kind === "blocks" && link.status !== "closed")
-  )
-
-/** The sorties waiting on blockers, each with the ids it waits on. */
-export const blockedTable = (rows: ReadonlyArray<{ readonly sortie: Sortie; readonly waiting: ReadonlyArray<DependencyLink> }>) =>
-  Render.table(rows, [
-    { header: "ID", value: (r) => r.sortie.id },
-    { header: "P", value: (r) => r.sortie.priority, right: true },
-    { header: "TITLE", value: (r) => r.sortie.title },
-    { header: "WAITS ON", value: (r) => r.waiting.map((link) => `${link.sortie_id} (${link.status})`).join(" ") }
-  ], "no sortie is waiting on another")
-
-/** The ready sorties, in claim order. */
-export const readyTable = (sorties: ReadonlyArray<Sortie>): string =>
-  Render.table(sorties, [
-    { header: "ID", value: (s) => s.id },
-    { header: "P", value: (s) => s.priority, right: true },
-    { header: "TITLE", value: (s) => s.title },
-    { header: "FILES", value: (s) => s.files?.join(" ") }
-  ], "no sortie is ready")
+import { readyTable } from "../tables.js"
 
 const linksTable = (links: ReadonlyArray<DependencyLink>, empty: string) =>
   Render.table(links, [

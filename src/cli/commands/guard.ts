@@ -12,35 +12,29 @@ import { FleetProject, Paths, Reservations } from "../../index.js"
 import { databaseLayer, describeTarget, resolveTarget, type Target } from "../connection.js"
 import { ExitWith, UsageError } from "../errors.js"
 import * as GitHook from "../gitHook.js"
+import { Io } from "../io.js"
 import { common } from "../options.js"
 import * as Render from "../render.js"
 
 /** What the guard does when it cannot read the fleet. */
 type OnError = "allow" | "refuse"
 
-const onErrorOption = Options.choice("on-error", ["allow", "refuse"]).pipe(
-  Options.withDescription(
-    "When the database is missing, locked or unreadable: allow the commit with a warning, or refuse it " +
-      "(default $FLEET_GUARD_ON_ERROR, else allow)"
-  ),
+const onErrorChoices: readonly [OnError, OnError] = ["allow", "refuse"]
+
+const onErrorDescription = "When the database is missing, locked or unreadable: allow the commit with a warning, or refuse it"
+
+/** `--on-error` as `install` writes it into the hook: only when given. */
+const onErrorFlag = Options.choice("on-error", onErrorChoices).pipe(
+  Options.withDescription(`${onErrorDescription} (default: as \`guard check\` decides when the hook runs)`),
   Options.optional
 )
 
-const onErrorSetting = (flag: Option.Option<OnError>): Effect.Effect<OnError, UsageError> =>
-  Option.match(flag, {
-    onSome: Effect.succeed,
-    onNone: () =>
-      Effect.flatMap(
-        Effect.orElseSucceed(Config.option(Config.string("FLEET_GUARD_ON_ERROR")), () => Option.none<string>()),
-        Option.match({
-          onNone: () => Effect.succeed<OnError>("allow"),
-          onSome: (value) =>
-            value === "allow" || value === "refuse"
-              ? Effect.succeed<OnError>(value)
-              : Effect.fail(new UsageError({ message: `FLEET_GUARD_ON_ERROR must be allow or refuse, got ${JSON.stringify(value)}` }))
-        })
-      )
-  })
+/** `--on-error` as `check` reads it: the flag, else `$FLEET_GUARD_ON_ERROR`, else allow. */
+const onErrorOption = Options.choice("on-error", onErrorChoices).pipe(
+  Options.withDescription(`${onErrorDescription} (default $FLEET_GUARD_ON_ERROR, else allow)`),
+  Options.withFallbackConfig(Config.literal(...onErrorChoices)("FLEET_GUARD_ON_ERROR")),
+  Options.withDefault<OnError>("allow")
+)
 
 const inGit = <A>(what: string, run: () => A): Effect.Effect<A, UsageError> =>
   Effect.try({
@@ -105,17 +99,16 @@ const check = Command.make("check", {
   ),
   callsign: Options.text("callsign").pipe(
     Options.withDescription("The committing pilot, whose own reservations are allowed (default $FLEET_CALLSIGN)"),
+    Options.withFallbackConfig(Config.string("FLEET_CALLSIGN")),
     Options.optional
   ),
   onError: onErrorOption,
   paths: Args.text({ name: "PATH" }).pipe(Args.withDescription("Paths to check besides the staged ones"), Args.repeated)
 }, (options) =>
   Effect.gen(function*() {
-    const onError = yield* onErrorSetting(options.onError)
-    const callsign = Option.orElse(
-      Option.filter(options.callsign, (c) => c.length > 0),
-      () => Option.filter(Option.fromNullable(process.env["FLEET_CALLSIGN"]), (c) => c.length > 0)
-    )
+    const onError = options.onError
+    const callsign = Option.filter(options.callsign, (c) => c.length > 0)
+    const cwd = (yield* Io).cwd()
     if (!options.staged && options.paths.length === 0) {
       return yield* new UsageError({ message: "nothing to check: pass --staged (the next commit) or paths" })
     }
@@ -124,7 +117,7 @@ const check = Command.make("check", {
     const target: Target = resolved._tag === "File" ? { ...resolved, readOnly: true } : resolved
     const staged = options.staged
       ? yield* inGit("cannot list the staged paths", () => {
-        const top = GitHook.topLevel(process.cwd())
+        const top = GitHook.topLevel(cwd)
         return projectPaths(target, top, GitHook.stagedPaths(top))
       })
       : []
@@ -180,9 +173,10 @@ const hookCommand = (onError: Option.Option<OnError>): ReadonlyArray<string> => 
   ...Option.match(onError, { onNone: () => [], onSome: (value) => ["--on-error", value] })
 ]
 
-const install = Command.make("install", { json: common.json, onError: onErrorOption }, (options) =>
+const install = Command.make("install", { json: common.json, onError: onErrorFlag }, (options) =>
   Effect.gen(function*() {
-    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(process.cwd()))
+    const cwd = (yield* Io).cwd()
+    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(cwd))
     const done = yield* Effect.try({
       try: () => GitHook.install(dir, hookCommand(options.onError)),
       catch: (error) => new UsageError({ message: error instanceof Error ? error.message : String(error) })
@@ -196,7 +190,8 @@ const install = Command.make("install", { json: common.json, onError: onErrorOpt
 
 const uninstall = Command.make("uninstall", { json: common.json }, (options) =>
   Effect.gen(function*() {
-    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(process.cwd()))
+    const cwd = (yield* Io).cwd()
+    const dir = yield* inGit("not in a git repository", () => GitHook.hooksDir(cwd))
     const done = GitHook.uninstall(dir)
     if (options.json) return yield* Render.json(done)
     yield* Render.lines(

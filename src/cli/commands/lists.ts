@@ -1,105 +1,21 @@
 /**
  * The list views: `pilots`, `locks`, `reservations`, `sorties`, `missions`, `inbox CALLSIGN`.
- * Each reads through the services' public interfaces and prints a table (or `--json`).
+ * Each reads through the services' public interfaces and prints a table (see `tables.ts`) or
+ * `--json`.
  *
  * @module
  */
 import { Args, Command, Options } from "@effect/cli"
 import type { Duration } from "effect"
 import { Clock, Effect, Option } from "effect"
-import type { Lock, Mission, MissionProgress, Pilot, Reservation, Sortie } from "../../index.js"
-import { Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../../index.js"
+import { Locks, MissionStatus, Messages, Pilots, Reservations, Sorties, SortieStatus } from "../../index.js"
 import { common } from "../options.js"
 import { withDatabase } from "../connection.js"
+import { missionsWithProgress, waitingOn } from "../queries.js"
 import * as Render from "../render.js"
-import { blockedTable, waitingOn } from "./graph.js"
+import { blockedTable, inboxTable, locksTable, missionsTable, pilotsTable, reservationsTable, sortiesTable } from "../tables.js"
 
 const read = withDatabase
-
-/** Sortie statuses, colored for tables. */
-export const sortieStatus = (status: string): string => {
-  switch (status) {
-    case "closed":
-      return Render.style.green(status)
-    case "in_progress":
-      return Render.style.cyan(status)
-    case "blocked":
-      return Render.style.yellow(status)
-    default:
-      return status
-  }
-}
-
-/** The pilots table. */
-export const pilotsTable = (pilots: ReadonlyArray<Pilot>, now: number): string =>
-  Render.table(pilots, [
-    { header: "CALLSIGN", value: (p) => Render.style.bold(p.callsign) },
-    { header: "PROGRAM", value: (p) => p.program },
-    { header: "MODEL", value: (p) => p.model },
-    { header: "LAST ACTIVE", value: (p) => Render.ago(p.last_active_at, now) },
-    { header: "REGISTERED", value: (p) => Render.ago(p.registered_at, now) },
-    { header: "TASK", value: (p) => p.task_description }
-  ], "no pilots registered")
-
-/** The held-locks table. */
-export const locksTable = (locks: ReadonlyArray<Lock>, now: number): string =>
-  Render.table(locks, [
-    { header: "KEY", value: (l) => Render.style.bold(l.lock_key) },
-    { header: "HOLDER", value: (l) => l.holder_id },
-    { header: "FENCE", value: (l) => l.fence, right: true },
-    { header: "ACQUIRED", value: (l) => Render.ago(l.acquired_at, now) },
-    { header: "EXPIRES", value: (l) => Render.ago(l.expires_at, now) }
-  ], "no locks held")
-
-/** The active-reservations table. */
-export const reservationsTable = (reservations: ReadonlyArray<Reservation>, now: number): string =>
-  Render.table(reservations, [
-    { header: "PATTERN", value: (r) => Render.style.bold(r.path_pattern) },
-    { header: "CALLSIGN", value: (r) => r.callsign },
-    { header: "MODE", value: (r) => r.exclusive ? "exclusive" : "shared" },
-    { header: "EXPIRES", value: (r) => Render.ago(r.expires_at, now) },
-    { header: "REASON", value: (r) => r.reason }
-  ], "no active reservations")
-
-/** The sorties table. */
-export const sortiesTable = (sorties: ReadonlyArray<Sortie>): string =>
-  Render.table(sorties, [
-    { header: "ID", value: (s) => s.id },
-    { header: "STATUS", value: (s) => sortieStatus(s.status) },
-    { header: "P", value: (s) => s.priority, right: true },
-    { header: "ASSIGNED", value: (s) => s.assigned_to },
-    { header: "TITLE", value: (s) => s.title },
-    { header: "FILES", value: (s) => s.files?.join(" ") },
-    { header: "BLOCKED BECAUSE", value: (s) => s.blocked_reason }
-  ], "no sorties")
-
-/** The missions table, with each mission's progress. */
-export const missionsTable = (
-  missions: ReadonlyArray<{ readonly mission: Mission; readonly progress: MissionProgress }>
-): string =>
-  Render.table(missions, [
-    { header: "ID", value: (m) => m.mission.id },
-    { header: "STATUS", value: (m) => m.mission.status },
-    { header: "P", value: (m) => m.mission.priority, right: true },
-    { header: "PROGRESS", value: (m) => `${Render.bar(m.progress.by_status.closed, m.progress.total, 12)} ${m.progress.percent}%` },
-    {
-      header: "SORTIES",
-      value: (m) => {
-        const s = m.progress.by_status
-        return `${s.closed}/${m.progress.total} closed` + (s.in_progress > 0 ? `, ${s.in_progress} active` : "") +
-          (s.blocked > 0 ? `, ${s.blocked} blocked` : "")
-      }
-    },
-    { header: "TITLE", value: (m) => m.mission.title }
-  ], "no missions")
-
-/** Every mission (optionally of one status) with its progress. */
-export const missionsWithProgress = (status?: Mission["status"]) =>
-  Effect.gen(function*() {
-    const missions = yield* Missions
-    const list = yield* missions.list(status === undefined ? {} : { status })
-    return yield* Effect.forEach(list, (mission) => Effect.map(missions.progress(mission.id), (progress) => ({ mission, progress })))
-  })
 
 /** `fleet-db pilots` */
 export const pilots = Command.make("pilots", {
@@ -139,7 +55,7 @@ export const reservations = Command.make("reservations", {
 /** `fleet-db sorties` */
 export const sorties = Command.make("sorties", {
   ...common,
-  status: Options.choice("status", ["open", "in_progress", "blocked", "closed"]).pipe(
+  status: Options.choice("status", SortieStatus.literals).pipe(
     Options.withDescription("Only sorties with this status"),
     Options.optional
   ),
@@ -170,7 +86,7 @@ export const sorties = Command.make("sorties", {
 /** `fleet-db missions` */
 export const missions = Command.make("missions", {
   ...common,
-  status: Options.choice("status", ["pending", "in_progress", "completed", "cancelled"]).pipe(
+  status: Options.choice("status", MissionStatus.literals).pipe(
     Options.withDescription("Only missions with this status"),
     Options.optional
   )
@@ -198,18 +114,5 @@ export const inbox = Command.make("inbox", {
       limit: Option.getOrUndefined(options.limit)
     })
     if (options.json) return yield* Render.json(entries)
-    const now = yield* Clock.currentTimeMillis
-    yield* Render.lines(Render.table(entries, [
-      { header: "ID", value: (e) => e.message.id, right: true },
-      { header: "FROM", value: (e) => e.message.from_callsign },
-      { header: "IMPORTANCE", value: (e) => e.message.importance },
-      { header: "SUBJECT", value: (e) => e.read_at === null ? Render.style.bold(e.message.subject) : e.message.subject },
-      { header: "SENT", value: (e) => Render.ago(e.message.created_at, now) },
-      { header: "READ", value: (e) => e.read_at === null ? "unread" : Render.ago(e.read_at, now) },
-      {
-        header: "ACK",
-        value: (e) => e.acked_at !== null ? Render.ago(e.acked_at, now) : e.message.ack_required ? Render.style.yellow("owed") : "-"
-      },
-      { header: "BODY", value: (e) => e.message.body }
-    ], `no messages for ${options.callsign}`))
+    yield* Render.lines(inboxTable(entries, options.callsign, yield* Clock.currentTimeMillis))
   }).pipe(read(options, { mustExist: true }))).pipe(Command.withDescription("Show a pilot's mail: unread first, then newest"))

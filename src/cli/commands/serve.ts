@@ -8,7 +8,7 @@ import { Command, Options } from "@effect/cli"
 import { Config, Effect, Option } from "effect"
 import { withDatabase } from "../connection.js"
 import { UsageError } from "../errors.js"
-import { project, url } from "../options.js"
+import { integerWithin, project, url } from "../options.js"
 import * as Render from "../render.js"
 
 /** The dashboard flags, shared with `demo --serve`. */
@@ -18,15 +18,11 @@ export interface DashboardFlags {
   readonly token: Option.Option<string>
 }
 
-/** Check the flags (token from `FLEET_DASHBOARD_TOKEN` when not given): no token, loopback only. */
+/** Check the flags: no token (an empty one is none), loopback only. */
 export const dashboardSettings = (flags: DashboardFlags) =>
   Effect.gen(function*() {
     const { isLoopback } = yield* Effect.promise(() => import("../../dashboard/server.js"))
-    const fromEnv = yield* Effect.orElseSucceed(Config.option(Config.string("FLEET_DASHBOARD_TOKEN")), () => Option.none<string>())
-    const token = Option.filter(Option.orElse(flags.token, () => fromEnv), (t) => t.length > 0)
-    if (flags.port < 0 || flags.port > 65535) {
-      return yield* new UsageError({ message: `--port must be between 0 and 65535, got ${flags.port}` })
-    }
+    const token = Option.filter(flags.token, (t) => t.length > 0)
     if (!isLoopback(flags.host) && Option.isNone(token)) {
       return yield* new UsageError({
         message: `refusing to serve the dashboard on ${flags.host} without a token: anyone who can reach it could read the fleet; ` +
@@ -53,9 +49,13 @@ export const dashboardOptions = {
     Options.withDescription("The address to listen on (default 127.0.0.1; any other needs --token)"),
     Options.withDefault("127.0.0.1")
   ),
-  port: Options.integer("port").pipe(Options.withDescription("The port (default 4180; 0 picks a free one)"), Options.withDefault(4180)),
+  port: integerWithin("port", { min: 0, max: 65535 }).pipe(
+    Options.withDescription("The port (default 4180; 0 picks a free one)"),
+    Options.withDefault(4180)
+  ),
   token: Options.text("token").pipe(
     Options.withDescription("Require this token of every request (Authorization: Bearer T, or ?token=T); default $FLEET_DASHBOARD_TOKEN"),
+    Options.withFallbackConfig(Config.string("FLEET_DASHBOARD_TOKEN")),
     Options.optional
   )
 } as const

@@ -6,15 +6,16 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Clock, Effect, Option } from "effect"
-import { FleetProject, Locks, Messages, Pilots, Reservations, Sorties } from "../../index.js"
+import { FleetProject, Locks, Messages, Pilots, Reservations, Sorties, SortieStatus } from "../../index.js"
 import { common } from "../options.js"
 import { Opened, withDatabase } from "../connection.js"
 import { eventLine } from "../eventText.js"
 import * as Render from "../render.js"
 import { tail } from "./events.js"
-import { locksTable, missionsTable, missionsWithProgress, pilotsTable, reservationsTable, sortieStatus } from "./lists.js"
+import { missionsWithProgress } from "../queries.js"
+import { locksTable, missionsTable, pilotsTable, reservationsTable, sortieStatus } from "../tables.js"
 
-const SORTIE_STATUSES = ["open", "in_progress", "blocked", "closed"] as const
+const SORTIE_STATUSES = SortieStatus.literals
 
 /** Everything `status` shows, as data. */
 export const snapshot = (options: { readonly activeWithinMs: number; readonly events: number }) =>
