@@ -117,8 +117,10 @@ describe("fleet-db command-line fixes", () => {
         pilots: fleetEffect(["demo", "--pilots", "0"]),
         workMs: fleetEffect(["demo", "--work-ms", "60001"]),
         onError: fleetEffect(["guard", "check", "x"], { env: { FLEET_GUARD_ON_ERROR: "bogus" } }),
-        callsign: fleetEffect(["reserve", "src/**"], { env: { FLEET_CALLSIGN: " " } })
+        callsign: fleetEffect(["reserve", "src/**"], { env: { FLEET_CALLSIGN: " " } }),
+        since: fleetEffect(["events", "--since", "yesterday-ish"])
       })
+      expectFailure(runs.since, 2, /--since must be an ISO-8601 time or epoch milliseconds, got "yesterday-ish"/)
       expectFailure(runs.limit, 2, /--limit must be between 1 and 10000, got 0; run `fleet-db events --help`$/)
       expectFailure(runs.after, 2, /--after must be 0 or more, got -1/)
       expectFailure(runs.port, 2, /--port must be between 0 and 65535, got 70000/)

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Messages, Reservations, Sorties } from "../src/index.js"
@@ -320,15 +320,21 @@ describe("fleet-db verbs racing", () => {
 })
 
 describe("fleet-db help and messages, as a process", () => {
-  it("--help without NO_COLOR on a pipe: no ANSI, exit codes listed; bad numbers and durations say how to fix them", async () => {
+  it("--version; --help without NO_COLOR on a pipe: no ANSI, exit codes listed; bad numbers and durations say how to fix them (2); no database (3)", async () => {
     const noColor = { NO_COLOR: undefined }
-    const [top, verb, sweep, integer, bare] = await Promise.all([
+    const empty = freshDir()
+    const [top, verb, sweep, integer, bare, missing, version] = await Promise.all([
       runProcess(build, ["--help"], { env: noColor }),
       runProcess(build, ["lock", "acquire", "--help"], { env: noColor }),
-      runProcess(build, ["sweep", "--stale-after", "30000", "--project", freshDir()]),
+      runProcess(build, ["sweep", "--stale-after", "30000", "--project", empty]),
       runProcess(build, ["events", "--limit", "abc"]),
-      runProcess(build, ["lock"])
+      runProcess(build, ["lock"]),
+      runProcess(build, ["status", "--project", empty]),
+      runProcess(build, ["--version"])
     ])
+    expectFailure(missing, 3, /no FleetTools database at .*fleet\.db/)
+    const pkg = JSON.parse(readFileSync(join(build, "package.json"), "utf8")) as { version: string }
+    expect(ok(version)).toBe(`${pkg.version}\n`)
     for (const run of [top, verb]) {
       // eslint-disable-next-line no-control-regex -- ANSI escapes (ESC) are what this matches
       expect(ok(run)).not.toMatch(/\u001b\[/)

@@ -4,7 +4,8 @@
  * expiry named), its own reservations allowed; renames (both sides) and deletions count; a hook
  * already there keeps running, through install and uninstall, also under `core.hooksPath`; a
  * second worktree is checked against the main worktree's database; and what happens when the
- * database is missing or unreadable (`--on-error`, `FLEET_GUARD_ON_ERROR`).
+ * database is missing or unreadable (`--on-error`, `FLEET_GUARD_ON_ERROR`; `guard check` run
+ * in-process, see support/cli-inprocess.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Pilots, Reservations } from "../src/index.js"
 import { buildCli } from "./support/cli-build.js"
+import { runCli } from "./support/cli-inprocess.js"
 import { fleetIn, git, initRepository, run, type Run } from "./support/cli-run.js"
 
 const TEST_TIMEOUT = 300_000
@@ -28,6 +30,9 @@ afterAll(() => {
 })
 
 const fleet = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => fleetIn(build)(args, { cwd, env })
+
+/** `fleet-db guard check` run in-process (what the hook runs, without git running it). */
+const checkInProcess = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => runCli(args, { cwd, env })
 
 /** Reserve `paths` for `callsign` (registering it) in the project at `dir`, through the library. */
 const reserve = (dir: string, callsign: string, paths: ReadonlyArray<string>, exclusive = true) =>
@@ -188,24 +193,24 @@ describe("fleet-db guard", () => {
     write(dir, "src/a.ts", "a\n")
     await git(["add", "-A"], { cwd: dir })
 
-    const allowed = await fleet(["guard", "check", "--staged"], dir)
+    const allowed = await checkInProcess(["guard", "check", "--staged"], dir)
     expect(allowed.code, allowed.stderr).toBe(0)
     expect(allowed.stderr).toMatch(/warning: no fleet database at .*allowing the commit/)
-    const refused = await fleet(["guard", "check", "--staged", "--on-error", "refuse"], dir)
+    const refused = await checkInProcess(["guard", "check", "--staged", "--on-error", "refuse"], dir)
     expect(refused.code).toBe(3)
     expect(refused.stderr).toMatch(/commit refused: no fleet database at /)
-    const byEnv = await fleet(["guard", "check", "--staged"], dir, { FLEET_GUARD_ON_ERROR: "refuse" })
+    const byEnv = await checkInProcess(["guard", "check", "--staged"], dir, { FLEET_GUARD_ON_ERROR: "refuse" })
     expect(byEnv.code).toBe(3)
     // The guard never creates a database.
     expect(existsSync(join(dir, ".fleet"))).toBe(false)
 
     // A file that is not a database.
     write(dir, ".fleet/fleet.db", "this is not a database, just text long enough to be read as a header\n".repeat(20))
-    const garbage = await fleet(["guard", "check", "--staged", "--json"], dir)
+    const garbage = await checkInProcess(["guard", "check", "--staged", "--json"], dir)
     expect(garbage.code, garbage.stderr).toBe(0)
     expect(JSON.parse(garbage.stdout)).toMatchObject({ allowed: true, checked: 1 })
     expect(garbage.stderr).toMatch(/warning: cannot read the fleet database/)
-    const strict = await fleet(["guard", "check", "--staged", "--on-error", "refuse"], dir)
+    const strict = await checkInProcess(["guard", "check", "--staged", "--on-error", "refuse"], dir)
     expect(strict.code).toBe(3)
     expect(strict.stderr).toMatch(/commit refused: cannot read the fleet database/)
   }, TEST_TIMEOUT)

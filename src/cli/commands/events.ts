@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, Options } from "@effect/cli"
-import { DateTime, Effect, Option, Stream } from "effect"
+import { DateTime, Effect, Option, ParseResult, Schema, Stream } from "effect"
 import type { FleetEvent } from "../../index.js"
 import { Events } from "../../index.js"
 import { common, integerWithin } from "../options.js"
@@ -21,19 +21,21 @@ const PAGE = 10_000
 export const tail = (limit: number, types: ReadonlyArray<string>) =>
   Effect.map(Effect.flatMap(Events, (events) => events.read({ types, order: "desc", limit })), (page) => [...page].reverse())
 
-/** A time flag: ISO-8601 (`2026-12-01T14:00:00Z`) or epoch milliseconds. */
-const timeFlag = (flag: string, value: Option.Option<string>): Effect.Effect<number | undefined, UsageError> =>
-  Option.match(value, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) => {
+/** `--NAME TIME`: ISO-8601 (`2026-12-01T14:00:00Z`) or epoch milliseconds, as epoch milliseconds. */
+const timeOption = (name: string) =>
+  Options.text(name).pipe(Options.withSchema(Schema.transformOrFail(Schema.String, Schema.Number, {
+    strict: true,
+    decode: (text, _, ast) => {
       const trimmed = text.trim()
       const parsed = /^-?\d+$/.test(trimmed) ? DateTime.make(Number(trimmed)) : DateTime.make(trimmed)
       return Option.match(parsed, {
-        onNone: () => Effect.fail(new UsageError({ message: `--${flag} must be an ISO-8601 time or epoch milliseconds, got "${text}"` })),
-        onSome: (time) => Effect.succeed(DateTime.toEpochMillis(time))
+        onNone: () =>
+          ParseResult.fail(new ParseResult.Type(ast, text, `--${name} must be an ISO-8601 time or epoch milliseconds, got "${text}"`)),
+        onSome: (time) => ParseResult.succeed(DateTime.toEpochMillis(time))
       })
-    }
-  })
+    },
+    encode: (millis) => ParseResult.succeed(String(millis))
+  })))
 
 /** `fleet-db events` */
 export const events = Command.make("events", {
@@ -46,11 +48,11 @@ export const events = Command.make("events", {
     Options.withDescription("Only events after this sequence number (default: the newest --limit events)"),
     Options.optional
   ),
-  since: Options.text("since").pipe(
+  since: timeOption("since").pipe(
     Options.withDescription("Only events written at or after this time (ISO-8601 or epoch ms; inclusive)"),
     Options.optional
   ),
-  until: Options.text("until").pipe(
+  until: timeOption("until").pipe(
     Options.withDescription("Only events written before this time (ISO-8601 or epoch ms; exclusive)"),
     Options.optional
   ),
@@ -71,8 +73,8 @@ export const events = Command.make("events", {
     if (options.follow && (options.newest || Option.isSome(options.until))) {
       return yield* new UsageError({ message: "--follow prints events as they come: it cannot be combined with --newest or --until" })
     }
-    const since = yield* timeFlag("since", options.since)
-    const until = yield* timeFlag("until", options.until)
+    const since = Option.getOrUndefined(options.since)
+    const until = Option.getOrUndefined(options.until)
     const types = options.type.flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t.length > 0)
     const print = (event: FleetEvent) => options.json ? Render.jsonLine(event) : Render.lines(eventLine(event))
     const service = yield* Events
