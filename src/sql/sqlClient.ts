@@ -39,10 +39,15 @@ import type * as Libsql from "@libsql/client"
 import { Context, Effect, Effectable, Exit, Option, RuntimeFlags } from "effect"
 import type { Stream } from "effect"
 import type { Scope } from "effect"
-import type { GuardedClient } from "./GuardedClient.js"
+import { type GuardedClient, TransactionNow } from "./GuardedClient.js"
 
 interface Executor {
   execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet>
+  /**
+   * The statement's rows, computed in this call; undefined when that cannot be done without
+   * waiting (then `execute`). Local connections only (see local.ts).
+   */
+  rowsNow?(sql: string, args: ReadonlyArray<unknown>): ReadonlyArray<object> | undefined
 }
 
 // Rows as the driver returns them (objects); `@effect/sql` types them per statement.
@@ -59,13 +64,37 @@ const execute = (target: Executor, sql: string, params: ReadonlyArray<unknown>):
     )
   })
 
-/** `execute`, resuming with the rows directly (one step less per statement). */
+/**
+ * The rows of one statement: on a local connection that is free, synchronously (no promise, no
+ * fiber suspension); otherwise `execute`, resuming with the rows directly.
+ */
 const executeRows = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Rows, SqlError> =>
+  target.rowsNow === undefined ? executeRowsLater(target, sql, params) : Effect.suspend(() => {
+    let rows: Rows | undefined
+    try {
+      rows = target.rowsNow!(sql, params)
+    } catch (cause) {
+      return failed(cause)
+    }
+    return rows === undefined ? executeRowsLater(target, sql, params) : Effect.succeed(rows)
+  })
+
+const executeRowsLater = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Rows, SqlError> =>
   Effect.async<Rows, SqlError>((resume) => {
     target.execute({ sql, args: params as Array<Libsql.InValue> }).then(
       (result) => resume(Effect.succeed(result.rows)),
       (cause) => resume(failed(cause))
     )
+  })
+
+const settleNow = (f: () => void, message: string): Effect.Effect<void, SqlError> =>
+  Effect.suspend(() => {
+    try {
+      f()
+      return Effect.void
+    } catch (cause) {
+      return failed(cause, message)
+    }
   })
 
 const settle = (promise: () => Promise<void>, message: string): Effect.Effect<void, SqlError> =>
@@ -97,11 +126,19 @@ class LibsqlConnection implements Connection {
   }
   get commit(): Effect.Effect<void, SqlError> {
     const tx = this.transaction
-    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.commit(), "Failed to commit transaction")
+    return tx === undefined
+      ? Effect.dieMessage("not a transaction")
+      : tx instanceof TransactionNow
+      ? settleNow(() => tx.commitNow(), "Failed to commit transaction")
+      : settle(() => tx.commit(), "Failed to commit transaction")
   }
   get rollback(): Effect.Effect<void, SqlError> {
     const tx = this.transaction
-    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.rollback(), "Failed to rollback transaction")
+    return tx === undefined
+      ? Effect.dieMessage("not a transaction")
+      : tx instanceof TransactionNow
+      ? settleNow(() => tx.rollbackNow(), "Failed to rollback transaction")
+      : settle(() => tx.rollback(), "Failed to rollback transaction")
   }
 }
 
@@ -111,10 +148,18 @@ const settleWith = (connection: Connection, settle: (connection: LibsqlConnectio
     ? settle(connection)
     : Effect.dieMessage("a transaction of this client holds a connection of another client")
 
-// `GuardedClient.transaction` never rejects (a failed BEGIN yields a transaction whose statements
-// fail). If the waiter is interrupted first, the transaction it was queued for is rolled back as
-// soon as it arrives, so the client's queue moves on.
+// A local client that no one else holds begins in this call (`transactionNow`); otherwise the
+// transaction is waited for. Neither throws (a failed BEGIN yields a transaction whose statements
+// fail).
 const begin = (guarded: GuardedClient): Effect.Effect<LibsqlConnection> =>
+  Effect.suspend(() => {
+    const now = guarded.transactionNow()
+    return now === undefined ? beginLater(guarded) : Effect.succeed(new LibsqlConnection(now, now))
+  })
+
+// If the waiter is interrupted first, the transaction it was queued for is rolled back as soon as
+// it arrives, so the client's queue moves on.
+const beginLater = (guarded: GuardedClient): Effect.Effect<LibsqlConnection> =>
   Effect.async<LibsqlConnection>((resume) => {
     let interrupted = false
     guarded.transaction("write").then(
