@@ -36,7 +36,7 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Libsql from "@libsql/client"
-import { Context, Effect, Effectable, Exit, Option, RuntimeFlags } from "effect"
+import { Context, Effect, Effectable, Option, RuntimeFlags, Tracer } from "effect"
 import type { Stream } from "effect"
 import type { Scope } from "effect"
 import { type GuardedClient, TransactionNow } from "./GuardedClient.js"
@@ -281,13 +281,10 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
     const own = <A, E, R>(effect: Effect.Effect<A, E, R>, interruptible: boolean): Effect.Effect<A, E | SqlError, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(interruptible ? Effect.interruptible(begin(guarded)) : begin(guarded), (connection) =>
-          Effect.flatMap(
-            Effect.exit(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0]))),
-            (exit) =>
-              Exit.isSuccess(exit)
-                ? Effect.as(connection.commit, exit.value)
-                : Effect.zipRight(connection.rollback, exit)
-          ))
+          Effect.matchCauseEffect(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0])), {
+            onFailure: (cause) => Effect.zipRight(connection.rollback, Effect.failCause(cause)),
+            onSuccess: (value) => Effect.as(connection.commit, value)
+          }))
       )
     ownTransactions.set(client, <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.withFiberRuntime<A, E | SqlError, R>((fiber, status) =>
@@ -307,11 +304,16 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
  */
 export const transactionRunner = (sql: SqlClient.SqlClient) => ownTransactions.get(sql) ?? viaWithTransaction(sql)
 
+// `sql.withTransaction` makes its `sql.transaction` span the body's parent span; the body keeps
+// the caller's current span instead (a command's annotations land on the command's span).
 const viaWithTransaction = (sql: SqlClient.SqlClient) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  sql.withTransaction(effect).pipe(
-    Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
-  )
+  Effect.withFiberRuntime<A, E | SqlError, R>((fiber) => {
+    const caller = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
+    return sql.withTransaction(caller._tag === "Some" ? Effect.withParentSpan(effect, caller.value) : effect).pipe(
+      Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
+    )
+  })
 
 /**
  * For waiters: an effect whose value changes whenever the database may have changed — the
