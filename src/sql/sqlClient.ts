@@ -16,6 +16,10 @@
  *   serialised client, a savepoint when one is already open (an app wrapping several commands in
  *   `sql.withTransaction` gets one transaction). Waiting for the client is interruptible.
  *   Commands use the same steps without `makeWithTransaction`'s own span (`transactionRunner`).
+ * - **Local databases** (file, memory): when no one else holds the client, BEGIN, the statements
+ *   and COMMIT run synchronously in the calling fiber (`GuardedClient.transactionNow`/`rowsNow`,
+ *   local.ts), with no promise and no fiber suspension each; otherwise, and for servers, they go
+ *   through the client's promises as before (docs/architecture.md §3, "The synchronous local path").
  *
  * Why, measured (bench/README.md, "The fast path"; `npm run bench -- statement transaction`, one
  * run, interleaved rounds): a statement through `@effect/sql`'s machinery cost 82 µs of CPU, ours
