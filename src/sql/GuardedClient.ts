@@ -21,8 +21,8 @@
  *
  * @module
  */
-import { LibsqlError } from "@libsql/client"
 import type * as Libsql from "@libsql/client"
+import { LibsqlError } from "@libsql/client/sqlite3"
 import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
 import { isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
 import { executeNow, LocalClient, type NativeConnection, resultNow, type Row } from "./local.js"

@@ -16,9 +16,10 @@
  *
  * @module
  */
-import { LibsqlError } from "@libsql/client"
 import type * as Libsql from "@libsql/client"
-import { ConnectionPool, Sqlite3Client } from "@libsql/client/sqlite3"
+// From the local driver's own entry (which re-exports the API): the CLI bundle maps
+// `@libsql/client` itself to a shim that exports `createClient` only (scripts/libsql-client-lazy.mjs).
+import { ConnectionPool, LibsqlError, Sqlite3Client } from "@libsql/client/sqlite3"
 import { Buffer } from "node:buffer"
 
 /** A native `libsql` connection, as the pool lends it. */
