@@ -28,6 +28,7 @@ const statements: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
   ["SELECT t.*, t.name AS name, 1 AS one FROM t ORDER BY id", []],
   ["SELECT count(*) AS c FROM t WHERE name IN (?, ?)", ["a", "zz"]],
   ["PRAGMA data_version", []],
+  ["SELECT 1 AS \"__proto__\", 2 AS \"0\", 3 AS length, 4 AS a, 5 AS a, x'00ff' AS bytes", []],
   ["DELETE FROM t WHERE name = ?", ["b"]]
 ]
 

@@ -103,7 +103,13 @@ const rowFrom = (values: ReadonlyArray<unknown>, columns: ReadonlyArray<string>)
     Object.defineProperty(row, i, { value })
     const column = columns[i]!
     if (!Object.hasOwn(row, column)) {
-      Object.defineProperty(row, column, { value, enumerable: true, configurable: true, writable: true })
+      // An assignment makes the same enumerable, writable, configurable property, cheaper; but
+      // would set the prototype for `__proto__`.
+      if (column === "__proto__") {
+        Object.defineProperty(row, column, { value, enumerable: true, configurable: true, writable: true })
+      } else {
+        ;(row as Record<string, unknown>)[column] = value
+      }
     }
   }
   return row as Row
@@ -198,7 +204,7 @@ const run = <A>(
   db: NativeConnection,
   sql: string,
   args: ReadonlyArray<unknown>,
-  onRows: (rows: Array<Row>, columns: Array<string>, types: Array<string>) => A,
+  onRows: (rows: Array<Row>, columns: Array<string>, described: ReadonlyArray<{ readonly type: string | null }>) => A,
   onRun: (changes: number, lastInsertRowid: number | bigint) => A
 ): A => {
   let prepared: Prepared | undefined
@@ -218,7 +224,7 @@ const run = <A>(
     const described = stmt.columns()
     const columns = described.map((column) => column.name)
     const rows = raw.map((values) => rowFrom(values, columns))
-    return onRows(rows, columns, described.map((column) => column.type ?? ""))
+    return onRows(rows, columns, described)
   } catch (error) {
     if (prepared !== undefined) statements.get(db)?.delete(sql)
     throw mapError(error)
@@ -238,7 +244,7 @@ export const resultNow = (db: NativeConnection, sql: string, args: ReadonlyArray
     db,
     sql,
     args,
-    (rows, columns, types) => new Result(columns, types, rows, 0, undefined),
+    (rows, columns, described) => new Result(columns, described.map((column) => column.type ?? ""), rows, 0, undefined),
     (changes, rowid) => new Result([], [], [], changes, BigInt(rowid))
   )
 
