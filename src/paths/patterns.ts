@@ -127,11 +127,22 @@ export const comparisonForm = (canonical: string, caseInsensitive: boolean | und
  * before canonicalisation may be padded, decomposed (NFD) or carry `./`, `//`, `\`; they compare
  * like their canonical form. (Such rows never hold an absolute path: those were read as relative.)
  */
-export const storedComparisonForm = (stored: string, caseInsensitive: boolean | undefined): string =>
-  comparisonForm(
+export const storedComparisonForm = (stored: string, caseInsensitive: boolean | undefined): string => {
+  // Every conflict check reads every active reservation: the same few stored patterns, again and
+  // again, each worth a canonicalisation (a pure function of the two arguments).
+  const key = caseInsensitive === true ? `i${stored}` : `s${stored}`
+  const hit = storedForms.get(key)
+  if (hit !== undefined) return hit
+  const form = comparisonForm(
     Either.getOrElse(canonicalize(stored), () => normalize(stored.trim().normalize("NFC"))),
     caseInsensitive
   )
+  if (storedForms.size >= CACHE_SIZE) storedForms.clear()
+  storedForms.set(key, form)
+  return form
+}
+
+const storedForms = new Map<string, string>()
 
 const isAbsolute = (path: string): boolean => path.startsWith("/") || DRIVE.test(path)
 

@@ -22,8 +22,10 @@
  * @module
  */
 import type * as Libsql from "@libsql/client"
+import { LibsqlError } from "@libsql/client/sqlite3"
 import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
 import { isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
+import { executeNow, LocalClient, type NativeConnection, resultNow, type Row } from "./local.js"
 import { releaseClosedConnections, releaseReplacedConnection } from "./release.js"
 
 /** How to (re)create the underlying client. */
@@ -62,6 +64,13 @@ class Queue {
     return new Promise((resolve) => {
       this.#waiting.push(() => resolve(this.#releaser()))
     })
+  }
+
+  /** Take the lock if no one holds it (then no one waits either); undefined otherwise. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#busy) return undefined
+    this.#busy = true
+    return this.#releaser()
   }
 
   #releaser(): () => void {
@@ -281,6 +290,200 @@ export class GuardedClient implements Libsql.Client {
 
   reconnect(): void {
     this.#poisoned = true
+  }
+
+  // The local client, when the next call can use its connection at once: nothing to replace or
+  // prepare first, and no timeout or read-only mode to enforce (those take the promise path).
+  #localNow(): LocalClient | undefined {
+    const inner = this.#inner
+    return inner instanceof LocalClient && !this.#poisoned && !this.#needsPragmas &&
+        this.#options.statementTimeout === undefined && this.#options.readOnly === undefined
+      ? inner
+      : undefined
+  }
+
+  /**
+   * Run one statement outside a transaction now, in this call, and return its rows — when that
+   * needs no waiting: a local connection that no one else holds and that is ready. Otherwise
+   * undefined (use `execute`). Errors are thrown as `execute` would reject, and noted the same way.
+   */
+  rowsNow(sql: string, args: ReadonlyArray<unknown>): ReadonlyArray<Row> | undefined {
+    const local = this.#localNow()
+    if (local === undefined) return undefined
+    const release = this.#queue.tryAcquire()
+    if (release === undefined) return undefined
+    try {
+      const db = borrow(local, false)
+      try {
+        return executeNow(db, sql, args)
+      } finally {
+        local.pool.release(db)
+      }
+    } catch (error) {
+      this.noteError(error)
+      throw error
+    } finally {
+      release()
+    }
+  }
+
+  /**
+   * A write transaction (`BEGIN IMMEDIATE`) begun now, in this call, when that needs no waiting
+   * (as `rowsNow`); otherwise undefined (use `transaction`). Like `transaction()` it never throws:
+   * when BEGIN fails, every statement of the returned transaction fails with that error.
+   */
+  transactionNow(): TransactionNow | undefined {
+    const local = this.#localNow()
+    if (local === undefined) return undefined
+    const release = this.#queue.tryAcquire()
+    if (release === undefined) return undefined
+    let db: NativeConnection | undefined
+    try {
+      db = borrow(local, true)
+      executeNow(db, "BEGIN IMMEDIATE", [])
+      return new TransactionNow(db, local, this, release, undefined)
+    } catch (error) {
+      if (db !== undefined) local.pool.release(db)
+      this.noteError(error)
+      release()
+      return new TransactionNow(undefined, local, this, release, { error })
+    }
+  }
+}
+
+// As the driver's checks before it uses a connection (a closed client, a connection closed under
+// the call).
+const borrow = (local: LocalClient, forTransaction: boolean): NativeConnection => {
+  if (local.closed) throw new LibsqlError("The client is closed", "CLIENT_CLOSED")
+  const db = local.pool.acquireSync(forTransaction)
+  if (!db.open) {
+    local.pool.release(db)
+    throw new LibsqlError("The connection was closed while this operation was in flight", "CLIENT_CLOSED")
+  }
+  return db
+}
+
+/**
+ * A write transaction on a local connection whose statements run synchronously (`rowsNow`,
+ * `commitNow`, `rollbackNow`), with the guarantees of `GuardedTransaction` and of the driver's own
+ * transaction: errors are noted (a poisoning one retires the connection once the transaction is
+ * over); a statement after the transaction ended by itself (SQLite rolls back on some errors)
+ * fails with `TRANSACTION_CLOSED` instead of running outside it, and so does the commit; settling
+ * returns the connection (rolled back if still open) and lets the next caller in. It also answers
+ * the promise interface, for the statements that take `@effect/sql`'s own path.
+ */
+export class TransactionNow implements Libsql.Transaction {
+  #db: NativeConnection | undefined
+  readonly #local: LocalClient
+  readonly #client: GuardedClient
+  readonly #release: () => void
+  readonly #failed: { readonly error: unknown } | undefined
+
+  constructor(
+    db: NativeConnection | undefined,
+    local: LocalClient,
+    client: GuardedClient,
+    release: () => void,
+    failed: { readonly error: unknown } | undefined
+  ) {
+    this.#db = db
+    this.#local = local
+    this.#client = client
+    this.#release = release
+    this.#failed = failed
+  }
+
+  #open(): NativeConnection {
+    if (this.#failed !== undefined) throw this.#failed.error
+    const db = this.#db
+    if (db === undefined || !db.open || !db.inTransaction) throw new LibsqlError("The transaction is closed", "TRANSACTION_CLOSED")
+    return db
+  }
+
+  #noted<A>(f: () => A): A {
+    try {
+      return f()
+    } catch (error) {
+      if (error !== this.#failed?.error) this.#client.noteError(error)
+      throw error
+    }
+  }
+
+  // Give the connection back (rolled back by the pool if still in a transaction), let the next
+  // caller in. Idempotent.
+  #settle(): void {
+    const db = this.#db
+    if (db === undefined) return
+    this.#db = undefined
+    try {
+      this.#local.pool.release(db)
+    } finally {
+      this.#release()
+    }
+  }
+
+  /** Run one statement of this transaction now; its rows. */
+  rowsNow(sql: string, args: ReadonlyArray<unknown>): ReadonlyArray<Row> {
+    return this.#noted(() => executeNow(this.#open(), sql, args))
+  }
+
+  /** Commit now (a transaction whose BEGIN failed wrote nothing: nothing to commit). */
+  commitNow(): void {
+    if (this.#failed !== undefined) return
+    try {
+      this.#noted(() => executeNow(this.#open(), "COMMIT", []))
+      this.#client.noteCommit()
+    } finally {
+      this.#settle()
+    }
+  }
+
+  /** Roll back now. */
+  rollbackNow(): void {
+    if (this.#failed !== undefined) return
+    const db = this.#db
+    try {
+      if (db !== undefined && db.open && db.inTransaction) this.#noted(() => executeNow(db, "ROLLBACK", []))
+    } finally {
+      this.#settle()
+    }
+  }
+
+  execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet> {
+    return new Promise((resolve) => {
+      const sql = typeof stmt === "string" ? stmt : stmt.sql
+      const args = typeof stmt === "string" || stmt.args === undefined ? [] : stmt.args
+      if (!Array.isArray(args)) throw new TypeError("named arguments are not supported here")
+      resolve(this.#noted(() => resultNow(this.#open(), sql, args)))
+    })
+  }
+  batch(stmts: Array<Libsql.InStatement>): Promise<Array<Libsql.ResultSet>> {
+    return Promise.all(stmts.map((stmt) => this.execute(stmt)))
+  }
+  executeMultiple(sql: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#noted(() => this.#open().exec(sql))
+      resolve()
+    })
+  }
+  commit(): Promise<void> {
+    return new Promise((resolve) => {
+      this.commitNow()
+      resolve()
+    })
+  }
+  rollback(): Promise<void> {
+    return new Promise((resolve) => {
+      this.rollbackNow()
+      resolve()
+    })
+  }
+  close(): void {
+    this.#settle()
+  }
+  get closed(): boolean {
+    const db = this.#db
+    return db === undefined || !db.open || !db.inTransaction
   }
 }
 

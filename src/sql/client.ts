@@ -18,6 +18,7 @@ import { latestMigrationId, loader, migrationsTable } from "../migrations/index.
 import { primaryCode } from "./errors.js"
 import { GuardedClient } from "./GuardedClient.js"
 import { inspectFile } from "./fileContents.js"
+import { LocalClient } from "./local.js"
 import { DEFAULT_CONNECT_TIMEOUT_MS, probe } from "./remote.js"
 import * as Client from "./sqlClient.js"
 import { realClock } from "./transaction.js"
@@ -222,6 +223,9 @@ const createGuarded = (
       return new GuardedClient({
         create: readOnly
           ? () => readOnlyClient(target.path, options.busyTimeout, options.immutable)
+          : target._tag === "Memory" || target._tag === "File"
+          // The same driver, keeping its connection within reach of the synchronous path (local.ts).
+          ? () => new LocalClient(target._tag === "Memory" ? ":memory:" : target.path, config.timeout)
           : () => Libsql.createClient(config),
         connectionPragmas: pragmas,
         replaceable,

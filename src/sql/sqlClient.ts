@@ -16,6 +16,10 @@
  *   serialised client, a savepoint when one is already open (an app wrapping several commands in
  *   `sql.withTransaction` gets one transaction). Waiting for the client is interruptible.
  *   Commands use the same steps without `makeWithTransaction`'s own span (`transactionRunner`).
+ * - **Local databases** (file, memory): when no one else holds the client, BEGIN, the statements
+ *   and COMMIT run synchronously in the calling fiber (`GuardedClient.transactionNow`/`rowsNow`,
+ *   local.ts), with no promise and no fiber suspension each; otherwise, and for servers, they go
+ *   through the client's promises as before (docs/architecture.md §3, "The synchronous local path").
  *
  * Why, measured (bench/README.md, "The fast path"; `npm run bench -- statement transaction`, one
  * run, interleaved rounds): a statement through `@effect/sql`'s machinery cost 82 µs of CPU, ours
@@ -36,13 +40,18 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Libsql from "@libsql/client"
-import { Context, Effect, Effectable, Exit, Option, RuntimeFlags } from "effect"
+import { Context, Effect, Effectable, Option, RuntimeFlags, Tracer } from "effect"
 import type { Stream } from "effect"
 import type { Scope } from "effect"
-import type { GuardedClient } from "./GuardedClient.js"
+import { type GuardedClient, TransactionNow } from "./GuardedClient.js"
 
 interface Executor {
   execute(stmt: Libsql.InStatement): Promise<Libsql.ResultSet>
+  /**
+   * The statement's rows, computed in this call; undefined when that cannot be done without
+   * waiting (then `execute`). Local connections only (see local.ts).
+   */
+  rowsNow?(sql: string, args: ReadonlyArray<unknown>): ReadonlyArray<object> | undefined
 }
 
 // Rows as the driver returns them (objects); `@effect/sql` types them per statement.
@@ -59,13 +68,37 @@ const execute = (target: Executor, sql: string, params: ReadonlyArray<unknown>):
     )
   })
 
-/** `execute`, resuming with the rows directly (one step less per statement). */
+/**
+ * The rows of one statement: on a local connection that is free, synchronously (no promise, no
+ * fiber suspension); otherwise `execute`, resuming with the rows directly.
+ */
 const executeRows = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Rows, SqlError> =>
+  target.rowsNow === undefined ? executeRowsLater(target, sql, params) : Effect.suspend(() => {
+    let rows: Rows | undefined
+    try {
+      rows = target.rowsNow!(sql, params)
+    } catch (cause) {
+      return failed(cause)
+    }
+    return rows === undefined ? executeRowsLater(target, sql, params) : Effect.succeed(rows)
+  })
+
+const executeRowsLater = (target: Executor, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Rows, SqlError> =>
   Effect.async<Rows, SqlError>((resume) => {
     target.execute({ sql, args: params as Array<Libsql.InValue> }).then(
       (result) => resume(Effect.succeed(result.rows)),
       (cause) => resume(failed(cause))
     )
+  })
+
+const settleNow = (f: () => void, message: string): Effect.Effect<void, SqlError> =>
+  Effect.suspend(() => {
+    try {
+      f()
+      return Effect.void
+    } catch (cause) {
+      return failed(cause, message)
+    }
   })
 
 const settle = (promise: () => Promise<void>, message: string): Effect.Effect<void, SqlError> =>
@@ -97,11 +130,19 @@ class LibsqlConnection implements Connection {
   }
   get commit(): Effect.Effect<void, SqlError> {
     const tx = this.transaction
-    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.commit(), "Failed to commit transaction")
+    return tx === undefined
+      ? Effect.dieMessage("not a transaction")
+      : tx instanceof TransactionNow
+      ? settleNow(() => tx.commitNow(), "Failed to commit transaction")
+      : settle(() => tx.commit(), "Failed to commit transaction")
   }
   get rollback(): Effect.Effect<void, SqlError> {
     const tx = this.transaction
-    return tx === undefined ? Effect.dieMessage("not a transaction") : settle(() => tx.rollback(), "Failed to rollback transaction")
+    return tx === undefined
+      ? Effect.dieMessage("not a transaction")
+      : tx instanceof TransactionNow
+      ? settleNow(() => tx.rollbackNow(), "Failed to rollback transaction")
+      : settle(() => tx.rollback(), "Failed to rollback transaction")
   }
 }
 
@@ -111,10 +152,18 @@ const settleWith = (connection: Connection, settle: (connection: LibsqlConnectio
     ? settle(connection)
     : Effect.dieMessage("a transaction of this client holds a connection of another client")
 
-// `GuardedClient.transaction` never rejects (a failed BEGIN yields a transaction whose statements
-// fail). If the waiter is interrupted first, the transaction it was queued for is rolled back as
-// soon as it arrives, so the client's queue moves on.
+// A local client that no one else holds begins in this call (`transactionNow`); otherwise the
+// transaction is waited for. Neither throws (a failed BEGIN yields a transaction whose statements
+// fail).
 const begin = (guarded: GuardedClient): Effect.Effect<LibsqlConnection> =>
+  Effect.suspend(() => {
+    const now = guarded.transactionNow()
+    return now === undefined ? beginLater(guarded) : Effect.succeed(new LibsqlConnection(now, now))
+  })
+
+// If the waiter is interrupted first, the transaction it was queued for is rolled back as soon as
+// it arrives, so the client's queue moves on.
+const beginLater = (guarded: GuardedClient): Effect.Effect<LibsqlConnection> =>
   Effect.async<LibsqlConnection>((resume) => {
     let interrupted = false
     guarded.transaction("write").then(
@@ -236,13 +285,10 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
     const own = <A, E, R>(effect: Effect.Effect<A, E, R>, interruptible: boolean): Effect.Effect<A, E | SqlError, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(interruptible ? Effect.interruptible(begin(guarded)) : begin(guarded), (connection) =>
-          Effect.flatMap(
-            Effect.exit(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0]))),
-            (exit) =>
-              Exit.isSuccess(exit)
-                ? Effect.as(connection.commit, exit.value)
-                : Effect.zipRight(connection.rollback, exit)
-          ))
+          Effect.matchCauseEffect(restore(Effect.provideService(effect, SqlClient.TransactionConnection, [connection, 0])), {
+            onFailure: (cause) => Effect.zipRight(connection.rollback, Effect.failCause(cause)),
+            onSuccess: (value) => Effect.as(connection.commit, value)
+          }))
       )
     ownTransactions.set(client, <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.withFiberRuntime<A, E | SqlError, R>((fiber, status) =>
@@ -262,11 +308,16 @@ export const make = (guarded: GuardedClient): Effect.Effect<SqlClient.SqlClient,
  */
 export const transactionRunner = (sql: SqlClient.SqlClient) => ownTransactions.get(sql) ?? viaWithTransaction(sql)
 
+// `sql.withTransaction` makes its `sql.transaction` span the body's parent span; the body keeps
+// the caller's current span instead (a command's annotations land on the command's span).
 const viaWithTransaction = (sql: SqlClient.SqlClient) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  sql.withTransaction(effect).pipe(
-    Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
-  )
+  Effect.withFiberRuntime<A, E | SqlError, R>((fiber) => {
+    const caller = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
+    return sql.withTransaction(caller._tag === "Some" ? Effect.withParentSpan(effect, caller.value) : effect).pipe(
+      Effect.catchSomeDefect((defect) => defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
+    )
+  })
 
 /**
  * For waiters: an effect whose value changes whenever the database may have changed — the

@@ -58,16 +58,14 @@ export const makeCommands = Effect.gen(function*() {
     span: string,
     body: (ctx: CommandContext) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | SqlError> =>
-    // The body runs with the command's span as its current span (what it annotates lands there,
-    // not on the transaction's span), and the transaction's span is a child of it.
-    Effect.useSpan(span, spanOptions, (commandSpan) =>
-      Effect.withParentSpan(
-        writeTransaction(Effect.withParentSpan(
-          Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now, emit: emit(now) })),
-          commandSpan
-        )),
-        commandSpan
-      ))
+    // The command's span is the current span of the transaction and of the body (what the body
+    // annotates lands there): the runner opens no span of its own, and a savepoint's span (inside
+    // an app's transaction) is not made the body's parent (see `transactionRunner`).
+    Effect.withSpan(
+      writeTransaction(Effect.flatMap(currentTime, (now) => body({ sql, projectKey, now, emit: emit(now) }))),
+      span,
+      spanOptions
+    )
 
   /**
    * Run a read-only `body` (no transaction) with `now` from the time authority, in a span. Query bodies are
