@@ -32,7 +32,7 @@
 import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { get, type IncomingMessage } from "node:http"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -234,6 +234,8 @@ class Page {
   readonly ids: Array<number> = []
   /** Why each connection after the first was needed. */
   readonly drops: Array<string> = []
+  /** When each drop happened (epoch ms). */
+  readonly dropTimes: Array<number> = []
   statusFetches = 0
   statusFailures = 0
   readonly statusMs: Array<number> = []
@@ -258,6 +260,7 @@ class Page {
       if (over || this.closed) return
       over = true
       this.drops.push(reason)
+      this.dropTimes.push(now())
       this.reconnect = setTimeout(() => {
         this.reconnect = undefined
         this.connect(this.ids[this.ids.length - 1] ?? this.lastEventId).catch(() => undefined)
@@ -421,6 +424,7 @@ export interface DashboardResult {
     readonly oldSpaceMax: number
     readonly cpuA: number
     readonly cpuB: number
+    readonly parts: Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
   }
   /** Heap in use right after major GCs (MiB), from serve-memory.mjs; NaN where none was seen. */
   readonly liveHeap: {
@@ -443,6 +447,8 @@ export interface DashboardResult {
     /** Reconnections over all pages (a drop followed by a resume from `Last-Event-ID`), and why. */
     readonly reconnects: number
     readonly dropReasons: Record<string, number>
+    /** When pages were dropped, s from the start (distinct seconds). */
+    readonly dropsAtS: ReadonlyArray<number>
     readonly statusFetches: number
     readonly statusFailures: number
     readonly statusP50: number
@@ -630,7 +636,20 @@ const main = async (): Promise<DashboardResult> => {
       oldSpaceMax: judged.length === 0 ? Number.NaN : Math.max(...judged.map((r) => r.oldSpace)),
       /** Share of one core the server used: phase A, and phase B after the warm-up. */
       cpuA: cpuIn(a0 + 5, b0),
-      cpuB: cpuIn(w0, b1 - 1)
+      cpuB: cpuIn(w0, b1 - 1),
+      /**
+       * Where RSS is, after the warm-up (median MiB, least-squares MiB/min): V8's heap (its size),
+       * memory outside it that V8 accounts for (`external`, Buffers and ArrayBuffers included), and
+       * the rest of the process (native code and allocations: SQLite, malloc's arenas, stacks).
+       */
+      parts: Object.fromEntries(([
+        ["heapTotal", (r: SecondRecord) => r.heapTotal],
+        ["external", (r: SecondRecord) => r.external],
+        ["rest", (r: SecondRecord) => r.rss - r.heapTotal - r.external]
+      ] as const).map(([name, of]) => [name, {
+        median: median(judged.map(of)),
+        trendMiBPerMin: slope(judged.map((r) => [r.t, of(r)] as const)) * 60
+      }])) as Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
     }
     const rssFlatAfterWarmup = rssTrendOverWindow < THRESHOLDS.rssTrendAfterWarmup
     // NaN (no major GC seen in a third) compares false: no evidence is not "flat".
@@ -692,6 +711,7 @@ const main = async (): Promise<DashboardResult> => {
         outOfOrder,
         unexpected,
         reconnects: drops.length,
+        dropsAtS: [...new Set(pages.flatMap((p) => p.dropTimes).map((t) => Math.round((t - go) / 1_000)))].sort((a, b) => a - b),
         dropReasons: drops.reduce<Record<string, number>>((acc, reason) => ({ ...acc, [reason]: (acc[reason] ?? 0) + 1 }), {}),
         statusFetches: pages.reduce((n, p) => n + p.statusFetches, 0),
         statusFailures: pages.reduce((n, p) => n + p.statusFailures, 0),
@@ -714,6 +734,9 @@ const main = async (): Promise<DashboardResult> => {
     for (const p of pages) p.close()
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
     rmSync(projectPath, { recursive: true, force: true })
+    // BENCH_DASHBOARD_KEEP_MEMORY=DIR keeps serve-memory.mjs's records there, for a closer look.
+    const keep = process.env.BENCH_DASHBOARD_KEEP_MEMORY
+    if (keep !== undefined) cpSync(memoryDir, keep, { recursive: true })
     rmSync(memoryDir, { recursive: true, force: true })
   }
 }
@@ -730,6 +753,10 @@ const readMajorGcs = (dir: string): Array<readonly [number, number]> =>
 
 interface SecondRecord {
   readonly at: number
+  readonly rss: number
+  readonly heapTotal: number
+  readonly external: number
+  readonly arrayBuffers: number
   readonly newSpace: number
   readonly oldSpace: number
   readonly minor: number
@@ -777,7 +804,7 @@ export const formatDashboard = (r: DashboardResult): string => {
     } |`,
     "",
     `pages: ${r.pages.count}; events expected per page ${r.pages.expectedEvents}, delivered ${r.pages.delivered.min}–${r.pages.delivered.max}; missing ${r.pages.missing}, repeated ${r.pages.repeated}, out of order ${r.pages.outOfOrder}, not in the log after Last-Event-ID ${r.pages.unexpected}${
-      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")})` : "; no reconnection"
+      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")}, at ${r.pages.dropsAtS.join(", ")} s)` : "; no reconnection"
     }`,
     `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
@@ -790,6 +817,9 @@ export const formatDashboard = (r: DashboardResult): string => {
     `RSS band after the warm-up (5th–95th percentile): ${f(r.rss.afterWarmup.p5)}–${f(r.rss.afterWarmup.p95)} MiB; V8 spaces there (median): young ${f(r.gc.newSpaceMedian)} MiB, old ${
       f(r.gc.oldSpaceMedian)
     } (${f(r.gc.oldSpaceMin)}–${f(r.gc.oldSpaceMax)})`,
+    `RSS after the warm-up, by part (median MiB, trend MiB/min): ${
+      (["heapTotal", "external", "rest"] as const).map((k) => `${k} ${f(r.gc.parts[k].median)} (${signed(r.gc.parts[k].trendMiBPerMin, 2)})`).join(", ")
+    }`,
     `GC after the warm-up: ${f(r.gc.minorPerS)} scavenges/s (${f(r.gc.minorMsPerS)} ms/s), ${r.gc.majors} major (${f(r.gc.majorMsPerS)} ms/s); server CPU ${
       f(r.gc.cpuA * 100)
     } % of a core in phase A, ${f(r.gc.cpuB * 100)} % in phase B after the warm-up${r.serverFlags.length > 0 ? `; server flags: ${r.serverFlags.join(" ")}` : ""}`,
