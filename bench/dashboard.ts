@@ -32,7 +32,7 @@
 import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { get, type IncomingMessage } from "node:http"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -62,6 +62,8 @@ const WINDOW_S = 5
 const STATUS_DEBOUNCE_MS = 500
 /** BENCH_DASHBOARD_SSE_ONLY=1: pages hold the stream but never fetch the snapshot (to tell the two costs apart). */
 const FETCH_STATUS = process.env.BENCH_DASHBOARD_SSE_ONLY !== "1"
+/** BENCH_DASHBOARD_NODE_FLAGS="--max-semi-space-size=4 …": V8/Node flags for the server's process (an A/B of heap settings). */
+const SERVER_NODE_FLAGS = (process.env.BENCH_DASHBOARD_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag.length > 0)
 
 const THRESHOLDS = {
   /** Deciding memory rule: RSS trend over phase B after its warm-up, as a share of the RSS level there. */
@@ -202,6 +204,18 @@ const waitForLine = async (spawned: Spawned, test: (line: string) => boolean, wh
   }
 }
 
+/** CPU time (user + system, all threads) the process has used, s; from /proc/PID/stat. */
+const cpuSeconds = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // Fields after the command name (which may hold spaces) start after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
 const rssKb = (pid: number): number | undefined => {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
@@ -220,6 +234,8 @@ class Page {
   readonly ids: Array<number> = []
   /** Why each connection after the first was needed. */
   readonly drops: Array<string> = []
+  /** When each drop happened (epoch ms). */
+  readonly dropTimes: Array<number> = []
   statusFetches = 0
   statusFailures = 0
   readonly statusMs: Array<number> = []
@@ -244,6 +260,7 @@ class Page {
       if (over || this.closed) return
       over = true
       this.drops.push(reason)
+      this.dropTimes.push(now())
       this.reconnect = setTimeout(() => {
         this.reconnect = undefined
         this.connect(this.ids[this.ids.length - 1] ?? this.lastEventId).catch(() => undefined)
@@ -364,6 +381,8 @@ interface LatencyWindow {
 export interface DashboardResult {
   readonly title: string
   readonly phaseSeconds: number
+  /** Node/V8 flags the server ran with (BENCH_DASHBOARD_NODE_FLAGS). */
+  readonly serverFlags: ReadonlyArray<string>
   /** The start of phase B not judged for memory, s. */
   readonly memoryWarmupSeconds: number
   readonly loadAverageStart: ReadonlyArray<number>
@@ -383,7 +402,29 @@ export interface DashboardResult {
     readonly trendMiBPerMin: number
     readonly trendOverPhase: number
     /** RSS over phase B after the warm-up: median level, trend, trend × length / level. */
-    readonly afterWarmup: { readonly fromS: number; readonly level: number; readonly trendMiBPerMin: number; readonly trendOverWindow: number }
+    readonly afterWarmup: {
+      readonly fromS: number
+      readonly level: number
+      readonly trendMiBPerMin: number
+      readonly trendOverWindow: number
+      /** The band RSS moved in: 5th and 95th percentiles of its 1-s samples. */
+      readonly p5: number
+      readonly p95: number
+    }
+  }
+  /** The server's GCs and CPU over phase B after the warm-up (serve-memory.mjs, /proc). Spaces in MiB. */
+  readonly gc: {
+    readonly minorPerS: number
+    readonly minorMsPerS: number
+    readonly majors: number
+    readonly majorMsPerS: number
+    readonly newSpaceMedian: number
+    readonly oldSpaceMedian: number
+    readonly oldSpaceMin: number
+    readonly oldSpaceMax: number
+    readonly cpuA: number
+    readonly cpuB: number
+    readonly parts: Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
   }
   /** Heap in use right after major GCs (MiB), from serve-memory.mjs; NaN where none was seen. */
   readonly liveHeap: {
@@ -406,6 +447,8 @@ export interface DashboardResult {
     /** Reconnections over all pages (a drop followed by a resume from `Last-Event-ID`), and why. */
     readonly reconnects: number
     readonly dropReasons: Record<string, number>
+    /** When pages were dropped, s from the start (distinct seconds). */
+    readonly dropsAtS: ReadonlyArray<number>
     readonly statusFetches: number
     readonly statusFailures: number
     readonly statusP50: number
@@ -463,7 +506,7 @@ const main = async (): Promise<DashboardResult> => {
         Effect.forEach(Array.from({ length: WORKERS }, (_, i) => `load-${i}`), (callsign) => p.register({ callsign, program: "bench-dashboard", model: "none" }))
       ).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
     )
-    const server = spawnLines(["--import", join(root, "bench", "lib", "serve-memory.mjs"), cli, "serve", "--project", projectPath, "--port", "0"], "stderr", {
+    const server = spawnLines([...SERVER_NODE_FLAGS, "--import", join(root, "bench", "lib", "serve-memory.mjs"), cli, "serve", "--project", projectPath, "--port", "0"], "stderr", {
       SERVE_MEMORY_DIR: memoryDir
     })
     children.push(server.child)
@@ -481,9 +524,13 @@ const main = async (): Promise<DashboardResult> => {
     const go = now() + 200
     for (const w of workers) w.child.stdin!.end(`${go}\n`)
     const rss: Array<readonly [number, number]> = []
+    const cpu: Array<readonly [number, number]> = []
     const sampler = setInterval(() => {
+      const t = (now() - go) / 1_000
       const kb = rssKb(serverPid)
-      if (kb !== undefined) rss.push([(now() - go) / 1_000, kb / 1_024])
+      if (kb !== undefined) rss.push([t, kb / 1_024])
+      const s = cpuSeconds(serverPid)
+      if (s !== undefined) cpu.push([t, s])
     }, 1_000)
     const sleepUntil = (t: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - now())))
 
@@ -572,6 +619,38 @@ const main = async (): Promise<DashboardResult> => {
     const heapA = heapIn(a0, b0)
     const middle = median(heapIn(w0, w1))
     const lastThird = median(heapIn(w1, b1 + 1))
+    const seconds = readSeconds(memoryDir).map((r) => ({ ...r, t: (r.at - go) / 1_000 }))
+    const judged = seconds.filter((r) => r.t >= w0 && r.t <= b1)
+    const judgedS = Math.max(1, judged.length)
+    const cpuAt = (t: number) => cpu.find(([at]) => at >= t)?.[1] ?? Number.NaN
+    const cpuIn = (from: number, to: number) => (cpuAt(to) - cpuAt(from)) / (to - from)
+    const rssSorted = rssAfter.map(([, m]) => m).sort((a, b) => a - b)
+    const gc = {
+      minorPerS: judged.reduce((n, r) => n + r.minor, 0) / judgedS,
+      minorMsPerS: judged.reduce((n, r) => n + r.minorMs, 0) / judgedS,
+      majors: judged.reduce((n, r) => n + r.major, 0),
+      majorMsPerS: judged.reduce((n, r) => n + r.majorMs, 0) / judgedS,
+      newSpaceMedian: median(judged.map((r) => r.newSpace)),
+      oldSpaceMedian: median(judged.map((r) => r.oldSpace)),
+      oldSpaceMin: judged.length === 0 ? Number.NaN : Math.min(...judged.map((r) => r.oldSpace)),
+      oldSpaceMax: judged.length === 0 ? Number.NaN : Math.max(...judged.map((r) => r.oldSpace)),
+      /** Share of one core the server used: phase A, and phase B after the warm-up. */
+      cpuA: cpuIn(a0 + 5, b0),
+      cpuB: cpuIn(w0, b1 - 1),
+      /**
+       * Where RSS is, after the warm-up (median MiB, least-squares MiB/min): V8's heap (its size),
+       * memory outside it that V8 accounts for (`external`, Buffers and ArrayBuffers included), and
+       * the rest of the process (native code and allocations: SQLite, malloc's arenas, stacks).
+       */
+      parts: Object.fromEntries(([
+        ["heapTotal", (r: SecondRecord) => r.heapTotal],
+        ["external", (r: SecondRecord) => r.external],
+        ["rest", (r: SecondRecord) => r.rss - r.heapTotal - r.external]
+      ] as const).map(([name, of]) => [name, {
+        median: median(judged.map(of)),
+        trendMiBPerMin: slope(judged.map((r) => [r.t, of(r)] as const)) * 60
+      }])) as Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
+    }
     const rssFlatAfterWarmup = rssTrendOverWindow < THRESHOLDS.rssTrendAfterWarmup
     // NaN (no major GC seen in a third) compares false: no evidence is not "flat".
     const liveHeapFlat = lastThird <= middle * THRESHOLDS.liveHeapLastOverMiddle
@@ -587,6 +666,7 @@ const main = async (): Promise<DashboardResult> => {
     return {
       title: `${PAGES} pages${FETCH_STATUS ? "" : " (stream only, no snapshot fetches)"}, ${RATE} commands/s from ${WORKERS} processes, ${PHASE_S} s per phase`,
       phaseSeconds: PHASE_S,
+      serverFlags: SERVER_NODE_FLAGS,
       memoryWarmupSeconds: MEMORY_WARMUP_S,
       loadAverageStart,
       loadAverageEnd: loadavg(),
@@ -604,8 +684,16 @@ const main = async (): Promise<DashboardResult> => {
         maxB: Math.max(...rss.filter(([t]) => t >= b0).map(([, m]) => m)),
         trendMiBPerMin: trend * 60,
         trendOverPhase,
-        afterWarmup: { fromS: w0, level: rssLevelAfter, trendMiBPerMin: rssTrendAfter * 60, trendOverWindow: rssTrendOverWindow }
+        afterWarmup: {
+          fromS: w0,
+          level: rssLevelAfter,
+          trendMiBPerMin: rssTrendAfter * 60,
+          trendOverWindow: rssTrendOverWindow,
+          p5: percentile(rssSorted, 5),
+          p95: percentile(rssSorted, 95)
+        }
       },
+      gc,
       liveHeap: {
         majorGcs: { A: heapA.length, B: heapIn(b0, b1 + 1).length },
         A: { median: median(heapA), min: heapA.length === 0 ? Number.NaN : Math.min(...heapA), max: heapA.length === 0 ? Number.NaN : Math.max(...heapA) },
@@ -623,6 +711,7 @@ const main = async (): Promise<DashboardResult> => {
         outOfOrder,
         unexpected,
         reconnects: drops.length,
+        dropsAtS: [...new Set(pages.flatMap((p) => p.dropTimes).map((t) => Math.round((t - go) / 1_000)))].sort((a, b) => a - b),
         dropReasons: drops.reduce<Record<string, number>>((acc, reason) => ({ ...acc, [reason]: (acc[reason] ?? 0) + 1 }), {}),
         statusFetches: pages.reduce((n, p) => n + p.statusFetches, 0),
         statusFailures: pages.reduce((n, p) => n + p.statusFailures, 0),
@@ -645,6 +734,9 @@ const main = async (): Promise<DashboardResult> => {
     for (const p of pages) p.close()
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM")
     rmSync(projectPath, { recursive: true, force: true })
+    // BENCH_DASHBOARD_KEEP_MEMORY=DIR keeps serve-memory.mjs's records there, for a closer look.
+    const keep = process.env.BENCH_DASHBOARD_KEEP_MEMORY
+    if (keep !== undefined) cpSync(memoryDir, keep, { recursive: true })
     rmSync(memoryDir, { recursive: true, force: true })
   }
 }
@@ -658,6 +750,30 @@ const readMajorGcs = (dir: string): Array<readonly [number, number]> =>
       return record.gc === "major" ? [[record.at, record.heapUsed] as const] : []
     })
   ).sort((a, b) => a[0] - b[0])
+
+interface SecondRecord {
+  readonly at: number
+  readonly rss: number
+  readonly heapTotal: number
+  readonly external: number
+  readonly arrayBuffers: number
+  readonly newSpace: number
+  readonly oldSpace: number
+  readonly minor: number
+  readonly minorMs: number
+  readonly major: number
+  readonly majorMs: number
+}
+
+/** The once-a-second records serve-memory.mjs wrote in `dir`. */
+const readSeconds = (dir: string): Array<SecondRecord> =>
+  readdirSync(dir).filter((name) => name.startsWith("serve-memory-")).flatMap((name) =>
+    readFileSync(join(dir, name), "utf8").split("\n").flatMap((line) => {
+      if (line.length === 0) return []
+      const record = JSON.parse(line) as Partial<SecondRecord> & { readonly gc?: string; readonly at: number }
+      return record.gc === undefined && record.minor !== undefined ? [record as SecondRecord] : []
+    })
+  ).sort((a, b) => a.at - b.at)
 
 /** A figure for the tables; NaN (JSON's null after bench/run.ts reads the result back) prints as "–". */
 const f = (n: number | null) => (n === null || Number.isNaN(n) ? "–" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
@@ -688,7 +804,7 @@ export const formatDashboard = (r: DashboardResult): string => {
     } |`,
     "",
     `pages: ${r.pages.count}; events expected per page ${r.pages.expectedEvents}, delivered ${r.pages.delivered.min}–${r.pages.delivered.max}; missing ${r.pages.missing}, repeated ${r.pages.repeated}, out of order ${r.pages.outOfOrder}, not in the log after Last-Event-ID ${r.pages.unexpected}${
-      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")})` : "; no reconnection"
+      r.pages.reconnects > 0 ? `; reconnections ${r.pages.reconnects} (${Object.entries(r.pages.dropReasons).map(([k, n]) => `${k} ×${n}`).join(", ")}, at ${r.pages.dropsAtS.join(", ")} s)` : "; no reconnection"
     }`,
     `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
@@ -698,6 +814,15 @@ export const formatDashboard = (r: DashboardResult): string => {
     `RSS after the warm-up (from ${r.rss.afterWarmup.fromS} s): level ${f(r.rss.afterWarmup.level)} MiB, trend ${signed(r.rss.afterWarmup.trendMiBPerMin, 2)} MiB/min = ${
       signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
     } % over the window`,
+    `RSS band after the warm-up (5th–95th percentile): ${f(r.rss.afterWarmup.p5)}–${f(r.rss.afterWarmup.p95)} MiB; V8 spaces there (median): young ${f(r.gc.newSpaceMedian)} MiB, old ${
+      f(r.gc.oldSpaceMedian)
+    } (${f(r.gc.oldSpaceMin)}–${f(r.gc.oldSpaceMax)})`,
+    `RSS after the warm-up, by part (median MiB, trend MiB/min): ${
+      (["heapTotal", "external", "rest"] as const).map((k) => `${k} ${f(r.gc.parts[k].median)} (${signed(r.gc.parts[k].trendMiBPerMin, 2)})`).join(", ")
+    }`,
+    `GC after the warm-up: ${f(r.gc.minorPerS)} scavenges/s (${f(r.gc.minorMsPerS)} ms/s), ${r.gc.majors} major (${f(r.gc.majorMsPerS)} ms/s); server CPU ${
+      f(r.gc.cpuA * 100)
+    } % of a core in phase A, ${f(r.gc.cpuB * 100)} % in phase B after the warm-up${r.serverFlags.length > 0 ? `; server flags: ${r.serverFlags.join(" ")}` : ""}`,
     `first rule (for the record, not deciding): memory ${r.verdict.firstRuleMemoryFlat ? "flat" : "NOT flat"} (end ≤ ${THRESHOLDS.rssEndOverLevel}× level 5–10 s into B: ${f(r.rss.endB)} vs ${
       f(r.rss.levelB)
     }; trend over the phase ${(r.rss.trendOverPhase * 100).toFixed(1)} % < ${THRESHOLDS.rssTrendOverLevel * 100} %)`,

@@ -17,7 +17,7 @@ export type { Consumed, ConsumeOptions, CursorsShape } from "./services/Cursors.
 export { Events } from "./services/Events.js"
 export type { EventsShape, ReadEventsOptions, StreamEventsOptions, TimeInput } from "./services/Events.js"
 export { Locks } from "./services/Locks.js"
-export type { AcquireLockOptions, LockLease, LocksShape } from "./services/Locks.js"
+export type { AcquireLockOptions, ListLocksOptions, LockLease, LocksShape } from "./services/Locks.js"
 export { MAX_RECIPIENTS, MessageBody, Messages, Recipients, ReplyMessage, SendMessage, MessageSubject } from "./services/Messages.js"
 export type {
   InboxEntry,
@@ -48,7 +48,7 @@ export {
 } from "./services/Reservations.js"
 export type { ReservationsShape } from "./services/Reservations.js"
 export { Missions, CreateMission, ListMissions } from "./services/Missions.js"
-export type { MissionProgress, MissionsShape } from "./services/Missions.js"
+export type { MissionCounts, MissionProgress, MissionsShape } from "./services/Missions.js"
 export { ClaimNextOptions, CountSorties, CreateSortie, ListSorties, MAX_SORTIE_LIST_LIMIT, SortieActor, Sorties } from "./services/Sorties.js"
 export type { ClaimNextWithFiles, SortieCounts, SortiesShape } from "./services/Sorties.js"
 export { AddDependencyOptions, ReadyOptions, UpdateSortie } from "./services/internal/graph.js"

@@ -8,7 +8,7 @@ import { Chunk, Deferred, Effect, Fiber, FiberStatus, Option, Ref, Schedule, Str
 import { CLIENT_BUFFER, makeFeed } from "../src/dashboard/feed.js"
 import { shareSnapshot } from "../src/dashboard/server.js"
 import { status } from "../src/dashboard/status.js"
-import { Events, FleetDb, Messages, Pilots, Sorties } from "../src/index.js"
+import { Events, FleetDb, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../src/index.js"
 
 const provide = Effect.provide(FleetDb.layerMemory())
 
@@ -74,6 +74,34 @@ describe("dashboard feed", () => {
       )
       expect(view.threads.map((t) => t.subject)).toEqual(Array.from({ length: 50 }, (_, i) => `note ${54 - i}`))
       expect(view.threads[0]).toMatchObject({ participants: ["alpha", "bravo"], messages: 1, unread: 1, unacked: 0 })
+    }).pipe(provide), 60_000)
+
+  it.live("status: pilots, locks, reservations and missions list their first rows, with exact counts", () =>
+    Effect.gen(function*() {
+      const pilots = yield* Pilots
+      const locks = yield* Locks
+      const reservations = yield* Reservations
+      const missions = yield* Missions
+      const callsigns = Array.from({ length: 55 }, (_, i) => `p${String(i).padStart(2, "0")}`)
+      for (const callsign of callsigns) yield* pilots.register({ callsign })
+      for (let i = 0; i < 105; i++) yield* locks.acquire(`key-${String(i).padStart(3, "0")}`, { holder: "p00", ttl: "10 minutes" })
+      yield* reservations.reserve({ callsign: "p01", paths: Array.from({ length: 60 }, (_, i) => `src/f${i}.ts`), ttl: "10 minutes" })
+      yield* reservations.reserve({ callsign: "p02", paths: Array.from({ length: 44 }, (_, i) => `lib/g${i}.ts`), ttl: "10 minutes" })
+      const made = yield* Effect.forEach(Array.from({ length: 23 }, (_, i) => i), (i) => missions.create({ title: `mission ${i}`, priority: i < 20 ? 0 : 2 }))
+      // A sortie of a mission beyond the listed 20 still shows its mission's title.
+      yield* (yield* Sorties).create({ title: "late work", mission_id: made[22]!.id })
+      const view = yield* status
+      expect(view.pilots).toHaveLength(50)
+      expect(view.locks.map((l) => l.key)).toEqual(Array.from({ length: 100 }, (_, i) => `key-${String(i).padStart(3, "0")}`))
+      expect(view.reservations).toHaveLength(100)
+      expect(view.missions.map((m) => m.title)).toEqual(Array.from({ length: 20 }, (_, i) => `mission ${i}`))
+      expect(view.counts).toEqual({
+        pilots: 55,
+        locks: 105,
+        reservations: 104,
+        missions: { total: 23, by_status: { pending: 23, in_progress: 0, completed: 0, cancelled: 0 } }
+      })
+      expect(view.sorties.open!.items.map((s) => [s.title, s.mission])).toEqual([["late work", "mission 22"]])
     }).pipe(provide), 60_000)
 
   it.live("each event is put in words and encoded once, for every page that sends it", () =>

@@ -384,6 +384,21 @@ describe.each(backends.map((b) => [b.name, b] as const))("Locks on %s", (_, back
       expect(yield* Ref.get(ran)).toBe(false)
     })))
 
+  it.effect("list({ limit }) gives the first leases by key; count is every active lease; a bad limit is InvalidInput", () =>
+    run(Effect.gen(function*() {
+      const locks = yield* Locks
+      for (const key of ["d", "b", "a", "c"]) yield* locks.acquire(key, { holder: "h", ttl: 10_000 })
+      yield* locks.acquire("gone", { holder: "h", ttl: 10_000 }).pipe(Effect.flatMap(locks.release))
+      yield* locks.acquire("expiring", { holder: "h", ttl: 1_000 })
+      yield* TestClock.adjust(1_000)
+      expect((yield* locks.list({ limit: 3 })).map((l) => l.lock_key)).toEqual(["a", "b", "c"])
+      expect(yield* locks.list({ limit: 10 })).toHaveLength(4)
+      expect(yield* locks.count()).toBe(4)
+      for (const limit of [0, 2.5, 10_001]) {
+        expect(yield* Effect.flip(locks.list({ limit }))).toMatchObject({ _tag: "InvalidInput", field: "limit" })
+      }
+    })))
+
   it.effect("list returns the project's active leases by key", () =>
     run(Effect.gen(function*() {
       const locks = yield* Locks

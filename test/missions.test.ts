@@ -151,6 +151,25 @@ describe.each(backends.map((b) => [b.name, b] as const))("Missions on %s", (_, b
       }
     })))
 
+  it.effect("list({ limit }) gives the first in list order; counts gives every mission by status; a bad limit is InvalidInput", () =>
+    run(Effect.gen(function*() {
+      const missions = yield* Missions
+      const low = yield* missions.create({ title: "low", priority: 3 })
+      const urgent = yield* missions.create({ title: "urgent", priority: 0 })
+      const normal = yield* missions.create({ title: "normal" })
+      yield* missions.start(urgent.id)
+      yield* missions.cancel(low.id, "not needed")
+      expect((yield* missions.list({ limit: 2 })).map((m) => m.title)).toEqual(["urgent", "normal"])
+      expect((yield* missions.list({ status: "cancelled", limit: 5 })).map((m) => m.id)).toEqual([low.id])
+      expect(yield* missions.counts()).toEqual({ total: 3, by_status: { pending: 1, in_progress: 1, completed: 0, cancelled: 1 } })
+      yield* missions.start(normal.id)
+      yield* missions.complete(normal.id)
+      expect((yield* missions.counts()).by_status).toEqual({ pending: 0, in_progress: 1, completed: 1, cancelled: 1 })
+      for (const limit of [0, 1.5, 10_001]) {
+        expect(yield* Effect.flip(missions.list({ limit }))).toMatchObject({ _tag: "InvalidInput", field: "limit" })
+      }
+    })))
+
   it.effect("progress counts the mission's sorties by status; percent = closed / total, rounded down", () =>
     run(Effect.gen(function*() {
       const missions = yield* Missions

@@ -308,6 +308,23 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
   })
 
   describe("get and list", () => {
+    it.effect("list({ limit }) gives the most recently active first; count is every pilot; a bad limit is InvalidInput", () =>
+      Effect.gen(function*() {
+        const pilots = yield* Pilots
+        yield* TestClock.setTime(T0)
+        for (const callsign of ["p1", "p2", "p3", "p4"]) {
+          yield* pilots.register({ callsign })
+          yield* TestClock.adjust("1 minute")
+        }
+        expect((yield* pilots.list({ limit: 2 })).map((p) => p.callsign as string)).toEqual(["p4", "p3"])
+        expect((yield* pilots.list({ limit: 1, activeWithin: "10 minutes" })).map((p) => p.callsign as string)).toEqual(["p4"])
+        expect(yield* pilots.list({ limit: 10 })).toHaveLength(4)
+        expect(yield* pilots.count()).toBe(4)
+        for (const limit of [0, 1.5, -1, 10_001, "2"]) {
+          expect(yield* failure(pilots.list({ limit: limit as number }))).toMatchObject({ _tag: "InvalidInput", field: "limit" })
+        }
+      }).pipe(provide))
+
     it.effect("get fails PilotNotFound (or InvalidInput) and finds registered pilots", () =>
       Effect.gen(function*() {
         const pilots = yield* Pilots

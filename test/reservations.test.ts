@@ -94,6 +94,23 @@ describe.each(backends.map((b) => [b.name, b] as const))("Reservations on %s", (
       expect(yield* res.active({ callsign: "charlie" })).toEqual([])
     })))
 
+  it.effect("active({ limit }) gives the oldest first; countActive counts every active reservation; a bad limit is InvalidInput", () =>
+    provide(Effect.gen(function*() {
+      const res = yield* Reservations
+      yield* res.reserve({ callsign: "alpha", paths: ["a/1", "a/2"], ttl: MINUTE })
+      yield* res.reserve({ callsign: "bravo", paths: ["b/1"], ttl: 2 * MINUTE })
+      yield* res.reserve({ callsign: "alpha", paths: ["a/3"], ttl: MINUTE })
+      yield* res.release({ callsign: "alpha", paths: ["a/2"] })
+      expect((yield* res.active({ limit: 2 })).map((r) => r.path_pattern)).toEqual(["a/1", "b/1"])
+      expect((yield* res.active({ callsign: "alpha", limit: 1 })).map((r) => r.path_pattern)).toEqual(["a/1"])
+      expect(yield* res.countActive()).toBe(3)
+      yield* TestClock.adjust(MINUTE)
+      expect(yield* res.countActive()).toBe(1)
+      for (const limit of [0, 0.5, 10_001]) {
+        expect(yield* Effect.flip(res.active({ limit }))).toMatchObject({ _tag: "InvalidInput", field: "limit" })
+      }
+    })))
+
   it.effect("disjoint patterns do not conflict; a pilot's own overlapping patterns never do", () =>
     provide(Effect.gen(function*() {
       const res = yield* Reservations

@@ -4,7 +4,9 @@
  * acts only in a process whose arguments include `serve` and only when `SERVE_MEMORY_DIR` is set,
  * appending to `$SERVE_MEMORY_DIR/serve-memory-PID.jsonl`:
  *
- * - once a second, `process.memoryUsage()` (MiB) with `at` (epoch ms) and `t` (s since start);
+ * - once a second, `process.memoryUsage()` (MiB) with `at` (epoch ms) and `t` (s since start),
+ *   the sizes of V8's young (`newSpace`) and old (`oldSpace`) generations (MiB), and the GCs of
+ *   that second: `minor` / `major` counts and `minorMs` / `majorMs` their summed pause (ms);
  * - after each major GC (a `gc` PerformanceObserver entry of kind major), `{ gc: "major", at,
  *   heapUsed }`: the heap in use right after a full mark-compact is the live set, free of the
  *   garbage that RSS and the heap's size also hold. No `--expose-gc`: nothing is forced.
@@ -12,13 +14,17 @@
 import { appendFileSync } from "node:fs"
 import { join } from "node:path"
 import { constants, PerformanceObserver } from "node:perf_hooks"
+import { getHeapSpaceStatistics } from "node:v8"
 
 if (process.argv.includes("serve") && process.env.SERVE_MEMORY_DIR !== undefined) {
   const file = join(process.env.SERVE_MEMORY_DIR, `serve-memory-${process.pid}.jsonl`)
   const start = Date.now()
   const mib = (bytes) => Math.round(bytes / 1_048_576)
+  const space = (spaces, name) => mib(spaces.find((s) => s.space_name === name)?.space_size ?? 0)
+  let gcs = { minor: 0, minorMs: 0, major: 0, majorMs: 0 }
   setInterval(() => {
     const m = process.memoryUsage()
+    const spaces = getHeapSpaceStatistics()
     appendFileSync(file, JSON.stringify({
       at: Date.now(),
       t: (Date.now() - start) / 1_000,
@@ -26,14 +32,29 @@ if (process.argv.includes("serve") && process.env.SERVE_MEMORY_DIR !== undefined
       heapTotal: mib(m.heapTotal),
       heapUsed: mib(m.heapUsed),
       external: mib(m.external),
-      arrayBuffers: mib(m.arrayBuffers)
+      arrayBuffers: mib(m.arrayBuffers),
+      newSpace: space(spaces, "new_space"),
+      oldSpace: space(spaces, "old_space"),
+      ...gcs
     }) + "\n")
+    gcs = { minor: 0, minorMs: 0, major: 0, majorMs: 0 }
   }, 1_000).unref()
   // The observer runs soon after the GC, so the few allocations in between count as live: a
   // small, constant overstatement, not a trend.
   new PerformanceObserver((list) => {
-    const majors = list.getEntries().filter((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
-    if (majors.length === 0) return
+    let major = false
+    for (const entry of list.getEntries()) {
+      const kind = entry.detail?.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        major = true
+        gcs.major++
+        gcs.majorMs += entry.duration
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        gcs.minor++
+        gcs.minorMs += entry.duration
+      }
+    }
+    if (!major) return
     const used = process.memoryUsage().heapUsed
     appendFileSync(file, JSON.stringify({ gc: "major", at: Date.now(), heapUsed: Math.round((used / 1_048_576) * 10) / 10 }) + "\n")
   }).observe({ entryTypes: ["gc"] })

@@ -55,7 +55,7 @@ export const makeFeed = Effect.gen(function*() {
   // Titles for the feed's words: what exists now, then whatever the log creates. A server runs
   // for days while the fleet creates sorties: only the newest MAX_TITLES are kept.
   const titles = new Map<string, string>()
-  const known = Effect.all([Effect.flatMap(Sorties, (s) => s.list({ limit: MAX_TITLES })), Effect.flatMap(Missions, (m) => m.list())])
+  const known = Effect.all([Effect.flatMap(Sorties, (s) => s.list({ limit: MAX_TITLES })), Effect.flatMap(Missions, (m) => m.list({ limit: MAX_TITLES }))])
   const [sorties, missions] = yield* Effect.retry(known, Schedule.spaced(Duration.seconds(1)))
   for (const item of [...sorties, ...missions]) setBounded(titles, item.id as string, item.title, MAX_TITLES)
   const names = (id: string) => titles.get(id)

@@ -104,9 +104,15 @@ export const pageJs = `
     nodes.forEach(function (n) { box.appendChild(n); });
   };
 
+  // "… and N more" when a view lists only its first rows of count.
+  var more = function (nodes, count) {
+    if (count > nodes.length) nodes.push(el("div", "small", "… and " + (count - nodes.length) + " more"));
+    return nodes;
+  };
+
   var render = function (s) {
     $("project").textContent = s.project.key + " · " + s.project.database;
-    fill("pilots", s.pilots.map(function (p) {
+    fill("pilots", more(s.pilots.map(function (p) {
       var card = el("div", "pilot");
       card.setAttribute("data-callsign", p.callsign);
       var name = el("div", "name", p.callsign);
@@ -118,7 +124,7 @@ export const pageJs = `
       if (p.reservations.length) card.appendChild(el("div", "small", "files: " + p.reservations.join(" ")));
       card.appendChild(el("div", "small", "last seen " + clock(p.last_active_at)));
       return card;
-    }), "no pilots yet");
+    }), s.counts.pilots), "no pilots yet");
 
     var columns = [["open", "Open"], ["blocked", "Blocked"], ["in_progress", "In progress"], ["closed", "Closed"]];
     var board = $("board");
@@ -144,7 +150,7 @@ export const pageJs = `
       board.appendChild(col);
     });
 
-    fill("missions", s.missions.map(function (m) {
+    fill("missions", more(s.missions.map(function (m) {
       var box = el("div", "mission");
       box.appendChild(el("div", "", m.title + " — " + m.percent + "% (" + m.by_status.closed + "/" + m.total + " closed, " + m.status.replace("_", " ") + ")"));
       var bar = el("div", "bar");
@@ -156,7 +162,7 @@ export const pageJs = `
       });
       box.appendChild(bar);
       return box;
-    }), "no missions");
+    }), s.counts.missions.total), "no missions");
 
     var rows = s.locks.map(function (l) { return ["lock", l.key, l.holder, l.ms_left]; })
       .concat(s.reservations.map(function (r) { return [r.exclusive ? "files" : "files (shared)", r.path, r.holder, r.ms_left]; }));
@@ -172,7 +178,10 @@ export const pageJs = `
       var t = el("td", "left", left(r[3])); t.setAttribute("data-ms", String(r[3])); tr.appendChild(t);
       table.appendChild(tr);
     });
-    fill("holds", rows.length ? [table] : [], "nothing held");
+    var hidden = s.counts.locks + s.counts.reservations - rows.length;
+    var holds = rows.length ? [table] : [];
+    if (hidden > 0) holds.push(el("div", "small", "… and " + hidden + " more"));
+    fill("holds", holds, "nothing held");
 
     fill("threads", s.threads.length ? [(function () {
       var t = el("table");

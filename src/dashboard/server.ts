@@ -146,8 +146,11 @@ export const shareSnapshot = <A, E, R>(read: Effect.Effect<A, E, R>) =>
     )
   })
 
-/** `status`, shared by every page (see `shareSnapshot`). */
-export const sharedStatus = shareSnapshot(status)
+/**
+ * `status` as the UTF-8 JSON body of `/api/status`, shared by every page (see `shareSnapshot`):
+ * serialized and encoded once per read, not once per page that asks.
+ */
+export const sharedStatus = shareSnapshot(Effect.map(status, (view) => encoder.encode(JSON.stringify(view))))
 
 /** The request handler. */
 export const app = (feed: Feed, snapshot: Effect.Effect.Success<typeof sharedStatus>, token: Option.Option<string>) =>
@@ -168,7 +171,7 @@ export const app = (feed: Feed, snapshot: Effect.Effect.Success<typeof sharedSta
       case "/index.html":
         return HttpServerResponse.text(pageHtml, { contentType: "text/html; charset=utf-8", headers: noStore })
       case "/api/status":
-        return yield* Effect.map(snapshot, (view) => HttpServerResponse.unsafeJson(view, { headers: noStore }))
+        return yield* Effect.map(snapshot, (body) => HttpServerResponse.uint8Array(body, { contentType: "application/json", headers: noStore }))
       case "/api/events": {
         const limit = Math.min(MAX_EVENTS, Math.max(1, Option.getOrElse(integerParam(url.searchParams, "limit"), () => 100)))
         const after = integerParam(url.searchParams, "after")

@@ -21,6 +21,12 @@ const CLOSED_SHOWN = 30
 const WORKING_ON_SHOWN = 10
 /** Message threads listed, the most recently active first. */
 const THREADS_SHOWN = 50
+/** Pilots listed, the most recently active first (each with its sorties: one read per pilot). */
+const PILOTS_SHOWN = 50
+/** Locks listed (by key) and file reservations listed (oldest first). */
+const HOLDS_SHOWN = 100
+/** Missions listed, in `Missions.list` order (priority, then oldest), each with its progress (one read each). */
+const MISSIONS_SHOWN = 20
 const iso = (time: DateTime.Utc): string => DateTime.formatIso(time)
 const millis = DateTime.toEpochMillis
 
@@ -54,14 +60,21 @@ export interface ThreadView {
 /**
  * Everything the page shows, read from the database (read-only). Every read is bounded: counts
  * come from the database, rows are read `…_SHOWN` at a time, so the snapshot costs the same on a
- * fleet with a long history as on a new one.
+ * fleet with a long history as on a new one. A pilot's `locks` and `reservations` are those among
+ * the listed ones.
  */
 export const status = Effect.gen(function*() {
   const now = yield* Clock.currentTimeMillis
   const project = yield* FleetProject
-  const pilots = yield* (yield* Pilots).list()
-  const locks = yield* (yield* Locks).list()
-  const reservations = yield* (yield* Reservations).active()
+  const pilotsService = yield* Pilots
+  const pilots = yield* pilotsService.list({ limit: PILOTS_SHOWN })
+  const pilotCount = yield* pilotsService.count()
+  const locksService = yield* Locks
+  const locks = yield* locksService.list({ limit: HOLDS_SHOWN })
+  const lockCount = yield* locksService.count()
+  const reservationsService = yield* Reservations
+  const reservations = yield* reservationsService.active({ limit: HOLDS_SHOWN })
+  const reservationCount = yield* reservationsService.countActive()
   const sortiesService = yield* Sorties
   const counts = yield* sortiesService.counts()
   const sorties = yield* Effect.forEach(SORTIE_STATUSES, (status) =>
@@ -71,7 +84,8 @@ export const status = Effect.gen(function*() {
   const workingOn = yield* Effect.forEach(pilots, (pilot) =>
     sortiesService.list({ status: "in_progress", assigned_to: pilot.callsign, limit: WORKING_ON_SHOWN }))
   const missionsService = yield* Missions
-  const missions = yield* missionsService.list()
+  const missions = yield* missionsService.list({ limit: MISSIONS_SHOWN })
+  const missionCounts = yield* missionsService.counts()
   const progress = yield* Effect.forEach(missions, (mission) => missionsService.progress(mission.id))
   // A pilot is lost when the sweep said so after it was last seen.
   const lostEvents = yield* (yield* Events).read({ types: ["pilot_lost"], order: "desc", limit: 1000 })
@@ -82,10 +96,20 @@ export const status = Effect.gen(function*() {
     }
   }
   const threads = yield* (yield* Messages).threads({ limit: THREADS_SHOWN })
-  const missionTitle = new Map(missions.map((m) => [m.id as string, m.title] as const))
+  const missionTitle = new Map<string, string>(missions.map((m) => [m.id, m.title] as const))
+  // The listed sorties' missions that are not listed themselves: their titles, one read each.
+  const unnamed = new Set(sorties.flat().flatMap((s) => s.mission_id !== null && !missionTitle.has(s.mission_id) ? [s.mission_id] : []))
+  yield* Effect.forEach(unnamed, (id) =>
+    missionsService.get(id).pipe(
+      Effect.map((mission) => void missionTitle.set(id, mission.title)),
+      // Deleted since the sorties were read: the sortie shows without its mission's title.
+      Effect.catchTag("MissionNotFound", () => Effect.void)
+    ), { discard: true })
   return {
     project: { key: project.projectKey, database: project.location },
     now: new Date(now).toISOString(),
+    // Exact totals of the views that list only their first rows (`sorties` carries its own).
+    counts: { pilots: pilotCount, locks: lockCount, reservations: reservationCount, missions: missionCounts },
     pilots: pilots.map((pilot, i) => {
       const seenAt = millis(pilot.last_active_at)
       const lost = lostAt.get(pilot.callsign)

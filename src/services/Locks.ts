@@ -17,7 +17,7 @@ import { isUniqueViolation } from "../sql/errors.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows } from "./internal/rows.js"
-import { decodeDuration, decodeInput } from "./internal/input.js"
+import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
 
 /** Options of `Locks.acquire` and `Locks.withLock`. */
 export interface AcquireLockOptions {
@@ -85,8 +85,16 @@ export interface LocksShape {
   ) => Effect.Effect<A, E | LockHeld | LockTimeout | LockNotHeld | InvalidInput | UndecodableRow | SqlError, R>
   /** The unreleased, unexpired lease on `key`, if any. */
   readonly current: (key: string) => Effect.Effect<Option.Option<Lock>, InvalidInput | UndecodableRow | SqlError>
-  /** Every unreleased, unexpired lease of the project, by key. */
-  readonly list: () => Effect.Effect<ReadonlyArray<Lock>, UndecodableRow | SqlError>
+  /** Every unreleased, unexpired lease of the project, by key; the first `limit` (1 … 10,000) when given. */
+  readonly list: (options?: ListLocksOptions) => Effect.Effect<ReadonlyArray<Lock>, InvalidInput | UndecodableRow | SqlError>
+  /** How many unreleased, unexpired leases the project has. */
+  readonly count: () => Effect.Effect<number, SqlError>
+}
+
+/** Options of `Locks.list`. */
+export interface ListLocksOptions {
+  /** At most this many leases (1 … 10,000); all of them when omitted. */
+  readonly limit?: number | undefined
 }
 
 /** The Locks service. */
@@ -104,6 +112,7 @@ const decodeHolder = decodeInput(Callsign, "holder")
 const decodeLease = decodeInput(LeaseInput, "lock")
 const decodeTtl = decodeDuration("ttl")
 const decodeWait = decodeDuration("wait")
+const decodeLimit = decodeInput(Schema.UndefinedOr(ListLimit), "limit")
 const decodeLock = decodeRow("locks", Lock)
 const decodeLocks = decodeRows("locks", Lock)
 
@@ -337,14 +346,23 @@ export const make = Effect.gen(function*() {
           )
         )))
 
-  const list: LocksShape["list"] = () =>
-    // Without the hint the planner may walk every lease the project ever had (idx_locks_fence);
-    // the partial index holds only unreleased rows, already in key order.
-    query("Locks.list", ({ now, projectKey, sql }) =>
-      sql<LockRow>`SELECT * FROM locks INDEXED BY idx_locks_held_unique WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
-          ORDER BY lock_key`.pipe(Effect.flatMap((rows) => decodeLocks(rows))))
+  const list: LocksShape["list"] = (options) =>
+    Effect.flatMap(decodeLimit(options?.limit), (limit) =>
+      // Without the hint the planner may walk every lease the project ever had (idx_locks_fence);
+      // the partial index holds only unreleased rows, already in key order.
+      query("Locks.list", ({ now, projectKey, sql }) =>
+        sql<LockRow>`SELECT * FROM locks INDEXED BY idx_locks_held_unique WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
+            ORDER BY lock_key ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}`.pipe(Effect.flatMap((rows) => decodeLocks(rows)))))
 
-  return Locks.of({ acquire, release, extend, withLock, current, list })
+  const count: LocksShape["count"] = () =>
+    query("Locks.count", ({ now, projectKey, sql }) =>
+      Effect.map(
+        sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM locks INDEXED BY idx_locks_held_unique
+            WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}`,
+        (rows) => Number(rows[0]?.n ?? 0)
+      ))
+
+  return Locks.of({ acquire, release, extend, withLock, current, list, count })
 })
 
 /** The Locks service, built on the `SqlClient` and `FleetProject` in context. */

@@ -14,7 +14,7 @@ import { idPrefix, makeId, MissionId } from "../schema/ids.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
-import { decodeInput } from "./internal/input.js"
+import { decodeInput, ListLimit } from "./internal/input.js"
 import { cancelMissionSorties } from "./internal/graph.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
 import type { SortieCounts } from "./Sorties.js"
@@ -32,9 +32,18 @@ export type CreateMission = typeof CreateMission.Encoded
 
 /** Filters of `Missions.list`. */
 export const ListMissions = Schema.Struct({
-  status: Schema.optional(statusFilter(MissionStatus))
+  status: Schema.optional(statusFilter(MissionStatus)),
+  /** At most this many missions (1 … 10,000); all of them when omitted. */
+  limit: Schema.optional(ListLimit)
 })
 export type ListMissions = typeof ListMissions.Encoded
+
+/** How many missions there are, per status. */
+export interface MissionCounts {
+  /** Every mission (rows of other tools with other statuses included). */
+  readonly total: number
+  readonly by_status: { readonly pending: number; readonly in_progress: number; readonly completed: number; readonly cancelled: number }
+}
 
 /** How far a mission's sorties have come. */
 export interface MissionProgress extends SortieCounts {
@@ -54,6 +63,8 @@ export interface MissionsShape {
   readonly get: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidInput | UndecodableRow | SqlError>
   /** Missions matching the filter: most urgent priority first, then oldest, then id. */
   readonly list: (options?: ListMissions) => Effect.Effect<ReadonlyArray<Mission>, InvalidInput | UndecodableRow | SqlError>
+  /** How many missions there are, per status (one `GROUP BY`). */
+  readonly counts: () => Effect.Effect<MissionCounts, SqlError>
   /** pending → in_progress, setting `started_at`. Appends `mission_started`. */
   readonly start: (id: string) => Effect.Effect<Mission, MissionNotFound | InvalidTransition | InvalidInput | UndecodableRow | SqlError>
   /** in_progress → completed, setting `completed_at`. Appends `mission_completed`. */
@@ -119,12 +130,25 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(decodeList(raw), (filter) =>
       query("Missions.list", ({ projectKey, sql }) =>
         Effect.flatMap(
-          filter.status === undefined
-            ? sql`SELECT * FROM missions WHERE project_key = ${projectKey} ORDER BY priority, created_at, id`
-            : sql`SELECT * FROM missions WHERE project_key = ${projectKey} AND status = ${filter.status}
-                  ORDER BY priority, created_at, id`,
+          sql`SELECT * FROM missions WHERE project_key = ${projectKey}
+              ${filter.status === undefined ? sql`` : sql`AND status = ${filter.status}`}
+              ORDER BY priority, created_at, id ${filter.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`}`,
           (rows) => decodeMissions(rows)
         )))
+
+  const counts: MissionsShape["counts"] = () =>
+    query("Missions.counts", ({ projectKey, sql }) =>
+      Effect.map(
+        sql<{ readonly status: string; readonly n: number }>`SELECT status, COUNT(*) AS n FROM missions
+            WHERE project_key = ${projectKey} GROUP BY status`,
+        (rows) => {
+          const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0)
+          return {
+            total: rows.reduce((sum, row) => sum + Number(row.n), 0),
+            by_status: { pending: count("pending"), in_progress: count("in_progress"), completed: count("completed"), cancelled: count("cancelled") }
+          }
+        }
+      ))
 
   /** One status move (see `moveStatus`), then its event. */
   const move = (
@@ -222,7 +246,7 @@ export const make = Effect.gen(function*() {
           return { mission_id: id, total, by_status, percent }
         })))
 
-  return Missions.of({ create, get, list, start, complete, cancel, progress })
+  return Missions.of({ create, get, list, counts, start, complete, cancel, progress })
 })
 
 /** The Missions service, built on the `SqlClient` and `FleetProject` in context. */

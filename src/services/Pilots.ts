@@ -11,7 +11,7 @@ import { Callsign, Text } from "../schema/common.js"
 import { Pilot } from "../schema/coordinationTables.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
-import { decodeDuration, decodeInput } from "./internal/input.js"
+import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
 
@@ -28,6 +28,8 @@ export type RegisterPilot = typeof RegisterPilot.Encoded
 export interface ListPilotsOptions {
   /** Only pilots whose last activity is at most this long ago. */
   readonly activeWithin?: Duration.DurationInput | undefined
+  /** At most this many pilots (1 … 10,000, the most recently active); all of them when omitted. */
+  readonly limit?: number | undefined
 }
 
 /**
@@ -47,6 +49,8 @@ export interface PilotsShape {
   readonly get: (callsign: string) => Effect.Effect<Pilot, PilotNotFound | InvalidInput | UndecodableRow | SqlError>
   /** Registered pilots, most recently active first. */
   readonly list: (options?: ListPilotsOptions) => Effect.Effect<ReadonlyArray<Pilot>, InvalidInput | UndecodableRow | SqlError>
+  /** How many pilots are registered (lost ones included). */
+  readonly count: () => Effect.Effect<number, SqlError>
   /**
    * Declare lost every pilot whose last activity is older than `staleAfter`, one command per
    * pilot: its locks and active reservations are released and its in-progress and blocked
@@ -64,6 +68,7 @@ export class Pilots extends Context.Tag("@fleettools/db/Pilots")<Pilots, PilotsS
 const decodeRegister = decodeInput(RegisterPilot)
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeWithin = decodeDuration("activeWithin")
+const decodeLimit = decodeInput(Schema.UndefinedOr(ListLimit), "limit")
 const decodePilot = decodeRow("pilots", Pilot)
 const decodePilots = decodeRows("pilots", Pilot)
 
@@ -124,26 +129,30 @@ export const make = Effect.gen(function*() {
 
   const list: PilotsShape["list"] = (options) =>
     Effect.flatMap(
-      // `?.`: untyped callers may pass null for "no options".
-      options?.activeWithin === undefined
-        ? Effect.succeed(Option.none<number>())
-        : Effect.map(decodeWithin(options.activeWithin), Option.some),
-      (within) =>
+      Effect.all([
+        // `?.`: untyped callers may pass null for "no options".
+        options?.activeWithin === undefined
+          ? Effect.succeed(Option.none<number>())
+          : Effect.map(decodeWithin(options.activeWithin), Option.some),
+        decodeLimit(options?.limit)
+      ]),
+      ([within, limit]) =>
         query("Pilots.list", ({ now, projectKey, sql }) =>
           Effect.flatMap(
-            Option.match(within, {
-              onNone: () => sql`SELECT * FROM pilots WHERE project_key = ${projectKey} ORDER BY last_active_at DESC, id`,
-              onSome: (ms) =>
-                sql`SELECT * FROM pilots WHERE project_key = ${projectKey} AND last_active_at >= ${now - ms}
-                    ORDER BY last_active_at DESC, id`
-            }),
+            sql`SELECT * FROM pilots WHERE project_key = ${projectKey}
+                ${Option.match(within, { onNone: () => sql``, onSome: (ms) => sql`AND last_active_at >= ${now - ms}` })}
+                ORDER BY last_active_at DESC, id ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}`,
             (rows) => decodePilots(rows)
           ))
     )
 
+  const count: PilotsShape["count"] = () =>
+    query("Pilots.count", ({ projectKey, sql }) =>
+      Effect.map(sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM pilots WHERE project_key = ${projectKey}`, (rows) => Number(rows[0]?.n ?? 0)))
+
   const sweep: PilotsShape["sweep"] = makeSweep({ command, query })
 
-  return Pilots.of({ register, heartbeat, get, list, sweep })
+  return Pilots.of({ register, heartbeat, get, list, count, sweep })
 })
 
 /** The Pilots service, built on the `SqlClient` and `FleetProject` in context. */

@@ -24,7 +24,7 @@ import {
   selectActive,
   writeReservations
 } from "./internal/reserve.js"
-import { decodeDuration, decodeInput } from "./internal/input.js"
+import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
 import { pathContext, placePaths } from "./internal/paths.js"
 
 /** Input of `Reservations.reserve`. */
@@ -73,7 +73,9 @@ export type CheckPaths = typeof CheckPaths.Encoded
 /** Options of `Reservations.active`. */
 export const ActiveReservationsOptions = Schema.Struct({
   /** Only this pilot's reservations. */
-  callsign: Schema.optional(Callsign)
+  callsign: Schema.optional(Callsign),
+  /** At most this many (1 … 10,000, the oldest first); all of them when omitted. */
+  limit: Schema.optional(ListLimit)
 })
 export type ActiveReservationsOptions = typeof ActiveReservationsOptions.Encoded
 
@@ -118,6 +120,8 @@ export interface ReservationsShape {
   readonly active: (
     options?: ActiveReservationsOptions
   ) => Effect.Effect<ReadonlyArray<Reservation>, InvalidInput | UndecodableRow | SqlError>
+  /** How many active (unreleased, unexpired) reservations the project has. */
+  readonly countActive: () => Effect.Effect<number, SqlError>
 }
 
 /** The Reservations service. */
@@ -261,16 +265,22 @@ export const make = Effect.gen(function*() {
     Effect.flatMap(decodeActive(raw), (options) =>
       query("Reservations.active", ({ now, projectKey, sql }) =>
         Effect.flatMap(
-          options.callsign === undefined
-            ? sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
-                WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now} ORDER BY id`
-            : sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
-                WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
-                  AND callsign = ${options.callsign} ORDER BY id`,
+          sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
+              WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
+                ${options.callsign === undefined ? sql`` : sql`AND callsign = ${options.callsign}`}
+              ORDER BY id ${options.limit === undefined ? sql`` : sql`LIMIT ${options.limit}`}`,
           decodeRows
         )))
 
-  return Reservations.of({ reserve, release, renew, conflicts, active })
+  const countActive: ReservationsShape["countActive"] = () =>
+    query("Reservations.countActive", ({ now, projectKey, sql }) =>
+      Effect.map(
+        sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM reservations
+            WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}`,
+        (rows) => Number(rows[0]?.n ?? 0)
+      ))
+
+  return Reservations.of({ reserve, release, renew, conflicts, active, countActive })
 })
 
 /** The Reservations service, built on the `SqlClient` and `FleetProject` in context. */

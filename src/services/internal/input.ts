@@ -57,3 +57,12 @@ export const decodeDuration = (field: string) => (input: unknown): Effect.Effect
     }
     return Effect.mapError(decodeMillis(millis), (error) => toInvalidInput(error, field))
   })
+
+/** The largest page of a bounded `list` (pilots, locks, reservations, missions). */
+export const MAX_LIST_LIMIT = 10_000
+
+/** The optional `limit` of a bounded `list`: an integer from 1 to `MAX_LIST_LIMIT`. */
+export const ListLimit = Schema.Number.pipe(
+  Schema.int({ message: () => `must be an integer from 1 to ${MAX_LIST_LIMIT}` }),
+  Schema.between(1, MAX_LIST_LIMIT, { message: () => `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+)
