@@ -14,6 +14,7 @@ import { leaseFields } from "../schema/events.js"
 import { Lock } from "../schema/coordinationTables.js"
 import { changeProbe } from "../sql/sqlClient.js"
 import { isUniqueViolation } from "../sql/errors.js"
+import { countOf, limitClause } from "./internal/sqlParts.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows } from "./internal/rows.js"
@@ -352,14 +353,14 @@ export const make = Effect.gen(function*() {
       // the partial index holds only unreleased rows, already in key order.
       query("Locks.list", ({ now, projectKey, sql }) =>
         sql<LockRow>`SELECT * FROM locks INDEXED BY idx_locks_held_unique WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
-            ORDER BY lock_key ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}`.pipe(Effect.flatMap((rows) => decodeLocks(rows)))))
+            ORDER BY lock_key ${limitClause(sql, limit)}`.pipe(Effect.flatMap((rows) => decodeLocks(rows)))))
 
   const count: LocksShape["count"] = () =>
     query("Locks.count", ({ now, projectKey, sql }) =>
       Effect.map(
         sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM locks INDEXED BY idx_locks_held_unique
             WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}`,
-        (rows) => Number(rows[0]?.n ?? 0)
+        countOf
       ))
 
   return Locks.of({ acquire, release, extend, withLock, current, list, count })

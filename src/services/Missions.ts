@@ -11,6 +11,7 @@ import { InvalidTransition, MissionNotFound } from "../errors.js"
 import { Callsign, DEFAULT_PRIORITY, LongText, MissionStatus, Priority, Text, Title } from "../schema/common.js"
 import { Mission } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId } from "../schema/ids.js"
+import { limitClause, tallyByStatus } from "./internal/sqlParts.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
@@ -132,7 +133,7 @@ export const make = Effect.gen(function*() {
         Effect.flatMap(
           sql`SELECT * FROM missions WHERE project_key = ${projectKey}
               ${filter.status === undefined ? sql`` : sql`AND status = ${filter.status}`}
-              ORDER BY priority, created_at, id ${filter.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`}`,
+              ORDER BY priority, created_at, id ${limitClause(sql, filter.limit)}`,
           (rows) => decodeMissions(rows)
         )))
 
@@ -141,13 +142,7 @@ export const make = Effect.gen(function*() {
       Effect.map(
         sql<{ readonly status: string; readonly n: number }>`SELECT status, COUNT(*) AS n FROM missions
             WHERE project_key = ${projectKey} GROUP BY status`,
-        (rows) => {
-          const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0)
-          return {
-            total: rows.reduce((sum, row) => sum + Number(row.n), 0),
-            by_status: { pending: count("pending"), in_progress: count("in_progress"), completed: count("completed"), cancelled: count("cancelled") }
-          }
-        }
+        (rows) => tallyByStatus(rows, MissionStatus.literals)
       ))
 
   /** One status move (see `moveStatus`), then its event. */

@@ -9,6 +9,7 @@ import type { InvalidInput, UndecodableRow } from "../errors.js"
 import { PilotNotFound } from "../errors.js"
 import { Callsign, Text } from "../schema/common.js"
 import { Pilot } from "../schema/coordinationTables.js"
+import { countOf, limitClause } from "./internal/sqlParts.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
 import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
@@ -141,14 +142,14 @@ export const make = Effect.gen(function*() {
           Effect.flatMap(
             sql`SELECT * FROM pilots WHERE project_key = ${projectKey}
                 ${Option.match(within, { onNone: () => sql``, onSome: (ms) => sql`AND last_active_at >= ${now - ms}` })}
-                ORDER BY last_active_at DESC, id ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}`,
+                ORDER BY last_active_at DESC, id ${limitClause(sql, limit)}`,
             (rows) => decodePilots(rows)
           ))
     )
 
   const count: PilotsShape["count"] = () =>
     query("Pilots.count", ({ projectKey, sql }) =>
-      Effect.map(sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM pilots WHERE project_key = ${projectKey}`, (rows) => Number(rows[0]?.n ?? 0)))
+      Effect.map(sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM pilots WHERE project_key = ${projectKey}`, countOf))
 
   const sweep: PilotsShape["sweep"] = makeSweep({ command, query })
 

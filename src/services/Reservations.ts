@@ -14,6 +14,7 @@ import { overlapWork, PathPatterns, TRANSACTION_OVERLAP_STEPS } from "../paths/p
 import { FleetProject } from "../Project.js"
 import { Callsign, LongText } from "../schema/common.js"
 import { Reservation } from "../schema/coordinationTables.js"
+import { countOf, limitClause } from "./internal/sqlParts.js"
 import { makeCommands } from "./internal/command.js"
 import {
   COLUMNS,
@@ -268,7 +269,7 @@ export const make = Effect.gen(function*() {
           sql`SELECT ${sql.literal(COLUMNS)} FROM reservations
               WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}
                 ${options.callsign === undefined ? sql`` : sql`AND callsign = ${options.callsign}`}
-              ORDER BY id ${options.limit === undefined ? sql`` : sql`LIMIT ${options.limit}`}`,
+              ORDER BY id ${limitClause(sql, options.limit)}`,
           decodeRows
         )))
 
@@ -277,7 +278,7 @@ export const make = Effect.gen(function*() {
       Effect.map(
         sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM reservations
             WHERE project_key = ${projectKey} AND released_at IS NULL AND expires_at > ${now}`,
-        (rows) => Number(rows[0]?.n ?? 0)
+        countOf
       ))
 
   return Reservations.of({ reserve, release, renew, conflicts, active, countActive })

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Duration } from "effect"
 import { Context, Effect, Layer, Option, Schema } from "effect"
@@ -18,6 +19,7 @@ import { Callsign, DEFAULT_PRIORITY, LongText, Priority, SortieStatus, Text, Tit
 import type { SortieDependency } from "../schema/workTables.js"
 import { Sortie } from "../schema/workTables.js"
 import { idPrefix, makeId, MissionId, SortieId } from "../schema/ids.js"
+import { limitClause, tallyByStatus } from "./internal/sqlParts.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import type { AddDependencyOptions, FileClaim, ReadyOptions, SortieDependencies, UpdateSortie } from "./internal/graph.js"
@@ -238,6 +240,18 @@ export interface SortiesShape {
   ) => Effect.Effect<Sortie, SortieNotFound | InvalidTransition | SortieAlreadyClaimed | InvalidInput | UndecodableRow | SqlError>
 }
 
+/** The project's sorties, of one mission and/or one pilot when the filter says so. */
+const scope = (
+  sql: SqlClient.SqlClient,
+  projectKey: string,
+  filter: { readonly mission_id?: string | undefined; readonly assigned_to?: string | undefined }
+) => {
+  const clauses = [sql`project_key = ${projectKey}`]
+  if (filter.mission_id !== undefined) clauses.push(sql`mission_id = ${filter.mission_id}`)
+  if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
+  return clauses
+}
+
 /** The Sorties service. */
 export class Sorties extends Context.Tag("@fleettools/db/Sorties")<Sorties, SortiesShape>() {}
 
@@ -311,14 +325,12 @@ export const make = Effect.gen(function*() {
   const list: SortiesShape["list"] = (raw = {}) =>
     Effect.flatMap(decodeList(raw), (filter) =>
       query("Sorties.list", ({ projectKey, sql }) => {
-        const clauses = [sql`project_key = ${projectKey}`]
+        const clauses = scope(sql, projectKey, filter)
         if (filter.status !== undefined) clauses.push(sql`status = ${filter.status}`)
-        if (filter.mission_id !== undefined) clauses.push(sql`mission_id = ${filter.mission_id}`)
-        if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
         const order = filter.order === "recently_completed"
           ? sql`ORDER BY completed_at IS NULL, completed_at DESC, id DESC`
           : sql`ORDER BY priority, created_at, id`
-        const limit = filter.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`
+        const limit = limitClause(sql, filter.limit)
         return Effect.flatMap(
           sql`SELECT * FROM sorties WHERE ${sql.and(clauses)} ${order} ${limit}`,
           (rows) => decodeSorties(rows)
@@ -328,19 +340,11 @@ export const make = Effect.gen(function*() {
   const counts: SortiesShape["counts"] = (raw = {}) =>
     Effect.flatMap(decodeCounts(raw), (filter) =>
       query("Sorties.counts", ({ projectKey, sql }) => {
-        const clauses = [sql`project_key = ${projectKey}`]
-        if (filter.mission_id !== undefined) clauses.push(sql`mission_id = ${filter.mission_id}`)
-        if (filter.assigned_to !== undefined) clauses.push(sql`assigned_to = ${filter.assigned_to}`)
+        const clauses = scope(sql, projectKey, filter)
         return Effect.map(
           sql<{ readonly status: string; readonly n: number }>`SELECT status, COUNT(*) AS n FROM sorties
               WHERE ${sql.and(clauses)} GROUP BY status`,
-          (rows) => {
-            const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0)
-            return {
-              total: rows.reduce((sum, row) => sum + Number(row.n), 0),
-              by_status: { open: count("open"), in_progress: count("in_progress"), blocked: count("blocked"), closed: count("closed") }
-            }
-          }
+          (rows) => tallyByStatus(rows, SortieStatus.literals)
         )
       }))
 
