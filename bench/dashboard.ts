@@ -39,6 +39,7 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import type { Lock } from "../src/index.js"
+import { MAX_TITLES } from "../src/dashboard/feed.js"
 import { Events, FleetDb, Locks, Messages, Pilots, Reservations, Sorties } from "../src/index.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -62,13 +63,22 @@ const WINDOW_S = 5
 const STATUS_DEBOUNCE_MS = 500
 /** BENCH_DASHBOARD_SSE_ONLY=1: pages hold the stream but never fetch the snapshot (to tell the two costs apart). */
 const FETCH_STATUS = process.env.BENCH_DASHBOARD_SSE_ONLY !== "1"
+/** How often the server measures its live heap with two forced full GCs (serve-memory.mjs), s. */
+const FULL_GC_S = 10
+/**
+ * Closed sorties the fleet has before the server starts: as many as the feed remembers titles
+ * for, so the server starts with that bounded map full, as one that has run for days does.
+ * Starting empty, the map fills at the bench's 20 sorties/s inside the judged window and its
+ * growth to the bound reads as memory held.
+ */
+const HISTORY_SORTIES = MAX_TITLES
 /** BENCH_DASHBOARD_NODE_FLAGS="--max-semi-space-size=4 …": V8/Node flags for the server's process (an A/B of heap settings). */
 const SERVER_NODE_FLAGS = (process.env.BENCH_DASHBOARD_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag.length > 0)
 
 const THRESHOLDS = {
   /** Deciding memory rule: RSS trend over phase B after its warm-up, as a share of the RSS level there. */
   rssTrendAfterWarmup: 0.1,
-  /** Deciding memory rule: median heap in use after major GCs, last third of phase B over its middle third. */
+  /** Deciding memory rule: median live heap (after forced full GCs), last third of phase B over its middle third. */
   liveHeapLastOverMiddle: 1.1,
   /** The first rule, still printed: end RSS over its level 5–10 s into phase B, and trend over the phase. */
   rssEndOverLevel: 1.2,
@@ -426,14 +436,31 @@ export interface DashboardResult {
     readonly cpuB: number
     readonly parts: Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
   }
-  /** Heap in use right after major GCs (MiB), from serve-memory.mjs; NaN where none was seen. */
+  /**
+   * The live heap (MiB): heap in use after two forced full GCs every FULL_GC_S seconds
+   * (serve-memory.mjs); NaN where no sample was taken. Min, max and trend: after the warm-up.
+   */
   readonly liveHeap: {
-    readonly majorGcs: { readonly A: number; readonly B: number }
+    readonly samples: { readonly A: number; readonly B: number }
     readonly A: { readonly median: number; readonly min: number; readonly max: number }
     readonly middleThirdB: number
     readonly lastThirdB: number
+    readonly minB: number
     readonly maxB: number
     readonly trendMiBPerMinAfterWarmup: number
+    /** What each measurement cost the server (both GCs), ms. */
+    readonly fullGcPauseMs: { readonly p50: number; readonly max: number }
+  }
+  /**
+   * Heap in use right after the major GCs V8 ran by itself, phase B (MiB; not deciding: it
+   * includes what was allocated while V8 marked). Min and max after the warm-up.
+   */
+  readonly afterMajorGcs: {
+    readonly count: number
+    readonly middleThirdB: number
+    readonly lastThirdB: number
+    readonly minB: number
+    readonly maxB: number
   }
   readonly pages: {
     readonly count: number
@@ -487,6 +514,17 @@ const readAllAfter = (projectPath: string, after: number) =>
     }
   }).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
 
+/** HISTORY_SORTIES sorties, each created, claimed and completed by a pilot of the past. */
+const seedHistory = Effect.gen(function*() {
+  const sorties = yield* Sorties
+  yield* Effect.flatMap(Pilots, (p) => p.register({ callsign: "history", program: "bench-dashboard", model: "none" }))
+  for (let i = 0; i < HISTORY_SORTIES; i++) {
+    const sortie = yield* sorties.create({ title: `earlier task ${i}`, priority: 3 })
+    yield* sorties.claim(sortie.id, "history")
+    yield* sorties.complete(sortie.id, { callsign: "history" })
+  }
+})
+
 const latestSequence = (projectPath: string) =>
   Effect.flatMap(Events, (e) => e.latestSequence).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
 
@@ -506,9 +544,13 @@ const main = async (): Promise<DashboardResult> => {
         Effect.forEach(Array.from({ length: WORKERS }, (_, i) => `load-${i}`), (callsign) => p.register({ callsign, program: "bench-dashboard", model: "none" }))
       ).pipe(Effect.provide(FleetDb.layerFile({ projectPath })))
     )
-    const server = spawnLines([...SERVER_NODE_FLAGS, "--import", join(root, "bench", "lib", "serve-memory.mjs"), cli, "serve", "--project", projectPath, "--port", "0"], "stderr", {
-      SERVE_MEMORY_DIR: memoryDir
-    })
+    process.stderr.write(`history: ${HISTORY_SORTIES} closed sorties…\n`)
+    await Effect.runPromise(seedHistory.pipe(Effect.provide(FleetDb.layerFile({ projectPath }))))
+    const server = spawnLines(
+      [...SERVER_NODE_FLAGS, "--expose-gc", "--import", join(root, "bench", "lib", "serve-memory.mjs"), cli, "serve", "--project", projectPath, "--port", "0"],
+      "stderr",
+      { SERVE_MEMORY_DIR: memoryDir, SERVE_MEMORY_FULL_GC_S: String(FULL_GC_S) }
+    )
     children.push(server.child)
     const listening = await waitForLine(server, (l) => /listening on http:\/\/\S+/.test(l), "fleet-db serve")
     const base = /listening on (http:\/\/\S+)/.exec(listening)![1]!.replace(/\/$/, "")
@@ -614,11 +656,16 @@ const main = async (): Promise<DashboardResult> => {
     const rssLevelAfter = median(rssAfter.map(([, m]) => m))
     const rssTrendAfter = slope(rssAfter)
     const rssTrendOverWindow = (rssTrendAfter * (b1 - w0)) / rssLevelAfter
-    const majors = readMajorGcs(memoryDir).map(([at, mib]) => [(at - go) / 1_000, mib] as const)
-    const heapIn = (fromS: number, toS: number) => majors.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m)
+    const gcsOf = (kind: "full" | "major") => readGcs(memoryDir, kind).map(([at, mib]) => [(at - go) / 1_000, mib] as const)
+    const fulls = gcsOf("full")
+    const majors = gcsOf("major")
+    const inWindow = (points: ReadonlyArray<readonly [number, number]>, fromS: number, toS: number) =>
+      points.filter(([t]) => t >= fromS && t < toS).map(([, m]) => m)
+    const heapIn = (fromS: number, toS: number) => inWindow(fulls, fromS, toS)
     const heapA = heapIn(a0, b0)
     const middle = median(heapIn(w0, w1))
     const lastThird = median(heapIn(w1, b1 + 1))
+    const fullGcMs = readGcs(memoryDir, "full", "ms").map(([, ms]) => ms).sort((x, y) => x - y)
     const seconds = readSeconds(memoryDir).map((r) => ({ ...r, t: (r.at - go) / 1_000 }))
     const judged = seconds.filter((r) => r.t >= w0 && r.t <= b1)
     const judgedS = Math.max(1, judged.length)
@@ -652,7 +699,7 @@ const main = async (): Promise<DashboardResult> => {
       }])) as Record<"heapTotal" | "external" | "rest", { readonly median: number; readonly trendMiBPerMin: number }>
     }
     const rssFlatAfterWarmup = rssTrendOverWindow < THRESHOLDS.rssTrendAfterWarmup
-    // NaN (no major GC seen in a third) compares false: no evidence is not "flat".
+    // NaN (no live-heap sample in a third) compares false: no evidence is not "flat".
     const liveHeapFlat = lastThird <= middle * THRESHOLDS.liveHeapLastOverMiddle
     const warmupLongEnough = MEMORY_WARMUP_S >= MEMORY_WARMUP_ENOUGH_S
     const memoryFlat = rssFlatAfterWarmup && liveHeapFlat && warmupLongEnough
@@ -695,12 +742,21 @@ const main = async (): Promise<DashboardResult> => {
       },
       gc,
       liveHeap: {
-        majorGcs: { A: heapA.length, B: heapIn(b0, b1 + 1).length },
+        samples: { A: heapA.length, B: heapIn(b0, b1 + 1).length },
         A: { median: median(heapA), min: heapA.length === 0 ? Number.NaN : Math.min(...heapA), max: heapA.length === 0 ? Number.NaN : Math.max(...heapA) },
         middleThirdB: middle,
         lastThirdB: lastThird,
-        maxB: heapIn(b0, b1 + 1).length === 0 ? Number.NaN : Math.max(...heapIn(b0, b1 + 1)),
-        trendMiBPerMinAfterWarmup: slope(majors.filter(([t]) => t >= w0 && t <= b1)) * 60
+        minB: heapIn(w0, b1 + 1).length === 0 ? Number.NaN : Math.min(...heapIn(w0, b1 + 1)),
+        maxB: heapIn(w0, b1 + 1).length === 0 ? Number.NaN : Math.max(...heapIn(w0, b1 + 1)),
+        trendMiBPerMinAfterWarmup: slope(fulls.filter(([t]) => t >= w0 && t <= b1)) * 60,
+        fullGcPauseMs: { p50: percentile(fullGcMs, 50), max: fullGcMs.at(-1) ?? Number.NaN }
+      },
+      afterMajorGcs: {
+        count: inWindow(majors, b0, b1 + 1).length,
+        middleThirdB: median(inWindow(majors, w0, w1)),
+        lastThirdB: median(inWindow(majors, w1, b1 + 1)),
+        minB: Math.min(...inWindow(majors, w0, b1 + 1)),
+        maxB: Math.max(...inWindow(majors, w0, b1 + 1))
       },
       pages: {
         count: PAGES,
@@ -741,13 +797,13 @@ const main = async (): Promise<DashboardResult> => {
   }
 }
 
-/** (epoch ms, MiB) of every major GC serve-memory.mjs recorded in `dir`. */
-const readMajorGcs = (dir: string): Array<readonly [number, number]> =>
+/** (epoch ms, MiB or ms) of every GC of one kind serve-memory.mjs recorded in `dir`: forced full ones, or V8's own major ones. */
+const readGcs = (dir: string, kind: "full" | "major", field: "heapUsed" | "ms" = "heapUsed"): Array<readonly [number, number]> =>
   readdirSync(dir).filter((name) => name.startsWith("serve-memory-")).flatMap((name) =>
     readFileSync(join(dir, name), "utf8").split("\n").flatMap((line) => {
       if (line.length === 0) return []
-      const record = JSON.parse(line) as { readonly gc?: string; readonly at: number; readonly heapUsed: number }
-      return record.gc === "major" ? [[record.at, record.heapUsed] as const] : []
+      const record = JSON.parse(line) as { readonly gc?: string; readonly at: number; readonly heapUsed: number; readonly ms?: number }
+      return record.gc === kind ? [[record.at, field === "ms" ? record.ms ?? Number.NaN : record.heapUsed] as const] : []
     })
   ).sort((a, b) => a[0] - b[0])
 
@@ -808,9 +864,14 @@ export const formatDashboard = (r: DashboardResult): string => {
     }`,
     `status fetches: ${r.pages.statusFetches} (${r.pages.statusFailures} failed), p50 ${f(r.pages.statusP50)} ms, p95 ${f(r.pages.statusP95)} ms; last snapshot ${(r.pages.statusBytesLast / 1_024).toFixed(0)} KiB`,
     `command errors: ${Object.keys(r.commandErrors).length === 0 ? "none" : Object.entries(r.commandErrors).map(([k, n]) => `${k} ×${n}`).join(", ")}; largest schedule lag ${f(r.maxLagMs)} ms`,
-    `live heap (in use after major GCs), MiB: phase A median ${f(r.liveHeap.A.median)} (${f(r.liveHeap.A.min)}–${f(r.liveHeap.A.max)}, ${r.liveHeap.majorGcs.A} GCs); phase B middle third ${
+    `live heap (after two forced full GCs every ${FULL_GC_S} s), MiB: phase A median ${f(r.liveHeap.A.median)} (${f(r.liveHeap.A.min)}–${f(r.liveHeap.A.max)}, ${r.liveHeap.samples.A} samples); phase B middle third ${
       f(r.liveHeap.middleThirdB)
-    }, last third ${f(r.liveHeap.lastThirdB)}, max ${f(r.liveHeap.maxB)} (${r.liveHeap.majorGcs.B} GCs); trend after the warm-up ${signed(r.liveHeap.trendMiBPerMinAfterWarmup, 2)} MiB/min`,
+    }, last third ${f(r.liveHeap.lastThirdB)}, ${f(r.liveHeap.minB)}–${f(r.liveHeap.maxB)} after the warm-up (${r.liveHeap.samples.B} samples); trend after the warm-up ${
+      signed(r.liveHeap.trendMiBPerMinAfterWarmup, 2)
+    } MiB/min; each measurement paused the server ${f(r.liveHeap.fullGcPauseMs.p50)} ms (max ${f(r.liveHeap.fullGcPauseMs.max)})`,
+    `heap in use after V8's own major GCs (not deciding), phase B: middle third ${f(r.afterMajorGcs.middleThirdB)}, last third ${f(r.afterMajorGcs.lastThirdB)}, ${f(r.afterMajorGcs.minB)}–${
+      f(r.afterMajorGcs.maxB)
+    } after the warm-up (${r.afterMajorGcs.count} GCs)`,
     `RSS after the warm-up (from ${r.rss.afterWarmup.fromS} s): level ${f(r.rss.afterWarmup.level)} MiB, trend ${signed(r.rss.afterWarmup.trendMiBPerMin, 2)} MiB/min = ${
       signed(r.rss.afterWarmup.trendOverWindow * 100, 1)
     } % over the window`,
