@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { FleetDb, FleetProject } from "../src/index.js"
 import { executeNow, LocalClient, resultNow } from "../src/sql/local.js"
 import { makeWriteTransaction, WritePolicy } from "../src/sql/transaction.js"
-import { TransactionNow } from "../src/sql/GuardedClient.js"
+import { applyPragma, TransactionNow } from "../src/sql/GuardedClient.js"
 import { tempDir } from "./support/backends.js"
 
 const because = (cause: string) => `@libsql/client changed: ${cause} (src/sql/local.ts relies on it)`
@@ -140,3 +140,40 @@ describe("the synchronous local path", () => {
 })
 
 const pathOf = (rows: ReadonlyArray<object>): string => (rows[0] as { readonly file: string }).file
+
+describe("connection pragmas (GuardedClient.applyPragma)", () => {
+  const busy = () => new Libsql.LibsqlError("database is locked", "SQLITE_BUSY")
+  /** A client whose `execute` answers from `answers` in turn (an Error is thrown), recording the SQL. */
+  const scripted = (answers: Array<string | Error>) => {
+    const seen: Array<string> = []
+    const client = {
+      execute: (sql: string) => {
+        seen.push(sql)
+        const next = answers.shift()
+        if (next instanceof Error) return Promise.reject(next)
+        return Promise.resolve({ rows: [[next ?? "ok"]] })
+      }
+    } as unknown as Libsql.Client
+    return { client, seen }
+  }
+
+  it("a file already in WAL mode is not converted (no exclusive lock taken)", async () => {
+    const { client, seen } = scripted(["wal"])
+    await applyPragma(client, "PRAGMA journal_mode=WAL", 1_000)
+    expect(seen).toEqual(["PRAGMA journal_mode"])
+  })
+
+  it("SQLITE_BUSY is waited out within the busy timeout", async () => {
+    const { client, seen } = scripted(["delete", busy(), "delete", busy(), "delete", "wal"])
+    await applyPragma(client, "PRAGMA journal_mode=WAL", 5_000)
+    expect(seen).toEqual(["PRAGMA journal_mode", "PRAGMA journal_mode=WAL", "PRAGMA journal_mode", "PRAGMA journal_mode=WAL", "PRAGMA journal_mode", "PRAGMA journal_mode=WAL"])
+  })
+
+  it("past the busy timeout, or on any other error, the error is the caller's", async () => {
+    const forever = { execute: () => Promise.reject(busy()) } as unknown as Libsql.Client
+    await expect(applyPragma(forever, "PRAGMA synchronous=NORMAL", 30)).rejects.toMatchObject({ code: "SQLITE_BUSY" })
+    const { client, seen } = scripted([new Libsql.LibsqlError("disk I/O error", "SQLITE_IOERR"), "ok"])
+    await expect(applyPragma(client, "PRAGMA synchronous=NORMAL", 5_000)).rejects.toMatchObject({ code: "SQLITE_IOERR" })
+    expect(seen).toEqual(["PRAGMA synchronous=NORMAL"])
+  })
+})

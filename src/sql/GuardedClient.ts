@@ -24,7 +24,7 @@
 import type * as Libsql from "@libsql/client"
 import { LibsqlError } from "@libsql/client/sqlite3"
 import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
-import { isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
+import { isBusy, isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
 import { executeNow, LocalClient, type NativeConnection, resultNow, type Row } from "./local.js"
 import { releaseClosedConnections, releaseReplacedConnection } from "./release.js"
 
@@ -33,6 +33,8 @@ export interface GuardedClientOptions {
   readonly create: () => Libsql.Client
   /** Statements run on every new connection before anything else (e.g. `PRAGMA synchronous=NORMAL`). */
   readonly connectionPragmas: ReadonlyArray<string>
+  /** How long a connection pragma waits out SQLITE_BUSY, in ms (see `applyPragma`); 0 when absent. */
+  readonly busyTimeout?: number | undefined
   /** Whether a poisoned connection may be replaced (false for `:memory:`, which would lose its data). */
   readonly replaceable: boolean
   /** Whether connections hold files whose descriptors must be released after a close (local files). */
@@ -46,6 +48,33 @@ export interface GuardedClientOptions {
 }
 
 const SQLITE_READONLY = 8
+
+const WAL_PRAGMA = /^PRAGMA journal_mode\s*=\s*WAL$/i
+
+/**
+ * Run a connection pragma, waiting out SQLITE_BUSY for up to `busyTimeout` ms. Needed for
+ * `journal_mode=WAL`: converting a file from its rollback journal takes an exclusive lock without
+ * SQLite's busy handler, so of several processes creating one database at the same moment all but
+ * one could fail "database is locked" at once (test/identity.procs.test.ts saw it). WAL is kept in
+ * the file: once it is set, reading the mode first makes the conversion, and its lock, unneeded.
+ */
+export const applyPragma = async (client: Libsql.Client, pragma: string, busyTimeout: number): Promise<void> => {
+  const deadline = Date.now() + busyTimeout
+  for (let wait = 2;; wait = Math.min(2 * wait, 100)) {
+    try {
+      if (WAL_PRAGMA.test(pragma)) {
+        const mode = (await client.execute("PRAGMA journal_mode")).rows[0]?.[0]
+        if (typeof mode === "string" && mode.toLowerCase() === "wal") return
+      }
+      await client.execute(pragma)
+      return
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + wait > deadline) throw error
+      // Jittered, so processes that collided do not retry in step.
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())))
+    }
+  }
+}
 
 /**
  * A FIFO lock. Uncontended (the common case: one fiber at a time), taking it costs no promise
@@ -166,7 +195,7 @@ export class GuardedClient implements Libsql.Client {
     }
     if (this.#needsPragmas) {
       for (const pragma of this.#options.connectionPragmas) {
-        await this.#inner.execute(pragma)
+        await applyPragma(this.#inner, pragma, this.#options.busyTimeout ?? 0)
       }
       this.#needsPragmas = false
     }

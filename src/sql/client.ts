@@ -228,6 +228,7 @@ const createGuarded = (
           ? () => new LocalClient(target._tag === "Memory" ? ":memory:" : target.path, config.timeout)
           : () => Libsql.createClient(config),
         connectionPragmas: pragmas,
+        busyTimeout: options.busyTimeout,
         replaceable,
         holdsFiles: target._tag === "File" || target._tag === "Replica",
         statementTimeout: target._tag === "Remote" ? options.statementTimeout : undefined,
