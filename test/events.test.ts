@@ -5,7 +5,7 @@
  * backend.
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, it, layer } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, FastCheck as fc, Fiber, Layer, Option, Queue, Stream, TestClock } from "effect"
 import type { FleetEvent, NewEvent } from "../src/index.js"
 import type { JsonValue } from "../src/index.js"
@@ -13,6 +13,7 @@ import { EventPayloads, Events, FleetProject, InvalidInput, MAX_JSON_CHARS, MAX_
 import * as Project from "../src/Project.js"
 import * as EventsService from "../src/services/Events.js"
 import { randomUUID } from "node:crypto"
+import { sharedLayer } from "./support/shared-layer.js"
 import { backends } from "./support/backends.js"
 
 /** The Events service of another project on the same database (same `SqlClient`). */
@@ -517,7 +518,9 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
     const validUnknownType = fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.fullUnicodeString({ minLength: 1, maxLength: 60 }))
       .filter((t) => t.length <= 200 && !knownTypes.includes(t))
 
-    layer(backend.layer())((it) => {
+    {
+      // One database for all runs of each property.
+      const shared = sharedLayer(backend.layer())
       it.effect.prop(
         "any JSON data of an unknown type round-trips exactly",
         [validUnknownType, fc.jsonValue()],
@@ -529,7 +532,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
             expect(appended).toMatchObject({ known: false, type, data: jsonRoundTrip(data) })
             expect(yield* events.latestSequence).toBe(appended.sequence)
             expect(yield* events.read({ after: before })).toEqual([appended])
-          })
+          }).pipe(shared)
       )
 
       it.effect.prop(
@@ -561,7 +564,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
               expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "InvalidInput", String(exit)).toBe(true)
               expect(yield* events.latestSequence).toBe(before)
             }
-          })
+          }).pipe(shared)
       )
 
       it.effect.prop(
@@ -582,8 +585,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
               expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "InvalidInput", String(exit)).toBe(true)
               expect(yield* events.latestSequence).toBe(before)
             }
-          })
+          }).pipe(shared)
       )
-    })
+    }
   })
 })

@@ -5,7 +5,7 @@
  * untyped callers — on every backend.
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, it, layer } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, FastCheck as fc, Layer, TestClock } from "effect"
 import type { FleetEvent, Pilot, RegisterPilot } from "../src/index.js"
 import { Events, FleetDb, FleetProject, InvalidInput, PilotNotFound, Pilots } from "../src/index.js"
@@ -13,6 +13,7 @@ import * as Project from "../src/Project.js"
 import * as EventsService from "../src/services/Events.js"
 import * as PilotsService from "../src/services/Pilots.js"
 import { randomUUID } from "node:crypto"
+import { sharedLayer } from "./support/shared-layer.js"
 import { backends, projectOn, tempDir } from "./support/backends.js"
 
 /** The Pilots and Events services of another project on the same database. */
@@ -392,7 +393,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
   describe("properties", () => {
     // One database for all runs of a property, so later runs hit already-registered callsigns.
     // Each run derives what it expects from the row as it was before the call.
-    layer(backend.layer())((it) => {
+    {
+      const shared = sharedLayer(backend.layer())
       it.effect.prop(
         "register from an untyped caller: the stored row and one event, or InvalidInput on the right field with nothing written",
         [fc.record({ callsign: callsignArb, program: textArb, model: textArb, task_description: textArb }, { requiredKeys: ["callsign"] })],
@@ -438,7 +440,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
               expect(yield* events.latestSequence).toBe(before)
               expect((yield* pilots.list()).map(view)).toEqual(rowsBefore)
             }
-          })
+          }).pipe(shared)
       )
 
       it.effect.prop(
@@ -467,9 +469,9 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
             const counted = (yield* pilots.list()).length
             expect(counted - count).toBeLessThanOrEqual(wrote ? 1 : 0)
             expect(counted).toBeGreaterThanOrEqual(count)
-          })
+          }).pipe(shared)
       )
-    })
+    }
   })
 })
 

@@ -204,7 +204,8 @@ describe.skipIf(context.status === "unsupported")("FleetDb on sqld", () => {
       })), 30_000)
   })
 
-  describe("a write transaction killed by the server (TRANSACTION_TIMEOUT)", () => {
+  // Each on its own server: the two ~5-s waits overlap.
+  describe.concurrent("a write transaction killed by the server (TRANSACTION_TIMEOUT)", () => {
     const killed = (holderUrl: (url: string, dir: string) => Pick<FleetDb.RemoteOptions, "url" | "syncUrl">) =>
       Effect.scoped(Effect.gen(function*() {
         // Its own server: holding the write lock for ~5 s would stall every suite on the shared one.

@@ -23,7 +23,7 @@ import * as Reservations from "../../src/services/Reservations.js"
 import * as Sorties from "../../src/services/Sorties.js"
 import * as WorkOrders from "../../src/services/WorkOrders.js"
 import type { FleetServices } from "../../src/FleetDb.js"
-import { afterAll, inject } from "vitest"
+import { inject } from "vitest"
 import type { SqldContext } from "./sqld-setup.js"
 
 export interface Backend {
@@ -92,6 +92,14 @@ export const sqld: Backend = {
       })))
 }
 
+/**
+ * The server reached over Hrana-over-WebSocket (`ws://`): one connection kept open, each
+ * statement one frame, where Hrana-over-HTTP (the server's `http://` URL, and what the driver
+ * makes of `libsql://`) costs a request per statement. The suites run about twice as fast; HTTP
+ * is tested by test/remote.test.ts, test/time.test.ts and the CLI's `--url` tests.
+ */
+const overWebSocket = (httpUrl: string) => httpUrl.replace(/^http:/, "ws:")
+
 let connection: Promise<Exit.Exit<Context.Context<FleetServices>, DatabaseOpenError>> | undefined
 let connectionScope: Scope.CloseableScope | undefined
 
@@ -102,7 +110,7 @@ let connectionScope: Scope.CloseableScope | undefined
 const sqldConnection = (): Effect.Effect<Context.Context<FleetServices>, DatabaseOpenError> =>
   Effect.flatten(Effect.promise(() =>
     connection ??= Effect.runPromiseExit(Effect.gen(function*() {
-      const url = yield* sqldUrl()
+      const url = overWebSocket(yield* sqldUrl())
       const scope = connectionScope = yield* Scope.make()
       return yield* Layer.buildWithScope(
         FleetDb.layer({ url, projectKey: `test#${randomUUID()}`, timeAuthority: "clock", statementTimeout: 120_000 }),
@@ -111,11 +119,15 @@ const sqldConnection = (): Effect.Effect<Context.Context<FleetServices>, Databas
     }))
   ))
 
-afterAll(async () => {
+/**
+ * Close this test file's connection (test/support/per-file.ts runs it after each file's tests: a
+ * worker may run several files, and this module is evaluated once per worker).
+ */
+export const closeSqldConnection = async () => {
   const scope = connectionScope
   connection = connectionScope = undefined
   if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
-})
+}
 
 /**
  * Every backend. "sqld" is left out only where the platform has no sqld binary (the global setup
