@@ -52,11 +52,12 @@ const SQLITE_READONLY = 8
 const WAL_PRAGMA = /^PRAGMA journal_mode\s*=\s*WAL$/i
 
 /**
- * Run a connection pragma, waiting out SQLITE_BUSY for up to `busyTimeout` ms. Needed for
- * `journal_mode=WAL`: converting a file from its rollback journal takes an exclusive lock without
- * SQLite's busy handler, so of several processes creating one database at the same moment all but
- * one could fail "database is locked" at once (test/identity.procs.test.ts saw it). WAL is kept in
- * the file: once it is set, reading the mode first makes the conversion, and its lock, unneeded.
+ * Run a connection pragma, waiting out SQLITE_BUSY for up to `busyTimeout` ms. For
+ * `journal_mode=WAL`: switching a file out of its rollback journal needs the file to itself, and
+ * a SQLITE_BUSY there is not always waited out by SQLite's busy handler (other projects report it
+ * on concurrent first opens; test/identity.procs.test.ts once saw four processes creating one
+ * file end with one "database is locked"; not reproduced since). WAL is kept in the file: once
+ * set, reading the mode first makes the switch, and its lock, unneeded.
  */
 export const applyPragma = async (client: Libsql.Client, pragma: string, busyTimeout: number): Promise<void> => {
   const deadline = Date.now() + busyTimeout
