@@ -2,7 +2,7 @@
  * The `fleet-db` write verbs against temp projects, run in-process (support/cli-inprocess.ts):
  * each verb's success (line and `--json`), a refusal (exit 1, the holder named), bad input
  * (exit 2), no database (exit 3), and `--idempotency-key` replays. As real processes (the built
- * bundle, see `buildCli`): two processes racing `claim` and `reserve`, and help and error lines
+ * bundle, see `sharedCli`): two processes racing `claim` and `reserve`, and help and error lines
  * with their exit codes as the shipped binary prints them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -11,20 +11,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Messages, Reservations, Sorties } from "../src/index.js"
-import { buildCli } from "./support/cli-build.js"
 import { type InProcessOptions, runCli } from "./support/cli-inprocess.js"
 import type { CliRun } from "./support/cli-run.js"
-import { expectFailure, runCli as runProcess } from "./support/cli-run.js"
+import { expectFailure, runCli as runProcess, sharedCli } from "./support/cli-run.js"
 
 const TEST_TIMEOUT = 300_000
 
 let build = ""
 const dirs: Array<string> = []
 beforeAll(async () => {
-  build = await buildCli()
+  build = sharedCli()
 }, TEST_TIMEOUT)
 afterAll(() => {
-  for (const dir of [build, ...dirs]) if (dir !== "") rmSync(dir, { recursive: true, force: true })
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
 const freshDir = () => {

@@ -4,7 +4,7 @@
  * stack trace, exit code 2; 3 when the database cannot be opened; doctor 1). Commands run
  * in-process (support/cli-inprocess.ts); the demo (whose pilots are processes of the built
  * bundle) and `events --follow` ended by SIGINT run as real processes (`node dist/cli/main.js`,
- * the shipped bundle, see `buildCli`).
+ * the shipped bundle, see `sharedCli`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Libsql from "@libsql/client"
@@ -17,19 +17,12 @@ import { fileURLToPath } from "node:url"
 import { SqlClient } from "@effect/sql"
 import { Events, FleetDb, FleetProject, Locks, Messages, Missions, Pilots, Sorties } from "../src/index.js"
 import { sqldContext } from "./support/backends.js"
-import { buildCli } from "./support/cli-build.js"
 import { fleetEffect } from "./support/cli-inprocess.js"
-import { cleanEnv, type Run, runCli } from "./support/cli-run.js"
+import { cleanEnv, type Run, runCli, sharedCli } from "./support/cli-run.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
-let build = ""
-beforeAll(async () => {
-  build = await buildCli()
-})
-afterAll(() => {
-  if (build !== "") rmSync(build, { recursive: true, force: true })
-})
+const build = sharedCli()
 
 const TEST_TIMEOUT = 300_000
 

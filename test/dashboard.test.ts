@@ -13,8 +13,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { Events, FleetDb, Locks, Messages, Missions, Pilots, Reservations, Sorties } from "../src/index.js"
-import { buildCli } from "./support/cli-build.js"
 import { findSqld, startSqld } from "./support/sqld.js"
+import { sharedCli } from "./support/cli-run.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const CHROMIUM = "/usr/bin/chromium"
@@ -124,13 +124,12 @@ const writeFleet = (dir: string) =>
   }))
 
 beforeAll(async () => {
-  build = await buildCli()
+  build = sharedCli()
 }, TEST_TIMEOUT)
 
 afterAll(async () => {
   await Promise.all([...servers].map(stopServer))
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-  if (build !== "") rmSync(build, { recursive: true, force: true })
 })
 
 describe("fleet-db serve: the token rule", () => {

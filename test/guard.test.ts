@@ -13,20 +13,19 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Pilots, Reservations } from "../src/index.js"
-import { buildCli } from "./support/cli-build.js"
 import { runCli } from "./support/cli-inprocess.js"
-import { fleetIn, git, initRepository, run, type Run } from "./support/cli-run.js"
+import { fleetIn, git, initRepository, run, type Run, sharedCli } from "./support/cli-run.js"
 
 const TEST_TIMEOUT = 300_000
 
 let build = ""
 let scratch = ""
 beforeAll(async () => {
-  build = await buildCli()
+  build = sharedCli()
   scratch = mkdtempSync(join(tmpdir(), "fleetdb-guard-"))
 }, TEST_TIMEOUT)
 afterAll(() => {
-  for (const dir of [build, scratch]) if (dir !== "") rmSync(dir, { recursive: true, force: true })
+  if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
 })
 
 const fleet = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => fleetIn(build)(args, { cwd, env })

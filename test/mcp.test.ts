@@ -15,15 +15,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FleetDb, Messages, Missions, Sorties } from "../src/index.js"
 import { profiles } from "../src/mcp/profiles.js"
-import { buildCli } from "./support/cli-build.js"
+import { sharedCli } from "./support/cli-run.js"
 
 let build = ""
 const dirs: Array<string> = []
 beforeAll(async () => {
-  build = await buildCli()
+  build = sharedCli()
 })
 afterAll(() => {
-  if (build !== "") rmSync(build, { recursive: true, force: true })
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 

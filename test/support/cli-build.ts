@@ -1,7 +1,9 @@
 /**
  * The command as users run it: the bundle `npm run build` ships as `dist/cli/main.js` (with the
  * demo's `demo-pilot.js` beside it), next to a package.json, run by plain `node`, its packages
- * resolved from node_modules. Built into a temp directory so a suite never races a build.
+ * resolved from node_modules. Built into a temp directory so a suite never races a build: once
+ * per run by the global setup (test/support/workers-setup.ts) for the suites that run it
+ * (`sharedCli` in test/support/cli-run.ts), and privately for a suite that changes what is beside it (`buildCli`).
  */
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"

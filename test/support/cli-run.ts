@@ -3,7 +3,7 @@
  * shell surface: a clean environment (no inherited `FLEET_*`, `GIT_*`, no color), and the CLI's
  * error contract.
  */
-import { expect } from "@effect/vitest"
+import { expect, inject } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 
@@ -94,4 +94,11 @@ export const expectFailure = (run: CliRun, code: number, pattern: RegExp, json =
   expect(run.stderr).not.toMatch(/\n\s+at |Error:|FiberFailure|\{\s*$/)
   if (json) expect(Object.keys(JSON.parse(run.stdout) as object)).toEqual(["error"])
   else expect(run.stdout).toBe("")
+}
+
+/** This run's build of the command (made once by test/support/workers-setup.ts): run it, change nothing beside it. */
+export const sharedCli = (): string => {
+  const dir = inject("cliBuild")
+  if (dir === undefined) throw new Error("no shared CLI build: test/support/workers-setup.ts did not run (see vitest.config.ts)")
+  return dir
 }

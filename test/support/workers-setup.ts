@@ -1,11 +1,13 @@
 /**
  * Vitest global setup: bundles every worker script once per `vitest run` (test/support/bundle-workers.ts),
- * so the multi-process suites start workers under plain `node`; removes the bundles afterwards.
+ * so the multi-process suites start workers under plain `node`, and the `fleet-db` command once
+ * for the suites that run it (test/support/cli-build.ts); removes both afterwards.
  */
 import { readdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type { TestProject } from "vitest/node"
 import { bundleWorkers } from "./bundle-workers.js"
+import { buildCli } from "./cli-build.js"
 
 /** Bundles a killed run left behind (a day old: another checkout's run may be using newer ones). */
 const removeStale = (cache: string) => {
@@ -24,12 +26,18 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The directory holding `{script}.mjs` for every `test/procs/{script}.ts`. */
     workerBundles: string
+    /** The directory `buildCli` built once for this run (`sharedCli`, test/support/cli-run.ts). */
+    cliBuild: string
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
-  const dir = await bundleWorkers()
+  const [dir, cli] = await Promise.all([bundleWorkers(), buildCli()])
   removeStale(dirname(dir))
   project.provide("workerBundles", dir)
-  return () => rmSync(dir, { recursive: true, force: true })
+  project.provide("cliBuild", cli)
+  return () => {
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(cli, { recursive: true, force: true })
+  }
 }
