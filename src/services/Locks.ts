@@ -18,7 +18,7 @@ import { countOf, limitClause } from "./internal/sqlParts.js"
 import type { CommandContext } from "./internal/command.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows } from "./internal/rows.js"
-import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
+import { decodeDuration, decodeInput, decodeListLimit } from "./internal/input.js"
 
 /** Options of `Locks.acquire` and `Locks.withLock`. */
 export interface AcquireLockOptions {
@@ -113,7 +113,6 @@ const decodeHolder = decodeInput(Callsign, "holder")
 const decodeLease = decodeInput(LeaseInput, "lock")
 const decodeTtl = decodeDuration("ttl")
 const decodeWait = decodeDuration("wait")
-const decodeLimit = decodeInput(Schema.UndefinedOr(ListLimit), "limit")
 const decodeLock = decodeRow("locks", Lock)
 const decodeLocks = decodeRows("locks", Lock)
 
@@ -348,7 +347,7 @@ export const make = Effect.gen(function*() {
         )))
 
   const list: LocksShape["list"] = (options) =>
-    Effect.flatMap(decodeLimit(options?.limit), (limit) =>
+    Effect.flatMap(decodeListLimit(options?.limit), (limit) =>
       // Without the hint the planner may walk every lease the project ever had (idx_locks_fence);
       // the partial index holds only unreleased rows, already in key order.
       query("Locks.list", ({ now, projectKey, sql }) =>

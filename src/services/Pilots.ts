@@ -12,7 +12,7 @@ import { Pilot } from "../schema/coordinationTables.js"
 import { countOf, limitClause } from "./internal/sqlParts.js"
 import { makeCommands } from "./internal/command.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
-import { decodeDuration, decodeInput, ListLimit } from "./internal/input.js"
+import { decodeDuration, decodeInput, decodeListLimit } from "./internal/input.js"
 import type { LostPilot, SweepOptions } from "./internal/sweep.js"
 import { makeSweep } from "./internal/sweep.js"
 
@@ -69,7 +69,6 @@ export class Pilots extends Context.Tag("@fleettools/db/Pilots")<Pilots, PilotsS
 const decodeRegister = decodeInput(RegisterPilot)
 const decodeCallsign = decodeInput(Callsign, "callsign")
 const decodeWithin = decodeDuration("activeWithin")
-const decodeLimit = decodeInput(Schema.UndefinedOr(ListLimit), "limit")
 const decodePilot = decodeRow("pilots", Pilot)
 const decodePilots = decodeRows("pilots", Pilot)
 
@@ -135,7 +134,7 @@ export const make = Effect.gen(function*() {
         options?.activeWithin === undefined
           ? Effect.succeed(Option.none<number>())
           : Effect.map(decodeWithin(options.activeWithin), Option.some),
-        decodeLimit(options?.limit)
+        decodeListLimit(options?.limit)
       ]),
       ([within, limit]) =>
         query("Pilots.list", ({ now, projectKey, sql }) =>

@@ -25,7 +25,7 @@ import { makeCommands } from "./internal/command.js"
 import type { AddDependencyOptions, FileClaim, ReadyOptions, SortieDependencies, UpdateSortie } from "./internal/graph.js"
 import { makeGraph, unblockDependents, unclosedBlockers } from "./internal/graph.js"
 import { decodeRow, decodeRows, found } from "./internal/rows.js"
-import { decodeInput } from "./internal/input.js"
+import { decodeInput, ListLimit, MAX_LIST_LIMIT } from "./internal/input.js"
 import { pathContext, placePaths } from "./internal/paths.js"
 import { moveStatus, statusFilter } from "./internal/status.js"
 
@@ -46,9 +46,7 @@ export const CreateSortie = Schema.Struct({
 export type CreateSortie = typeof CreateSortie.Encoded
 
 /** At most this many sorties per `Sorties.list` page. */
-export const MAX_SORTIE_LIST_LIMIT = 10_000
-
-const limitMessage = `must be an integer from 1 to ${MAX_SORTIE_LIST_LIMIT}`
+export const MAX_SORTIE_LIST_LIMIT = MAX_LIST_LIMIT
 
 /** Filters of `Sorties.list` (all optional, combined with AND), its order and its size. */
 export const ListSorties = Schema.Struct({
@@ -63,10 +61,7 @@ export const ListSorties = Schema.Struct({
     message: () => ({ message: `must be "claim" or "recently_completed"`, override: true })
   })),
   /** At most this many sorties (1 … 10,000); all of them when omitted. */
-  limit: Schema.optional(Schema.Number.pipe(
-    Schema.int({ message: () => limitMessage }),
-    Schema.between(1, MAX_SORTIE_LIST_LIMIT, { message: () => limitMessage })
-  ))
+  limit: Schema.optional(ListLimit)
 })
 export type ListSorties = typeof ListSorties.Encoded
 

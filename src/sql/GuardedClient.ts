@@ -23,6 +23,7 @@
  */
 import type * as Libsql from "@libsql/client"
 import { LibsqlError } from "@libsql/client/sqlite3"
+import { randomInt } from "node:crypto"
 import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
 import { isBusy, isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
 import { executeNow, LocalClient, type NativeConnection, resultNow, type Row } from "./local.js"
@@ -72,7 +73,7 @@ export const applyPragma = async (client: Libsql.Client, pragma: string, busyTim
     } catch (error) {
       if (!isBusy(error) || Date.now() + wait > deadline) throw error
       // Jittered, so processes that collided do not retry in step.
-      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())))
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + randomInt(1_000) / 1_000)))
     }
   }
 }

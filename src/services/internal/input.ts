@@ -66,3 +66,6 @@ export const ListLimit = Schema.Number.pipe(
   Schema.int({ message: () => `must be an integer from 1 to ${MAX_LIST_LIMIT}` }),
   Schema.between(1, MAX_LIST_LIMIT, { message: () => `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
 )
+
+/** Decode the optional `limit` of a bounded `list` (InvalidInput on field `limit`). */
+export const decodeListLimit = decodeInput(Schema.UndefinedOr(ListLimit), "limit")
