@@ -656,7 +656,8 @@ const main = async (): Promise<DashboardResult> => {
     const rssLevelAfter = median(rssAfter.map(([, m]) => m))
     const rssTrendAfter = slope(rssAfter)
     const rssTrendOverWindow = (rssTrendAfter * (b1 - w0)) / rssLevelAfter
-    const gcsOf = (kind: "full" | "major") => readGcs(memoryDir, kind).map(([at, mib]) => [(at - go) / 1_000, mib] as const)
+    const gcs = readGcs(memoryDir)
+    const gcsOf = (kind: "full" | "major") => gcs.filter((r) => r.gc === kind).map((r) => [(r.at - go) / 1_000, r.heapUsed] as const)
     const fulls = gcsOf("full")
     const majors = gcsOf("major")
     const inWindow = (points: ReadonlyArray<readonly [number, number]>, fromS: number, toS: number) =>
@@ -665,7 +666,7 @@ const main = async (): Promise<DashboardResult> => {
     const heapA = heapIn(a0, b0)
     const middle = median(heapIn(w0, w1))
     const lastThird = median(heapIn(w1, b1 + 1))
-    const fullGcMs = readGcs(memoryDir, "full", "ms").map(([, ms]) => ms).sort((x, y) => x - y)
+    const fullGcMs = gcs.flatMap((r) => r.gc === "full" && r.ms !== undefined ? [r.ms] : []).sort((x, y) => x - y)
     const seconds = readSeconds(memoryDir).map((r) => ({ ...r, t: (r.at - go) / 1_000 }))
     const judged = seconds.filter((r) => r.t >= w0 && r.t <= b1)
     const judgedS = Math.max(1, judged.length)
@@ -797,15 +798,23 @@ const main = async (): Promise<DashboardResult> => {
   }
 }
 
-/** (epoch ms, MiB or ms) of every GC of one kind serve-memory.mjs recorded in `dir`: forced full ones, or V8's own major ones. */
-const readGcs = (dir: string, kind: "full" | "major", field: "heapUsed" | "ms" = "heapUsed"): Array<readonly [number, number]> =>
+/** A GC serve-memory.mjs recorded: a forced full one (with its pause, ms), or one of V8's own major ones. */
+interface GcRecord {
+  readonly gc: "full" | "major"
+  readonly at: number
+  readonly heapUsed: number
+  readonly ms?: number
+}
+
+/** Every GC serve-memory.mjs recorded in `dir`, oldest first. */
+const readGcs = (dir: string): Array<GcRecord> =>
   readdirSync(dir).filter((name) => name.startsWith("serve-memory-")).flatMap((name) =>
     readFileSync(join(dir, name), "utf8").split("\n").flatMap((line) => {
       if (line.length === 0) return []
-      const record = JSON.parse(line) as { readonly gc?: string; readonly at: number; readonly heapUsed: number; readonly ms?: number }
-      return record.gc === kind ? [[record.at, field === "ms" ? record.ms ?? Number.NaN : record.heapUsed] as const] : []
+      const record = JSON.parse(line) as { readonly gc?: string }
+      return record.gc === "full" || record.gc === "major" ? [record as GcRecord] : []
     })
-  ).sort((a, b) => a[0] - b[0])
+  ).sort((a, b) => a.at - b.at)
 
 interface SecondRecord {
   readonly at: number
