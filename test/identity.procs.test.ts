@@ -18,9 +18,10 @@ describe("concurrent creation of one file database", () => {
       const dir = join(base, "repo")
       mkdirSync(dir)
       symlinkSync(dir, join(base, "link"), "dir")
-      // Workers start loading at once, then spin until the same instant before opening.
-      const startAt = Date.now() + 2_500
-      const results = await runWorkers(4, "open-worker.ts", (i) => [i % 2 === 0 ? dir : join(base, "link"), String(startAt), `key-${i}`])
+      // Workers load, wait at a start line, and open at the same instant.
+      const ready = join(base, "ready")
+      mkdirSync(ready)
+      const results = await runWorkers(4, "open-worker.ts", (i) => [i % 2 === 0 ? dir : join(base, "link"), `key-${i}`, ready, String(i), "4"])
       const lines = results.map((r) => r.lines[0] ?? { ok: false, tag: "none", message: r.stderr })
       const winners = lines.filter((line) => line.ok === true)
       expect(winners, JSON.stringify(lines)).toHaveLength(1)

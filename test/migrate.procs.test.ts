@@ -14,9 +14,11 @@ describe("concurrent migration", () => {
   it("4 processes migrating one fresh file all succeed; each migration recorded once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fleetdb-migrate-"))
     try {
-      // Workers start loading at once, then spin until the same instant before opening.
-      const startAt = Date.now() + 2_500
-      const results = await runWorkers(4, "open-worker.ts", () => [dir, String(startAt)])
+      // Workers load, wait at a start line, and open at the same instant.
+      const ready = mkdtempSync(join(tmpdir(), "fleetdb-migrate-ready-"))
+      const results = await runWorkers(4, "open-worker.ts", (i) => [dir, "", ready, String(i), "4"]).finally(() =>
+        rmSync(ready, { recursive: true, force: true })
+      )
       for (const result of results) {
         expect(result.code, result.stderr).toBe(0)
         expect(result.lines[0], result.stderr).toMatchObject({ ok: true })

@@ -1,23 +1,21 @@
 /**
  * Opens `{projectPath}/.fleet/fleet.db` with FleetDb.layerFile (running the migrations) and
  * prints one JSON line: `{ ok: true, pid }` or `{ ok: false, tag, reason, target, message }`.
- * Usage: open-worker.ts <projectPath> [startAtEpochMs] [projectKey]
+ * Usage: open-worker.ts <projectPath> [projectKey] [readyDir index workers]
+ * (with a start line, it opens only when all `workers` are at it: test/procs/barrier.ts).
  */
 import { Effect } from "effect"
 import { FleetDb, Pilots } from "../../src/index.js"
+import { barrier } from "./barrier.js"
 
-const [projectPath, startAt, projectKey] = process.argv.slice(2)
-if (startAt !== undefined) {
-  // Line the workers up so they really open the fresh file at the same moment.
-  while (Date.now() < Number(startAt)) {
-    // spin: a sleep's timer granularity would spread the starts
-  }
-}
+const [projectPath, projectKey, readyDir, index, workers] = process.argv.slice(2)
 
-const program = Effect.gen(function*() {
+const open = Effect.gen(function*() {
   const pilots = yield* Pilots
   yield* pilots.register({ callsign: `opener-${process.pid}` })
 }).pipe(Effect.provide(FleetDb.layerFile({ projectPath: projectPath!, projectKey: projectKey || undefined })))
+
+const program = readyDir === undefined ? open : Effect.zipRight(barrier(readyDir, Number(index), Number(workers)), open)
 
 const exit = await Effect.runPromiseExit(program)
 if (exit._tag === "Success") {
