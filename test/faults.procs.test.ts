@@ -84,7 +84,7 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
 
 describe.skipIf(process.platform !== "linux")("no descriptor outlives its connection (/proc/self/fd)", () => {
-  it.live("200 SQLITE_BUSY failures, then closing the layer", () =>
+  it.live("50 SQLITE_BUSY failures, then closing the layer", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const dbPath = join(dir, ".fleet", "fleet.db")
@@ -97,7 +97,7 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         let peak = baseline
         yield* Effect.scoped(Effect.gen(function*() {
           yield* writeLockHeld(dbPath)
-          for (let i = 0; i < 200; i++) {
+          for (let i = 0; i < 50; i++) {
             const failure = failureOf(yield* Effect.exit(pilots.register({ callsign: `busy-${i}` })))
             expect(failure?._tag).toBe("SqlError")
             peak = Math.max(peak, descriptorsUnder(dir))
