@@ -5,19 +5,19 @@
  * written is no failure. And a command that is done exits at once. (The time it saves is measured by
  * `npm run bench -- cli`, not here.)
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { buildCli } from "./support/cli-build.js"
+import { copyCli } from "./support/cli-build.js"
 
 let build = ""
 let project = ""
-beforeAll(async () => {
-  build = await buildCli()
+beforeAll(() => {
+  build = copyCli(inject("cliBuild"))
   project = mkdtempSync(join(tmpdir(), "fleetdb-code-cache-"))
-}, 300_000)
+})
 afterAll(() => {
   if (build !== "") rmSync(build, { recursive: true, force: true })
   if (project !== "") rmSync(project, { recursive: true, force: true })
