@@ -185,6 +185,35 @@ describe("fleet-db guard", () => {
     expect(own.code, own.stderr).toBe(0)
   }, TEST_TIMEOUT)
 
+  it("a staged file's name is a name: [slug], * and {a,b} in it are not wildcards", async () => {
+    const dir = join(scratch, "literal-names")
+    mkdirSync(dir)
+    await initRepository(dir)
+    write(dir, ".gitignore", ".fleet/\n")
+    write(dir, "README.md", "r\n")
+    await git(["add", "-A"], { cwd: dir })
+    await git(["commit", "-q", "-m", "files"], { cwd: dir })
+    // bravo holds three plain files whose names the staged ones would match as globs.
+    await reserve(dir, "bravo", ["app/s/page.tsx", "notes/aXb.md", "x/a.ts"])
+    for (const path of ["app/[slug]/page.tsx", "notes/a*b.md", "x/{a,b}.ts"]) write(dir, path, "alpha\n")
+    await git(["add", "-A"], { cwd: dir })
+    const allowed = await checkInProcess(["guard", "check", "--staged", "--json"], dir, { FLEET_CALLSIGN: "alpha" })
+    expect(allowed.code, allowed.stderr).toBe(0)
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ allowed: true, checked: 3, refusals: [] })
+
+    // A reservation that does cover one of them still refuses it.
+    await Effect.runPromise(
+      Effect.flatMap(Reservations, (r) => r.release({ callsign: "bravo" })).pipe(Effect.provide(FleetDb.layerFile({ projectPath: dir })))
+    )
+    await reserve(dir, "charlie", ["app/*/page.tsx"])
+    const refused = await checkInProcess(["guard", "check", "--staged", "--json"], dir, { FLEET_CALLSIGN: "alpha" })
+    expect(refused.code).toBe(1)
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      allowed: false,
+      refusals: [{ path: "app/[slug]/page.tsx", holder: "charlie", pattern: "app/*/page.tsx" }]
+    })
+  }, TEST_TIMEOUT)
+
   it("missing or unreadable database: allowed with a warning by default, refused (exit 3) with --on-error refuse or FLEET_GUARD_ON_ERROR=refuse", async () => {
     const dir = join(scratch, "no-fleet")
     mkdirSync(dir)

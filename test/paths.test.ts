@@ -100,6 +100,38 @@ describe("Paths.overlaps: table", () => {
   })
 })
 
+describe("Paths.compilePath: a file's path, not a pattern", () => {
+  const pathOverlaps = (path: string, pattern: string) => Paths.overlapsCompiled(Paths.compilePath(path), Paths.compile(pattern))
+  // [file, pattern, overlap?]
+  const table: ReadonlyArray<readonly [string, string, boolean]> = [
+    ["app/[slug]/page.tsx", "app/s/page.tsx", false],
+    ["app/[slug]/page.tsx", "app/*/page.tsx", true],
+    ["app/[slug]/page.tsx", "app/[slug]/page.tsx", true],
+    ["app/[slug]/page.tsx", "app/**", true],
+    ["notes/a*b.md", "notes/aXb.md", false],
+    ["notes/a*b.md", "notes/*.md", true],
+    ["notes/a?.md", "notes/ab.md", false],
+    ["x/{a,b}.ts", "x/a.ts", false],
+    ["x/{a,b}.ts", "x/*.ts", true],
+    ["src/a.ts", "src/*.ts", true],
+    ["src/a.ts", "src/b.ts", false],
+    // As a pattern, a last segment without an extension may be a directory.
+    ["vendor/lib", "vendor/lib/x.ts", true]
+  ]
+  it.each(table)("%s against %s: %s", (path, pattern, expected) => {
+    expect(pathOverlaps(path, pattern)).toBe(expected)
+  })
+
+  it("a path without wildcard characters overlaps exactly what the same text as a pattern does", () => {
+    fc.assert(
+      fc.property(globArb.chain((tokens) => fc.tuple(instanceArb(tokens), messyArb)), ([path, pattern]) => {
+        expect(pathOverlaps(path, pattern)).toBe(overlaps(path, pattern))
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
+
 describe("Paths.normalize and Paths.validate", () => {
   it.each([
     ["src/a.ts", "src/a.ts"],

@@ -341,6 +341,11 @@ const compileUncached = (pattern: string): CompiledPattern => {
       tokens.push(segmentToken(segments[i]!))
     }
   }
+  return finish(normalised, segments, tokens)
+}
+
+/** Close a pattern's tokens: a trailing `**` when it may name a directory; adjacent `**` merged. */
+const finish = (normalised: string, segments: ReadonlyArray<string>, tokens: Array<Token>): CompiledPattern => {
   // The empty pattern (only from `normalize` of e.g. "." — `validate` refuses it) is the root.
   const last = tokens[tokens.length - 1]
   if (
@@ -368,6 +373,18 @@ export const compile = (pattern: string): CompiledPattern => {
   if (cache.size >= CACHE_SIZE) cache.clear()
   cache.set(pattern, compiled)
   return compiled
+}
+
+/**
+ * Compile one path that names a file as it is (normalising it first), such as a file a commit
+ * changes: `*`, `?`, `[`, `]`, `{` and `}` in it are characters of its name, not wildcards, so
+ * `app/[slug]/page.tsx` overlaps the patterns that cover that file and no other. Like a pattern,
+ * a last segment without an extension may name a directory.
+ */
+export const compilePath = (path: string): CompiledPattern => {
+  const normalised = normalize(path)
+  const segments = normalised === "" ? [] : normalised.split("/")
+  return finish(normalised, segments, segments.map((segment) => ({ _tag: "Segment", atoms: [...segment], literal: segment })))
 }
 
 // ---------------------------------------------------------------------------------------------

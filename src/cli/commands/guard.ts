@@ -79,7 +79,8 @@ const refusals = (paths: ReadonlyArray<string>, callsign: Option.Option<string>)
       const canonical = Paths.canonicalize(path)
       // A path the library cannot hold as a pattern (too long, control characters) is not reserved.
       if (Either.isLeft(canonical)) continue
-      const wanted = Paths.compile(Paths.comparisonForm(canonical.right, rule))
+      // A changed file, not a pattern: a `[slug]` or `*` in its name is part of the name.
+      const wanted = Paths.compilePath(Paths.comparisonForm(canonical.right, rule))
       for (const { compiled, row } of patterns) {
         if (Paths.overlapsCompiled(wanted, compiled)) {
           found.push({ path, holder: row.callsign, pattern: row.path_pattern, expires_at: row.expires_at })
