@@ -14,7 +14,7 @@ import * as Project from "../src/Project.js"
 import * as EventsService from "../src/services/Events.js"
 import { randomUUID } from "node:crypto"
 import { sharedLayer } from "./support/shared-layer.js"
-import { backends } from "./support/backends.js"
+import { backends, propertyRuns } from "./support/backends.js"
 
 /** The Events service of another project on the same database (same `SqlClient`). */
 const otherProject = (projectKey: string) =>
@@ -521,9 +521,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
     {
       // One database for all runs of each property.
       const shared = sharedLayer(backend.layer())
-      // As the other suites: the properties' logic is the same on every backend, so memory runs
-      // them most; file and sqld check the values through their driver and encoding.
-      const runs = { fastCheck: { numRuns: backend.name === "memory" ? 100 : backend.name === "file" ? 50 : 25 } }
+      const runs = propertyRuns(backend)
       it.effect.prop(
         "any JSON data of an unknown type round-trips exactly",
         [validUnknownType, fc.jsonValue()],

@@ -14,7 +14,7 @@ import * as EventsService from "../src/services/Events.js"
 import * as PilotsService from "../src/services/Pilots.js"
 import { randomUUID } from "node:crypto"
 import { sharedLayer } from "./support/shared-layer.js"
-import { backends, projectOn, tempDir } from "./support/backends.js"
+import { backends, projectOn, propertyRuns, tempDir } from "./support/backends.js"
 
 /** The Pilots and Events services of another project on the same database. */
 const otherProject = (projectKey: string) =>
@@ -395,9 +395,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Pilots on %s", (_, bac
     // Each run derives what it expects from the row as it was before the call.
     {
       const shared = sharedLayer(backend.layer())
-      // As the other suites: the properties' logic is the same on every backend, so memory runs
-      // them most; file and sqld check the values through their driver and encoding.
-      const runs = { fastCheck: { numRuns: backend.name === "memory" ? 100 : backend.name === "file" ? 50 : 25 } }
+      const runs = propertyRuns(backend)
       it.effect.prop(
         "register from an untyped caller: the stored row and one event, or InvalidInput on the right field with nothing written",
         [fc.record({ callsign: callsignArb, program: textArb, model: textArb, task_description: textArb }, { requiredKeys: ["callsign"] })],

@@ -12,9 +12,10 @@ import { join } from "node:path"
 /** How far ahead of the first "everyone is ready" the shared start lies: more than one poll. */
 const START_AHEAD_MS = 25
 
-export const barrier = (readyDir: string, index: number, workers: number) =>
+/** Wait at the start line in `readyDir` as `name` (unique among the `workers`), then start with the others. */
+export const barrier = (readyDir: string, name: string | number, workers: number) =>
   Effect.gen(function*() {
-    writeFileSync(join(readyDir, `ready-${index}`), String(process.pid))
+    writeFileSync(join(readyDir, `ready-${name}`), String(process.pid))
     const start = join(readyDir, "start-at")
     for (let waited = 0; waited < 120_000; waited += 5) {
       if (existsSync(readyDir) && readdirSync(readyDir).filter((f) => f.startsWith("ready-")).length >= workers) {

@@ -21,8 +21,7 @@
 import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Option } from "effect"
 import { randomInt } from "node:crypto"
-import { existsSync, readdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync } from "node:fs"
 import type { Lock } from "../../src/index.js"
 import {
   Checkpoints,
@@ -38,6 +37,7 @@ import {
 } from "../../src/index.js"
 import { guardedClientOf } from "../../src/sql/sqlClient.js"
 import { isBusy } from "../../src/sql/errors.js"
+import { barrier } from "./barrier.js"
 
 interface Options {
   readonly projectPath: string
@@ -108,10 +108,7 @@ const program = Effect.gen(function*() {
   }
 
   yield* pilots.register({ callsign: me, program: "mixed-worker", model: "test" })
-  if (options.readyDir !== undefined) {
-    writeFileSync(join(options.readyDir, `ready-${me}`), String(process.pid))
-    yield* waitFor(() => readdirSync(options.readyDir!).filter((f) => f.startsWith("ready-")).length >= (options.workers ?? 1))
-  }
+  if (options.readyDir !== undefined) yield* barrier(options.readyDir, me, options.workers ?? 1)
   if (options.report === "ops") print({ ready: true, pid: process.pid })
 
   const held: Array<string> = []

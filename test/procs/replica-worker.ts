@@ -1,6 +1,6 @@
 /**
  * One process with its own embedded replica (`replicaFile`) of a libSQL server (`syncUrl`),
- * racing other such processes. Waits at a barrier (`ready-{holder}` files in `readyDir`) so the
+ * racing other such processes. Waits at the start line (test/procs/barrier.ts, as `holder`) so the
  * processes really contend.
  *
  *   replica-worker.ts locks  <replicaFile> <syncUrl> <projectKey> <readyDir> <workers> <holder> <logFile> <cycles>
@@ -12,9 +12,9 @@
  * Prints one JSON line per error and a final `{ done: true, … }` summary (wall-clock ms).
  */
 import { Clock, Effect, Option } from "effect"
-import { appendFileSync, readdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { appendFileSync } from "node:fs"
 import { FleetDb, Locks, Sorties } from "../../src/index.js"
+import { barrier } from "./barrier.js"
 
 const [mode, replicaFile, syncUrl, projectKey, readyDir, workersArg, holder, logFile, cyclesArg] = process.argv.slice(2)
 if (
@@ -26,15 +26,6 @@ if (
 const workers = Number(workersArg)
 
 const print = (line: unknown) => process.stdout.write(JSON.stringify(line) + "\n")
-
-const barrier = Effect.gen(function*() {
-  writeFileSync(join(readyDir, `ready-${holder}`), String(process.pid))
-  for (let waited = 0; waited < 120_000; waited += 5) {
-    if (readdirSync(readyDir).filter((f) => f.startsWith("ready-")).length >= workers) return
-    yield* Effect.sleep("5 millis")
-  }
-  return yield* Effect.dieMessage("barrier: the other workers never came")
-})
 
 const locks = Effect.gen(function*() {
   const locks = yield* Locks
@@ -79,7 +70,7 @@ const claims = Effect.gen(function*() {
 })
 
 const program = Effect.gen(function*() {
-  yield* barrier
+  yield* barrier(readyDir, holder, workers)
   const startedAt = yield* Clock.currentTimeMillis
   const { completed, errors } = yield* (mode === "locks" ? locks : claims)
   const endedAt = yield* Clock.currentTimeMillis

@@ -137,6 +137,14 @@ export const backends: ReadonlyArray<Backend> = sqldContext().status === "unsupp
   ? [memory, file]
   : [memory, file, sqld]
 
+/**
+ * `it.effect.prop` options for a property on `backend`: its logic is the same on every backend,
+ * so memory runs it most; file and sqld check the values through their driver and encoding.
+ */
+export const propertyRuns = (backend: Backend) => ({
+  fastCheck: { numRuns: backend.name === "memory" ? 100 : backend.name === "file" ? 50 : 25 }
+})
+
 const allServices = Layer.mergeAll(
   Events.layer, Locks.layer, Pilots.layer, Reservations.layer, Missions.layer, Sorties.layer,
   WorkOrders.layer, Messages.layer, Cursors.layer, Checkpoints.layer, Projections.layer
