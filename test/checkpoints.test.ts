@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime, TestClock } from "effect"
 import type { CreateCheckpoint, JsonValue } from "../src/index.js"
 import { Checkpoints, Events, FleetDb, FleetProject, MAX_CONTEXT_DATA_CHARS, MAX_CONTEXT_DATA_DEPTH } from "../src/index.js"
+import { binaryString } from "./support/arbitraries.js"
 import { backends, projectOn, tempDir } from "./support/backends.js"
 
 /** This project's checkpoint rows and newest event, to prove that a failed call wrote nothing. */
@@ -199,7 +200,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Checkpoints on %s", (_
       const runtime = yield* Effect.runtime<SqlClient.SqlClient | Events | FleetProject>()
       const text = fc.oneof(
         fc.string(),
-        fc.string({ unit: "binary" }),
+        binaryString(),
         fc.constantFrom("", " ", "\uD800", "a\uDFFFb", "'; DROP TABLE checkpoints; --", "\u0000")
       )
       const field = <T>(valid: fc.Arbitrary<T>) =>

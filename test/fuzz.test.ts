@@ -28,6 +28,7 @@ import {
   Sorties,
   WorkOrders
 } from "../src/index.js"
+import { binaryString } from "./support/arbitraries.js"
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60)
 
@@ -85,7 +86,7 @@ const nastyStrings = fc.constantFrom(
 const strings = fc.oneof(
   nastyStrings,
   fc.string({ maxLength: 40 }),
-  fc.string({ unit: "binary", maxLength: 20 }),
+  binaryString({ maxLength: 20 }),
   fc.string({ maxLength: 10 }).map((s) => `${s}\uD83D`)
 )
 const numbers = fc.oneof(

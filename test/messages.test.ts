@@ -4,6 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime, TestClock } from "effect"
 import type { SendMessage } from "../src/index.js"
 import { Events, FleetDb, FleetProject, MAX_BODY_CHARS, Messages, Pilots } from "../src/index.js"
+import { binaryString } from "./support/arbitraries.js"
 import { backends, projectOn, tempDir } from "./support/backends.js"
 
 const millis = (dt: DateTime.Utc | null) => (dt === null ? null : DateTime.toEpochMillis(dt))
@@ -431,7 +432,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Messages on %s", (_, b
       const tooLong = "z".repeat(MAX_BODY_CHARS + 1)
       const text = fc.oneof(
         fc.string(),
-        fc.string({ unit: "binary" }),
+        binaryString(),
         fc.constantFrom("", " ", "\uD800", "a\uDFFFb", "'; DROP TABLE messages; --", "%_\\", "\u0000", tooLong)
       )
       const callsign = fc.oneof(

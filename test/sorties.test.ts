@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Either, Exit, FastCheck as fc, Option, Runtime, TestClock } from "effect"
 import type { InvalidInput, InvalidTransition, Sortie, SortieAlreadyClaimed } from "../src/index.js"
 import { Events, FleetDb, FleetProject, Missions, Paths, Sorties, WorkOrders } from "../src/index.js"
+import { binaryString } from "./support/arbitraries.js"
 import { backends } from "./support/backends.js"
 import { expectEvents, expectFailure, snapshot, twoProjects } from "./support/work.js"
 
@@ -662,7 +663,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Sorties on %s", (_, ba
         const sorties = yield* Sorties
         const runtime = yield* Effect.runtime<FleetDb.FleetServices>()
         const title = fc.oneof(
-          fc.string({ unit: "binary", maxLength: 40 }),
+          binaryString({ maxLength: 40 }),
           fc.string({ minLength: 495, maxLength: 505 }),
           fc.constantFrom("", "'; DROP TABLE sorties; --", "\u0000", "\uD83D", "ok")
         )
@@ -674,7 +675,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Sorties on %s", (_, ba
         )
         const files = fc.oneof(
           fc.constant(undefined),
-          fc.array(fc.string({ unit: "binary", maxLength: 8 }), { maxLength: 4 })
+          fc.array(binaryString({ maxLength: 8 }), { maxLength: 4 })
         )
         const status = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("open", "in_progress", "blocked", "closed"))
         const property = fc.asyncProperty(title, priority, files, status, (t, p, f, st) =>
