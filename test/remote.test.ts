@@ -20,6 +20,7 @@ import { createServer as createTlsServer } from "node:tls"
 import { DatabaseOpenError, FleetDb, isRetryable, isTransactionTimeout, Pilots, Replica } from "../src/index.js"
 import { latestMigrationId, migrationsTable } from "../src/migrations/index.js"
 import { clientOptions } from "../src/sql/client.js"
+import { releaseClosedConnections } from "../src/sql/release.js"
 import { sqldContext, sqldUrl, tempDir } from "./support/backends.js"
 import { runWorker } from "./support/procs.js"
 import { freePort, privateSqld } from "./support/sqld.js"
@@ -277,7 +278,7 @@ describe.skipIf(context.status === "unsupported")("FleetDb on sqld", () => {
         }
       })))
 
-    it.live("a server that accepts but never answers: fails within connectTimeout", () =>
+    it.live("a server that accepts but never answers: fails within connectTimeout, also when a full collection runs meanwhile", () =>
       Effect.scoped(Effect.gen(function*() {
         const dir = yield* tempDir
         const sockets = new Set<Socket>()
@@ -293,7 +294,11 @@ describe.skipIf(context.status === "unsupported")("FleetDb on sqld", () => {
         )
         const url = `http://127.0.0.1:${port}`
         for (const options of [{ url }, { url: `ws://127.0.0.1:${port}` }, { url: `file:${join(dir, "r.db")}`, syncUrl: url }]) {
+          // Node 20 drops an AbortSignal.timeout inside AbortSignal.any when a collection runs
+          // before it fires: the open then waited forever (src/sql/remote.ts).
+          const collecting = yield* Effect.fork(Effect.zipRight(Effect.sleep("100 millis"), Effect.promise(releaseClosedConnections)))
           const { error } = yield* openFailure(FleetDb.layer({ ...options, projectKey: "k", connectTimeout: 300 }))
+          yield* Fiber.join(collecting)
           expect(error.reason).toBe("unreachable")
           expect(error.detail).toContain("within 300 ms")
           expect(error.target).toContain(`127.0.0.1:${port}`)

@@ -39,6 +39,42 @@ const errorText = (error: unknown): string => {
   return `${error.message}${inner}`
 }
 
+/** Reading the answer's body failed (after its status and headers had arrived). */
+class BrokeOff {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * POST to `endpoint`: its status and whole body within `timeoutMs` (else it fails with a
+ * `TimeoutError`), or aborted with `signal`. The timer is its own: Node 20 drops an
+ * `AbortSignal.timeout` given to `AbortSignal.any` when a garbage collection runs before it fires
+ * (a request to a server that never answers then waits forever).
+ */
+const post = async (
+  endpoint: URL,
+  request: { readonly headers: Record<string, string>; readonly body: string },
+  timeoutMs: number,
+  signal: AbortSignal
+): Promise<{ readonly status: number; readonly ok: boolean; readonly text: string }> => {
+  const controller = new AbortController()
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+    timeoutMs
+  )
+  const interrupt = () => controller.abort(signal.reason)
+  signal.addEventListener("abort", interrupt, { once: true })
+  try {
+    const response = await fetch(endpoint, { method: "POST", ...request, signal: controller.signal })
+    const text = await response.text().catch((error: unknown) => {
+      throw new BrokeOff(error)
+    })
+    return { status: response.status, ok: response.ok, text }
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener("abort", interrupt)
+  }
+}
+
 /**
  * `SELECT 1` through the server's Hrana-over-HTTP pipeline (`v2/pipeline`, served by sqld and
  * Turso alike), with the auth token as a bearer token. Fails with `DatabaseOpenError` naming
@@ -62,24 +98,22 @@ export const probe = (options: {
     if (options.authToken !== undefined) headers.authorization = `Bearer ${Redacted.value(options.authToken)}`
     const response = yield* Effect.tryPromise({
       try: (signal) =>
-        fetch(endpoint, {
-          method: "POST",
+        post(endpoint, {
           headers,
           body: JSON.stringify({
             baton: null,
             requests: [{ type: "execute", stmt: { sql: "SELECT 1" } }, { type: "close" }]
-          }),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)])
-        }),
-      catch: (error) =>
-        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")
+          })
+        }, options.timeoutMs, signal),
+      catch: (error) => {
+        const brokeOff = error instanceof BrokeOff
+        const cause = brokeOff ? error.cause : error
+        return cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")
           ? fail("unreachable", `no answer from the server within ${options.timeoutMs} ms`)
-          : fail("unreachable", errorText(error))
+          : fail("unreachable", brokeOff ? `the server's answer broke off: ${errorText(cause)}` : errorText(cause))
+      }
     })
-    const text = yield* Effect.tryPromise({
-      try: () => response.text(),
-      catch: (error) => fail("unreachable", `the server's answer broke off: ${errorText(error)}`)
-    })
+    const text = response.text
     if (response.status === 401 || response.status === 403) {
       return yield* fail(
         "auth",
