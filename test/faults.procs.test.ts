@@ -15,7 +15,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { DatabaseOpenError, FleetDb, Pilots, ReadOnlyDatabase } from "../src/index.js"
 import { primaryCode } from "../src/sql/errors.js"
-import { lastRelease, releaseClosedConnections, REPLACED_CONNECTIONS_KEPT } from "../src/sql/release.js"
+import { CONNECTIONS_KEPT, lastRelease, RELEASE_DELAY_MS, releaseClosedConnections } from "../src/sql/release.js"
 import { runWorker, workerBundle } from "./support/procs.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -77,8 +77,8 @@ const descriptorsUnder = (dir: string): number =>
     }
   }).length
 
-/** Flat: at most the replaced connections still waiting for a collection (3 files each) above `baseline`. */
-const bound = (baseline: number) => baseline + 3 * REPLACED_CONNECTIONS_KEPT
+/** Flat: at most the closed connections still waiting for a collection (3 files each) above `baseline`. */
+const bound = (baseline: number) => baseline + 3 * CONNECTIONS_KEPT
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -109,7 +109,7 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         expect(peak).toBeLessThanOrEqual(bound(baseline))
         expect(descriptorsUnder(dir)).toBeLessThanOrEqual(bound(baseline))
       }))
-      // Closing the layer released everything (on the next turn of the event loop).
+      // Closing the layer released everything, with the collection that followed (lastRelease).
       yield* Effect.promise(lastRelease)
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
@@ -137,10 +137,20 @@ describe.skipIf(process.platform !== "linux")("no descriptor outlives its connec
         expect(peak).toBeLessThanOrEqual(bound(baseline))
         expect(descriptorsUnder(dir)).toBeLessThanOrEqual(bound(baseline))
       }))
-      // Closing the layer released everything (on the next turn of the event loop).
+      // Closing the layer released everything, with the collection that followed (lastRelease).
       yield* Effect.promise(lastRelease)
       expect(descriptorsUnder(dir)).toBe(0)
     }).pipe(Effect.scoped), 120_000)
+
+  it.live("a closed layer's descriptors are released within RELEASE_DELAY_MS, without anyone asking", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* Pilots.pipe(Effect.flatMap((pilots) => pilots.register({ callsign: "x" })), Effect.provide(FleetDb.layerFile({ projectPath: dir })))
+      // Polling only: nothing here asks for a collection, so the delay's own timer must run one.
+      const deadline = Date.now() + RELEASE_DELAY_MS + 10_000
+      while (descriptorsUnder(dir) > 0 && Date.now() < deadline) yield* Effect.sleep("50 millis")
+      expect(descriptorsUnder(dir)).toBe(0)
+    }).pipe(Effect.scoped))
 
   it.live("50 failed opens (schema too new, another application's file)", () =>
     Effect.gen(function*() {
@@ -184,7 +194,7 @@ describe("read-only mode", () => {
       Effect.provide(FleetDb.layerFile({ projectPath: project }))
     )
     // Closed for real: its last close folded the WAL in and removed -wal and -shm.
-    yield* Effect.promise(lastRelease)
+    yield* Effect.promise(releaseClosedConnections)
     return { dir, project, path: join(project, ".fleet", "fleet.db") }
   })
 

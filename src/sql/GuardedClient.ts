@@ -27,7 +27,7 @@ import { randomInt } from "node:crypto"
 import { ReadOnlyDatabase, StatementTimeout } from "../errors.js"
 import { isBusy, isTransactionTimeout, poisonsConnection, primaryCode } from "./errors.js"
 import { executeNow, LocalClient, type NativeConnection, resultNow, type Row } from "./local.js"
-import { releaseClosedConnections, releaseReplacedConnection } from "./release.js"
+import { connectionClosed } from "./release.js"
 
 /** How to (re)create the underlying client. */
 export interface GuardedClientOptions {
@@ -193,7 +193,7 @@ export class GuardedClient implements Libsql.Client {
       } catch {
         // the old connection is being discarded because it is broken
       }
-      if (this.#options.holdsFiles === true) await releaseReplacedConnection()
+      if (this.#options.holdsFiles === true) await connectionClosed()
     }
     if (this.#needsPragmas) {
       for (const pragma of this.#options.connectionPragmas) {
@@ -308,14 +308,14 @@ export class GuardedClient implements Libsql.Client {
   }
 
   /**
-   * Close, and have the closed connections' descriptors released on the next turn of the event
-   * loop (in the background: a process that is exiting does not wait for it).
+   * Close, and have the connection's descriptors released by the next collection (release.ts:
+   * within a second; in the background: a process that is exiting does not wait for it).
    */
   closeAndRelease(): void {
     try {
       this.close()
     } finally {
-      if (this.#options.holdsFiles === true) void releaseClosedConnections({ background: true })
+      if (this.#options.holdsFiles === true) void connectionClosed({ background: true })
     }
   }
 

@@ -6,9 +6,15 @@
  * and closing the connection does not finalise them: every statement the driver ever ran on it
  * is garbage, but the handle closes only when the garbage collector gets to those statements.
  * A process that replaces connections (after SQLITE_BUSY or SQLITE_FULL) or opens and closes
- * databases therefore accumulates descriptors until a full collection happens to run. So after
- * closing connections we ask for one, then give the binding's finalisers (which Node runs on a
- * later turn of the event loop) the chance to run.
+ * databases therefore accumulates descriptors until a full collection happens to run. So closed
+ * connections wait for one we ask for, then the binding's finalisers (which Node runs on a later
+ * turn of the event loop) get the chance to run.
+ *
+ * A full collection costs tens of milliseconds in a small heap and about 100 ms in a test
+ * runner's; asked for after every close, it was a quarter of this library's test-suite CPU. So
+ * closed connections wait together: the collection runs once `CONNECTIONS_KEPT` of them wait, or
+ * `RELEASE_DELAY_MS` after the first of them closed, whichever comes first. The descriptors
+ * waiting stay bounded (about 3 per connection: the database, `-wal` and `-shm`).
  *
  * @module
  */
@@ -38,61 +44,93 @@ const collectGarbage = (): void => {
   collector()
 }
 
+/** At most this many closed connections wait for a collection (about 3 descriptors each). */
+export const CONNECTIONS_KEPT = 8
+
+/** And none waits longer than this (ms). */
+export const RELEASE_DELAY_MS = 1_000
+
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-// A collection asked for but not started yet: later callers join it. Once it starts, a caller
-// that closed a connection since gets a new one. `start` is its first turn: unreferenced while
-// only background callers wait for it, so it never keeps a finishing process alive.
-let waiting: { readonly promise: Promise<void>; readonly start: NodeJS.Immediate } | undefined
-// The latest collection, until its finalisers have had their turn.
+/** Closed connections waiting for one collection that has not started. */
+interface Batch {
+  /** Connections in it. */
+  count: number
+  /** Resolves once its collection, and the finalisers after it, have run. Never rejects. */
+  readonly done: Promise<void>
+  /** Start the collection on the next turn; `keepAlive`: the process waits for it. */
+  readonly start: (keepAlive: boolean) => void
+}
+
+let batch: Batch | undefined
+// The batch joined last, until its finalisers have had their turn.
 let current: Promise<void> = Promise.resolve()
 
-/**
- * Release the descriptors of every connection closed so far, with a full garbage collection
- * (tens of milliseconds in a large heap). `background`: do not keep the process alive for it (a
- * process that is about to exit loses its descriptors anyway). Never rejects.
- */
-export const releaseClosedConnections = (options: { readonly background?: boolean } = {}): Promise<void> => {
-  if (waiting !== undefined) {
-    if (options.background !== true) waiting.start.ref()
-    return waiting.promise
-  }
-  let start!: NodeJS.Immediate
-  const begun = new Promise<void>((resolve) => {
-    // Let the current turn's callers drop their last references first.
-    start = setImmediate(resolve)
-  })
-  if (options.background === true) start.unref()
-  const promise = begun.then(async () => {
-    waiting = undefined
-    try {
-      collectGarbage()
-    } catch {
-      // no collector: the descriptors go with the next natural collection
+const makeBatch = (): Batch => {
+  let begin!: () => void
+  const begun = new Promise<void>((resolve) => (begin = resolve))
+  // The delay never keeps a process alive: one about to exit loses its descriptors anyway.
+  const timer = setTimeout(() => begin(), RELEASE_DELAY_MS).unref()
+  let turn: NodeJS.Immediate | undefined
+  const start = (keepAlive: boolean) => {
+    if (turn === undefined) {
+      // Let the current turn's callers drop their last references first.
+      turn = setImmediate(begin)
+      // An unreferenced turn waits for the event loop's next wake-up: the timer stays as a bound.
+      if (!keepAlive) turn.unref()
+    } else if (keepAlive) {
+      turn.ref()
     }
-    // The binding's finalisers run on a later turn.
-    await nextTurn()
-    await nextTurn()
-  })
-  waiting = { promise, start }
-  current = promise
-  return promise
+  }
+  const self: Batch = {
+    count: 0,
+    start,
+    done: begun.then(async () => {
+      clearTimeout(timer)
+      if (turn !== undefined) clearImmediate(turn)
+      // Connections closed from now on wait for the next collection.
+      if (batch === self) batch = undefined
+      try {
+        collectGarbage()
+      } catch {
+        // no collector: the descriptors go with the next natural collection
+      }
+      await nextTurn()
+      await nextTurn()
+    })
+  }
+  return self
 }
 
-/** The collection asked for last (e.g. by a layer that closed), once it is done; for tests. */
-export const lastRelease = (): Promise<void> => current
-
-/** At most this many replaced connections wait for a collection (about 2 descriptors each). */
-export const REPLACED_CONNECTIONS_KEPT = 8
-
-let replaced = 0
+const join = (): Batch => {
+  const joined = batch ??= makeBatch()
+  current = joined.done
+  return joined
+}
 
 /**
- * After a connection was replaced: a collection every `REPLACED_CONNECTIONS_KEPT`th time, so a
- * burst of failures (each replacing the connection) costs one collection per batch, and the
- * descriptors waiting for one stay bounded.
+ * Release the descriptors of every connection closed so far now: a full collection on the next
+ * turn of the event loop. Never rejects.
  */
-export const releaseReplacedConnection = (): Promise<void> => {
-  replaced = (replaced + 1) % REPLACED_CONNECTIONS_KEPT
-  return replaced === 0 ? releaseClosedConnections() : Promise.resolve()
+export const releaseClosedConnections = (): Promise<void> => {
+  const joined = join()
+  joined.start(true)
+  return joined.done
 }
+
+/**
+ * A connection was closed (or retired): its descriptors are released by the next collection,
+ * which starts when `CONNECTIONS_KEPT` connections wait or `RELEASE_DELAY_MS` after the first.
+ * Resolves at once, or, for the connection that filled the batch, once its collection is done.
+ * `background`: the process does not wait for that collection before exiting.
+ */
+export const connectionClosed = (options: { readonly background?: boolean } = {}): Promise<void> => {
+  const joined = join()
+  joined.count++
+  if (joined.count < CONNECTIONS_KEPT) return Promise.resolve()
+  joined.start(options.background !== true)
+  return joined.done
+}
+
+/** The collection that releases the connections closed so far, once it is done; for tests. */
+export const lastRelease = (): Promise<void> => current
