@@ -309,7 +309,7 @@ export class GuardedClient implements Libsql.Client {
 
   /**
    * Close, and have the connection's descriptors released by the next collection (release.ts:
-   * within a second; in the background: a process that is exiting does not wait for it).
+   * within `RELEASE_DELAY_MS`; in the background: a process that is exiting does not wait for it).
    */
   closeAndRelease(): void {
     try {

@@ -45,10 +45,10 @@ const collectGarbage = (): void => {
 }
 
 /** At most this many closed connections wait for a collection (about 3 descriptors each). */
-export const CONNECTIONS_KEPT = 8
+export const CONNECTIONS_KEPT = 16
 
 /** And none waits longer than this (ms). */
-export const RELEASE_DELAY_MS = 1_000
+export const RELEASE_DELAY_MS = 5_000
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
