@@ -11,6 +11,7 @@
  */
 import { Effect, Redacted } from "effect"
 import { DatabaseOpenError } from "../errors.js"
+import { realClock } from "./transaction.js"
 
 /** Default bound on reaching a server when a layer opens, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -45,37 +46,6 @@ class BrokeOff {
 }
 
 /**
- * POST to `endpoint`: its status and whole body within `timeoutMs` (else it fails with a
- * `TimeoutError`), or aborted with `signal`. The timer is its own: Node 20 drops an
- * `AbortSignal.timeout` given to `AbortSignal.any` when a garbage collection runs before it fires
- * (a request to a server that never answers then waits forever).
- */
-const post = async (
-  endpoint: URL,
-  request: { readonly headers: Record<string, string>; readonly body: string },
-  timeoutMs: number,
-  signal: AbortSignal
-): Promise<{ readonly status: number; readonly ok: boolean; readonly text: string }> => {
-  const controller = new AbortController()
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
-    timeoutMs
-  )
-  const interrupt = () => controller.abort(signal.reason)
-  signal.addEventListener("abort", interrupt, { once: true })
-  try {
-    const response = await fetch(endpoint, { method: "POST", ...request, signal: controller.signal })
-    const text = await response.text().catch((error: unknown) => {
-      throw new BrokeOff(error)
-    })
-    return { status: response.status, ok: response.ok, text }
-  } finally {
-    clearTimeout(timer)
-    signal.removeEventListener("abort", interrupt)
-  }
-}
-
-/**
  * `SELECT 1` through the server's Hrana-over-HTTP pipeline (`v2/pipeline`, served by sqld and
  * Turso alike), with the auth token as a bearer token. Fails with `DatabaseOpenError` naming
  * `target` (never the token): `"auth"` for 401/403, `"unreachable"` for a refused connection,
@@ -97,22 +67,33 @@ export const probe = (options: {
     const headers: Record<string, string> = { "content-type": "application/json" }
     if (options.authToken !== undefined) headers.authorization = `Bearer ${Redacted.value(options.authToken)}`
     const response = yield* Effect.tryPromise({
-      try: (signal) =>
-        post(endpoint, {
+      try: async (signal) => {
+        const answer = await fetch(endpoint, {
+          method: "POST",
           headers,
           body: JSON.stringify({
             baton: null,
             requests: [{ type: "execute", stmt: { sql: "SELECT 1" } }, { type: "close" }]
-          })
-        }, options.timeoutMs, signal),
-      catch: (error) => {
-        const brokeOff = error instanceof BrokeOff
-        const cause = brokeOff ? error.cause : error
-        return cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")
-          ? fail("unreachable", `no answer from the server within ${options.timeoutMs} ms`)
-          : fail("unreachable", brokeOff ? `the server's answer broke off: ${errorText(cause)}` : errorText(cause))
-      }
-    })
+          }),
+          signal
+        })
+        const text = await answer.text().catch((error: unknown) => {
+          throw new BrokeOff(error)
+        })
+        return { status: answer.status, ok: answer.ok, text }
+      },
+      catch: (error) =>
+        fail("unreachable", error instanceof BrokeOff ? `the server's answer broke off: ${errorText(error.cause)}` : errorText(error))
+    }).pipe(
+      // Interrupting aborts the request. Not `AbortSignal.timeout` inside `AbortSignal.any`: Node
+      // 20 drops that timer when a garbage collection runs before it fires, and the request to a
+      // server that never answers then waits forever.
+      Effect.timeoutFail({
+        duration: options.timeoutMs,
+        onTimeout: () => fail("unreachable", `no answer from the server within ${options.timeoutMs} ms`)
+      }),
+      Effect.withClock(realClock)
+    )
     const text = response.text
     if (response.status === 401 || response.status === 403) {
       return yield* fail(
