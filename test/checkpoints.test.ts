@@ -4,7 +4,7 @@ import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime,
 import type { CreateCheckpoint, JsonValue } from "../src/index.js"
 import { Checkpoints, Events, FleetDb, FleetProject, MAX_CONTEXT_DATA_CHARS, MAX_CONTEXT_DATA_DEPTH } from "../src/index.js"
 import { binaryString } from "./support/arbitraries.js"
-import { backends, projectOn, tempDir } from "./support/backends.js"
+import { backends, projectOn, runsOn, tempDir } from "./support/backends.js"
 
 /** This project's checkpoint rows and newest event, to prove that a failed call wrote nothing. */
 const counts = Effect.gen(function*() {
@@ -240,8 +240,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Checkpoints on %s", (_
             }
           }),
           {
-            // On sqld the values cross the network encoding, so it keeps half of file's 100 runs.
-            numRuns: backend.name === "memory" ? 200 : backend.name === "file" ? 100 : 50,
+            numRuns: runsOn(backend, 200),
             // Random runs alone can miss one outcome.
             examples: [[{ callsign: "alpha", trigger: "manual", summary: "s" }], [{ callsign: "alpha", trigger: "sometimes" }]]
           }

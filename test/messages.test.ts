@@ -5,7 +5,7 @@ import { Cause, DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Runtime,
 import type { SendMessage } from "../src/index.js"
 import { Events, FleetDb, FleetProject, MAX_BODY_CHARS, Messages, Pilots } from "../src/index.js"
 import { binaryString } from "./support/arbitraries.js"
-import { backends, projectOn, tempDir } from "./support/backends.js"
+import { backends, projectOn, runsOn, tempDir } from "./support/backends.js"
 
 const millis = (dt: DateTime.Utc | null) => (dt === null ? null : DateTime.toEpochMillis(dt))
 
@@ -477,8 +477,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("Messages on %s", (_, b
             }
           }),
           {
-            // On sqld the values cross the network encoding, so it keeps half of file's 100 runs.
-            numRuns: backend.name === "memory" ? 200 : backend.name === "file" ? 100 : 50,
+            numRuns: runsOn(backend, 200),
             // Random runs alone can miss one outcome (on sqld's 50 runs a run once had no success).
             examples: [[{ from: "alpha", to: ["bravo", "charlie"], subject: "s", body: "b" }], [{ from: "alpha", to: "zulu", subject: "s", body: "b" }]]
           }
