@@ -516,7 +516,8 @@ describe.each(backends.map((b) => [b.name, b] as const))("Events on %s", (_, bac
   describe("properties", () => {
     const knownTypes = Object.keys(EventPayloads)
     const validUnknownType = fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.fullUnicodeString({ minLength: 1, maxLength: 60 }))
-      .filter((t) => t.length <= 200 && !knownTypes.includes(t))
+      // A type is text: NUL is refused (the Text schema), and ASCII strings do draw it.
+      .filter((t) => t.length <= 200 && !t.includes("\u0000") && !knownTypes.includes(t))
 
     {
       // One database for all runs of each property.
